@@ -1,0 +1,3 @@
+from darklint.cli import main
+
+raise SystemExit(main())

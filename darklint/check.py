@@ -1,0 +1,247 @@
+"""``darklint check``: configuration, discovery, the run, fixes, and the report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO
+
+from darklint import __version__
+from darklint.config import Config, ConfigError, merge_cli, resolve_config
+from darklint.diagnostics import Diagnostic
+from darklint.selection import Selection, SelectorError, resolve_all
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _flatten(groups: Iterable[list[str]] | None) -> list[str]:
+    return [code for group in groups or () for code in group]
+
+
+def _error(message: str) -> None:
+    print(f"darklint: error: {message}", file=sys.stderr)
+
+
+def _relative_to_root(path: Path, root: Path) -> str:
+    try:
+        return os.path.relpath(path.resolve(), root)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
+    select = _flatten(args.select) if args.select is not None else None
+    extend_select, ignore = _flatten(args.extend_select), _flatten(args.ignore)
+    # Command-line selectors are checked on their own first, so that an
+    # unknown code names the option it came from, not the config file.
+    for option, values in (("--select", select or ()), ("--extend-select", extend_select), ("--ignore", ignore)):
+        resolve_all(values, option)
+    file_config = resolve_config(args.config, start)
+    config = merge_cli(file_config, select=select, extend_select=extend_select, ignore=ignore)
+    selection = Selection.build(
+        select=config.select,
+        extend_select=config.extend_select,
+        ignore=config.ignore,
+        per_file_ignores=config.per_file_ignores,
+        origin=f"{config.origin} [tool.darklint]",
+    )
+    return config, selection
+
+
+def run_check(args: argparse.Namespace) -> int:
+    reading_stdin = args.paths == ["-"]
+    if reading_stdin:
+        start = Path(args.stdin_filename).parent if args.stdin_filename else Path.cwd()
+    else:
+        start = Path(args.paths[0])
+    if args.jobs is not None and args.jobs < 1:
+        _error("--jobs must be at least 1")
+        return EXIT_ERROR
+    try:
+        config, selection = _load(args, start if start.exists() else Path.cwd())
+    except (ConfigError, SelectorError) as error:
+        _error(str(error))
+        return EXIT_ERROR
+    if reading_stdin:
+        return _check_stdin(args, config, selection)
+    return _check_paths(args, config, selection)
+
+
+def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection) -> int:
+    from darklint.engine import lint_bytes, lint_text
+    from darklint.fixes import apply_fixes, unified_diff
+    from darklint.source import Unreadable, decode
+
+    display = args.stdin_filename or "-"
+    enabled = selection.for_path(_relative_to_root(Path(display), config.root))
+    raw = sys.stdin.buffer.read()
+    outcome = lint_bytes(raw, display, enabled)
+    diagnostics = list(outcome.diagnostics)
+    try:
+        text = decode(raw).text
+    except Unreadable:
+        text = ""
+    if (args.fix or args.diff) and not display.endswith(".ipynb"):
+        fixed = apply_fixes(text, diagnostics, unsafe=args.unsafe_fixes)
+        if args.diff:
+            sys.stdout.write(unified_diff(text, fixed.text, display))
+            return EXIT_FINDINGS if fixed.applied else _exit_code(args, diagnostics, outcome.crashes)
+        # Editors pipe a buffer through `darklint --fix -`: the fixed code goes
+        # to standard output and what remains to standard error.
+        sys.stdout.write(fixed.text)
+        remaining = list(lint_text(fixed.text, display, enabled).diagnostics)
+        _report(args, remaining, selection, sys.stderr, {display: fixed.text})
+        return _exit_code(args, remaining, outcome.crashes)
+    _report(args, diagnostics, selection, None, {display: text})
+    return _exit_code(args, diagnostics, outcome.crashes)
+
+
+def _check_paths(args: argparse.Namespace, config: Config, selection: Selection) -> int:
+    from darklint.cache import Cache
+    from darklint.discovery import DEFAULT_EXCLUDES, discover
+    from darklint.runner import FileTask, default_jobs, run
+
+    found = discover(
+        args.paths,
+        exclude=config.exclude if config.exclude is not None else DEFAULT_EXCLUDES,
+        extend_exclude=config.extend_exclude,
+        config_root=config.root,
+    )
+    for given, reason in found.errors:
+        _error(f"{given}: {reason}")
+    tasks = [
+        FileTask(path, str(path), selection.for_path(_relative_to_root(path, config.root)))
+        for path in found.files
+    ]
+    cache = None if args.no_cache else Cache(config.root)
+    result = run(tasks, jobs=args.jobs or default_jobs(), cache=cache)
+    diagnostics = result.diagnostics
+    crashes = list(result.crashes)
+    if args.fix or args.diff:
+        fix_outcome = _fix_files(args, tasks, diagnostics)
+        if args.diff:
+            return EXIT_FINDINGS if fix_outcome.changed else _exit_code(args, diagnostics, crashes, found.errors)
+        diagnostics = fix_outcome.remaining
+        crashes.extend(fix_outcome.crashes)
+        if fix_outcome.fixed:
+            print(f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.", file=sys.stderr)
+    _report(args, diagnostics, selection, None, {})
+    for crash in crashes:
+        _error(f"rule crashed: {crash}")
+    return _exit_code(args, diagnostics, crashes, found.errors)
+
+
+class _FixOutcome:
+    def __init__(self) -> None:
+        self.remaining: list[Diagnostic] = []
+        self.crashes: list[str] = []
+        self.fixed = 0
+        self.changed = False
+
+
+def _fix_files(args: argparse.Namespace, tasks: Sequence[object], diagnostics: list[Diagnostic]) -> _FixOutcome:
+    from darklint.engine import lint_path
+    from darklint.fixes import apply_fixes, fixable, unified_diff
+    from darklint.runner import FileTask
+    from darklint.source import Unreadable, decode, encode, read_bytes, write_atomic
+
+    by_display = {task.display: task for task in tasks if isinstance(task, FileTask)}
+    grouped: dict[str, list[Diagnostic]] = defaultdict(list)
+    for diagnostic in diagnostics:
+        grouped[diagnostic.path].append(diagnostic)
+    outcome = _FixOutcome()
+    for display, found in grouped.items():
+        task = by_display.get(display)
+        if task is None or task.path.suffix == ".ipynb" or not any(fixable(d, args.unsafe_fixes) for d in found):
+            outcome.remaining.extend(found)
+            continue
+        try:
+            source = decode(read_bytes(task.path))
+        except Unreadable:
+            outcome.remaining.extend(found)
+            continue
+        fixed = apply_fixes(source.text, found, unsafe=args.unsafe_fixes)
+        if not fixed.applied:
+            outcome.remaining.extend(found)
+            continue
+        outcome.changed = True
+        if args.diff:
+            sys.stdout.write(unified_diff(source.text, fixed.text, display))
+            continue
+        write_atomic(task.path, encode(fixed.text, source.encoding))
+        outcome.fixed += len(fixed.applied)
+        relinted = lint_path(task.path, display, task.enabled)
+        outcome.remaining.extend(relinted.diagnostics)
+        outcome.crashes.extend(relinted.crashes)
+    outcome.remaining.sort(key=Diagnostic.sort_key)
+    return outcome
+
+
+def _source_line_reader(sources: dict[str, str]) -> object:
+    from darklint.notebook import NotebookError, load_notebook
+    from darklint.source import Unreadable, decode, read_bytes
+
+    lines: dict[tuple[str, int | None], list[str]] = {}
+
+    def source_line(diagnostic: Diagnostic) -> str | None:
+        key = (diagnostic.path, diagnostic.cell)
+        if key not in lines:
+            try:
+                text = sources.get(diagnostic.path)
+                if text is None:
+                    text = decode(read_bytes(Path(diagnostic.path))).text
+                if diagnostic.cell is not None:
+                    text = load_notebook(text).cell_source(diagnostic.cell)
+                lines[key] = text.splitlines()
+            except (Unreadable, NotebookError, IndexError, KeyError):
+                lines[key] = []
+        found = lines[key]
+        return found[diagnostic.line - 1] if 0 < diagnostic.line <= len(found) else None
+
+    return source_line
+
+
+def _report(
+    args: argparse.Namespace,
+    diagnostics: list[Diagnostic],
+    selection: Selection,
+    stream: IO[str] | None,
+    sources: dict[str, str],
+) -> None:
+    from darklint.output import OutputContext, render, render_statistics
+    from darklint.registry import all_rules
+
+    if args.statistics:
+        text = render_statistics(diagnostics)
+    else:
+        context = OutputContext(
+            diagnostics=diagnostics,
+            rules=[rule.descriptor() for rule in all_rules() if rule.code in selection.enabled],
+            root=Path.cwd(),
+            tool_version=__version__,
+            show_source=args.show_source,
+            source_line=_source_line_reader(sources),  # type: ignore[arg-type]
+            fixable_hint=not args.fix,
+        )
+        text = render(args.format, context)
+    if args.output_file is not None and stream is None:
+        args.output_file.write_text(text, encoding="utf-8")
+    else:
+        (stream or sys.stdout).write(text)
+
+
+def _exit_code(
+    args: argparse.Namespace,
+    diagnostics: Sequence[Diagnostic],
+    crashes: Sequence[str],
+    errors: Sequence[object] = (),
+) -> int:
+    if crashes or errors:
+        return EXIT_ERROR
+    if diagnostics and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN

@@ -1,0 +1,129 @@
+"""The ``darklint`` command: argument parsing and wiring, nothing else.
+
+Exit codes (ruff/flake8 conventions): 0 nothing found, 1 findings (or, with
+``--diff``, changes to show), 2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from darklint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SUBCOMMANDS = ("check", "rule", "rules", "lsp")
+FORMAT_NAMES = ("text", "json", "sarif", "github")
+
+
+def _codes(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=["."], help="files or directories (- reads standard input)")
+    parser.add_argument("--format", choices=FORMAT_NAMES, default="text", help="output format (default: text)")
+    parser.add_argument("--select", type=_codes, action="append", help="codes, prefixes or slugs to enable (replaces the default set)")
+    parser.add_argument("--extend-select", type=_codes, action="append", default=[], help="codes, prefixes or slugs to add")
+    parser.add_argument("--ignore", type=_codes, action="append", default=[], help="codes, prefixes or slugs to disable")
+    parser.add_argument("--statistics", action="store_true", help="print a count per rule instead of each finding")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: number of cores)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write .darklint_cache/")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    parser.add_argument("--stdin-filename", help="the path of the file read from standard input (for config and output)")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--show-source", action="store_true", help="show the source line under each finding")
+    parser.add_argument("--config", type=Path, help="use this pyproject.toml or darklint.toml")
+    parser.add_argument("--output-file", "-o", type=Path, help="write the report to this file instead of standard output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="darklint",
+        description="A static linter for Keras anti-patterns (GAN/multi-task/adversarial training tricks).",
+    )
+    parser.add_argument("--version", action="version", version=f"darklint {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    _add_check_arguments(sub.add_parser("check", help="lint files (the default command)"))
+    rule = sub.add_parser("rule", help="show a rule's documentation")
+    rule.add_argument("rule", help="code or slug, e.g. DK101 or trainable-toggled-around-compile")
+    rule.add_argument("--format", choices=("text", "json"), default="text")
+    rules = sub.add_parser("rules", help="list all rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_parser("lsp", help="run the language server on standard input/output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not any(arg in SUBCOMMANDS for arg in args_list[:1]) and not (
+        args_list[:1] and args_list[0] in ("--version", "-h", "--help")
+    ):
+        args_list.insert(0, "check")
+    args = build_parser().parse_args(args_list)
+    try:
+        if args.command == "rule":
+            return _show_rule(args.rule, args.format)
+        if args.command == "rules":
+            return _list_rules(args.format)
+        if args.command == "lsp":
+            from darklint.lsp import serve
+
+            serve()
+            return EXIT_CLEAN
+        from darklint.check import run_check
+
+        return run_check(args)
+    except BrokenPipeError:
+        # `darklint ... | head` is not an error; silence the interpreter's complaint.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_CLEAN
+
+
+def _show_rule(selector: str, fmt: str) -> int:
+    from darklint import docs
+    from darklint.registry import lookup
+
+    rule = lookup(selector)
+    if rule is None:
+        print(f"darklint: error: unknown rule {selector!r} (see `darklint rules`)", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(docs.render_json(rule) if fmt == "json" else docs.render_text(rule))
+    return EXIT_CLEAN
+
+
+def _list_rules(fmt: str) -> int:
+    import json
+
+    from darklint.registry import all_rules
+
+    rows = [
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "severity": rule.severity.value,
+            "fixable": rule.fix_safety is not None,
+            "default": "on" if rule.default_enabled else "off",
+            "reference": rule.reference or "-",
+        }
+        for rule in all_rules()
+    ]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2))
+        return EXIT_CLEAN
+    header = {"code": "CODE", "name": "NAME", "severity": "SEVERITY", "fixable": "FIX", "default": "DEFAULT", "reference": "REFERENCE"}
+    table = [header, *({**row, "fixable": "yes" if row["fixable"] else "-"} for row in rows)]
+    widths = {key: max(len(str(row[key])) for row in table) for key in header}
+    for row in table:
+        print("  ".join(str(row[key]).ljust(widths[key]) for key in header).rstrip())
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

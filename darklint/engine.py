@@ -1,0 +1,312 @@
+"""Lint one file: gate, parse once, one traversal for all rules, suppressions.
+
+The order of the steps is what makes darklint both exact and fast:
+
+1. CPython's own parser (``ast.parse``) decides what is a syntax error, so a
+   file gets DK001 if and only if Python rejects it.
+2. A text gate: a rule is only run on a file that imports Keras and contains
+   the substrings the rule cannot fire without.  Most files of a real
+   repository stop here and are never parsed by libcst.
+3. libcst parses the file once; every remaining rule runs in one batched
+   traversal, then queries the shared semantic model in ``finish()``.
+4. Positions are computed only when something was reported.
+
+The engine knows nothing about Keras beyond the gate's marker strings.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from darklint.diagnostics import Diagnostic, Edit, Fix
+from darklint.registry import all_rules, rules_by_code, rules_by_name
+from darklint.rule import FileContext, FixSafety, Report, Rule, RuleCrashed
+from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
+from darklint.rules.dk002_unused_suppression import UnusedSuppression
+from darklint.rules.dk003_unsupported_syntax import UnsupportedSyntax
+from darklint.source import Unreadable, decode, read_bytes
+from darklint.suppressions import Suppressions, is_ours, scan
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from darklint.notebook import Notebook
+
+# A file that mentions neither can hold no Keras model darklint could prove.
+KERAS_MARKERS = ("keras", "tensorflow")
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    diagnostics: tuple[Diagnostic, ...]
+    crashes: tuple[str, ...] = ()
+    # Whether libcst analysed the file (benchmarks report how many did).
+    analysed: bool = False
+
+
+def imports_keras(text: str) -> bool:
+    return any(marker in text for marker in KERAS_MARKERS)
+
+
+def rules_to_run(enabled: frozenset[str], text: str) -> list[type[Rule]]:
+    keras = imports_keras(text)
+    return [
+        rule
+        for rule in all_rules()
+        if rule.code in enabled and not rule.engine_rule and rule.may_apply(text, keras)
+    ]
+
+
+def _engine_diagnostic(
+    rule: type[Rule], path: str, line: int, column: int, detail: str, end: tuple[int, int] | None = None
+) -> Diagnostic:
+    end_line, end_column = end if end else (line, column + 1)
+    return Diagnostic(
+        path=path,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        code=rule.code,
+        name=rule.name,
+        severity=rule.severity,
+        message=rule.message.format(detail=detail),
+        url=rule.docs_url(),
+    )
+
+
+def _syntax_error(text: str, path: str) -> Diagnostic | None:
+    try:
+        with warnings.catch_warnings():
+            # Invalid escape sequences and the like are the user's business.
+            warnings.simplefilter("ignore")
+            ast.parse(text, filename=path)
+    except SyntaxError as error:
+        line = error.lineno or 1
+        column = error.offset or 1
+        end = None
+        if error.end_lineno and error.end_offset and (error.end_lineno, error.end_offset) > (line, column):
+            end = (error.end_lineno, error.end_offset)
+        return _engine_diagnostic(SyntaxErrorInFile, path, line, column, f"syntax error: {error.msg}", end)
+    except (ValueError, RecursionError, MemoryError) as error:
+        detail = str(error) or type(error).__name__
+        return _engine_diagnostic(SyntaxErrorInFile, path, 1, 1, f"syntax error: {detail}")
+    return None
+
+
+def _parse(text: str) -> cst.Module | str:
+    """The libcst module, or why libcst could not give one."""
+    import libcst as cst
+
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        return f"libcst cannot parse this valid Python ({error.message.strip()}, line {error.raw_line})"
+    except RecursionError:
+        return "the code is nested too deeply for libcst"
+
+
+def _run_rules(context: FileContext, rules: Sequence[type[Rule]]) -> list[str]:
+    import libcst as cst
+
+    instances = [rule(context) for rule in rules]
+    visiting = [rule for rule in instances if rule.has_visitors()]
+    if visiting:
+        cst.visit_batched(context.module, visiting)
+    crashes = []
+    for rule in instances:
+        if rule.crash is None:
+            try:
+                rule.finish()
+            except Exception as error:  # noqa: BLE001 - one rule must not stop the run
+                rule.crash = RuleCrashed(rule.code, error)
+        if rule.crash is not None:
+            crashes.append(str(rule.crash))
+    return crashes
+
+
+def _to_diagnostics(context: FileContext, reports: Sequence[Report]) -> list[Diagnostic]:
+    if not reports:
+        return []
+    positions = context.positions
+    diagnostics = []
+    for report in reports:
+        start = positions[report.node].start
+        end = positions[report.end_node or report.node].end
+        rule = report.rule
+        fix = None
+        if report.fix is not None and rule.fix_safety is not None:
+            old = positions[report.fix.old]
+            edit = Edit(
+                line=old.start.line,
+                column=old.start.column + 1,
+                end_line=old.end.line,
+                end_column=old.end.column + 1,
+                content=context.module.code_for_node(report.fix.new),
+            )
+            fix = Fix(rule.fix_title or "Apply fix", (edit,), rule.fix_safety is FixSafety.SAFE)
+        diagnostics.append(
+            Diagnostic(
+                path=context.path,
+                line=start.line,
+                column=start.column + 1,
+                end_line=end.line,
+                end_column=end.column + 1,
+                code=rule.code,
+                name=rule.name,
+                severity=rule.severity,
+                message=report.message,
+                fix=fix,
+                reference=rule.reference,
+                url=rule.docs_url(),
+            )
+        )
+    return diagnostics
+
+
+def _apply_suppressions(
+    diagnostics: list[Diagnostic], suppressions: Suppressions, enabled: frozenset[str], path: str
+) -> list[Diagnostic]:
+    kept = []
+    for diagnostic in diagnostics:
+        rule = rules_by_code()[diagnostic.code]
+        suppressed = False
+        for line in {diagnostic.line, diagnostic.end_line}:
+            for suppression in suppressions.by_line.get(line, ()):
+                token = suppression.matches(diagnostic.code, rule.slug_names())
+                if token is not None:
+                    suppression.used.add(token)
+                    suppressed = True
+        if not suppressed:
+            kept.append(diagnostic)
+    if UnusedSuppression.code in enabled:
+        kept.extend(_unused(suppressions, enabled, path))
+    return kept
+
+
+def _unused(suppressions: Suppressions, enabled: frozenset[str], path: str) -> list[Diagnostic]:
+    names = frozenset(rules_by_name())
+    unused_diagnostics = []
+    for suppression in suppressions.all:
+        unused = []
+        for token in suppression.tokens:
+            if token in suppression.used or not is_ours(token, names):
+                continue
+            rule = rules_by_code().get(token.upper()) or rules_by_name().get(token)
+            if rule is None:
+                unused.append(f"{token} (unknown code)")
+            elif rule.code in enabled and not rule.engine_rule:
+                unused.append(token)
+        if unused:
+            unused_diagnostics.append(
+                replace(
+                    _engine_diagnostic(
+                        UnusedSuppression,
+                        path,
+                        suppression.line,
+                        suppression.column,
+                        "",
+                        (suppression.line, suppression.end_column),
+                    ),
+                    message=UnusedSuppression.message.format(codes=", ".join(unused)),
+                )
+            )
+    return unused_diagnostics
+
+
+def lint_text(
+    text: str, path: str, enabled: frozenset[str], *, notebook: Notebook | None = None
+) -> FileOutcome:
+    """Lint Python source already decoded (``notebook`` maps lines back to cells)."""
+    suppressions = scan(text)
+    if suppressions.skip_file:
+        return FileOutcome(())
+    syntax = _syntax_error(text, path)
+    if syntax is not None:
+        found = [syntax] if SyntaxErrorInFile.code in enabled else []
+        return FileOutcome(tuple(_to_cells(found, notebook)))
+    diagnostics: list[Diagnostic] = []
+    crashes: list[str] = []
+    rules = rules_to_run(enabled, text)
+    analysed = False
+    if rules:
+        parsed = _parse(text)
+        if isinstance(parsed, str):
+            if UnsupportedSyntax.code in enabled:
+                diagnostics.append(_engine_diagnostic(UnsupportedSyntax, path, 1, 1, parsed))
+        else:
+            analysed = True
+            context = FileContext(module=parsed, source=text, path=path)
+            try:
+                crashes = [f"{path}: {crash}" for crash in _run_rules(context, rules)]
+                diagnostics.extend(_to_diagnostics(context, context.reports))
+            except RecursionError:
+                if UnsupportedSyntax.code in enabled:
+                    detail = "the code is nested too deeply to analyse"
+                    diagnostics.append(_engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail))
+    diagnostics = _apply_suppressions(diagnostics, suppressions, enabled, path)
+    diagnostics = _to_cells(diagnostics, notebook)
+    return FileOutcome(tuple(sorted(diagnostics, key=Diagnostic.sort_key)), tuple(crashes), analysed)
+
+
+def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[Diagnostic]:
+    if notebook is None:
+        return diagnostics
+    mapped = []
+    for diagnostic in diagnostics:
+        cell, line = notebook.locate(diagnostic.line)
+        end_cell, end_line = notebook.locate(diagnostic.end_line)
+        if end_cell != cell:
+            end_line, end_column = line, diagnostic.column + 1
+        else:
+            end_column = diagnostic.end_column
+        mapped.append(
+            replace(
+                diagnostic,
+                cell=cell,
+                line=line,
+                end_line=end_line,
+                end_column=end_column,
+                file_line=notebook.file_line(cell, line),
+                # --fix rewrites .py files only; a notebook fix would have to
+                # be written back into the JSON cell by cell.
+                fix=None,
+            )
+        )
+    return mapped
+
+
+def lint_bytes(raw: bytes, display: str, enabled: frozenset[str]) -> FileOutcome:
+    """Decode and lint one file's bytes; what cannot be read or decoded becomes DK001."""
+    try:
+        text = decode(raw).text
+        if display.endswith(".ipynb"):
+            from darklint.notebook import NotebookError, load_notebook
+
+            try:
+                notebook = load_notebook(text)
+            except NotebookError as error:
+                raise Unreadable(str(error)) from None
+            return lint_text(notebook.code, display, enabled, notebook=notebook)
+        return lint_text(text, display, enabled)
+    except Unreadable as error:
+        return _unreadable(display, str(error), enabled)
+
+
+def lint_path(path: Path, display: str, enabled: frozenset[str]) -> FileOutcome:
+    try:
+        raw = read_bytes(path)
+    except Unreadable as error:
+        return _unreadable(display, str(error), enabled)
+    return lint_bytes(raw, display, enabled)
+
+
+def _unreadable(display: str, detail: str, enabled: frozenset[str]) -> FileOutcome:
+    if SyntaxErrorInFile.code not in enabled:
+        return FileOutcome(())
+    return FileOutcome((_engine_diagnostic(SyntaxErrorInFile, display, 1, 1, detail),))

@@ -1,0 +1,1 @@
+"""Keras knowledge: name resolution and the per-file semantic model."""

@@ -1,0 +1,774 @@
+"""The abstract walk that builds the semantic model.
+
+It runs the file the way Python would, in program order, over abstract
+values instead of real ones: the module body first, calls of functions and
+methods of the same file inlined at their call sites (so
+``self.discriminator = self.build_discriminator()`` knows it holds a model,
+and ``set_trainable(d, False)`` freezes ``d``), then every function and method
+nobody called (``__init__`` before the other methods of a class, so that
+``self.<attr>`` built there is known in ``train()``).
+
+Branches are walked one after the other and their trainable states merged;
+loop bodies are walked twice, so that what a loop does at the end of one
+iteration is seen before what it does at the start of the next.  A budget
+of walked statements keeps every file's analysis linear in its size even
+when the same functions are called from many places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from darklint.keras.names import ImportTable, Kind, dotted
+from darklint.keras.semantic import (
+    PREDICT_METHODS,
+    TRAIN_METHODS,
+    Event,
+    EventKind,
+    GradientInfo,
+    Loop,
+    ModelInfo,
+    OptimizerInfo,
+    SemanticModel,
+)
+from darklint.keras.values import (
+    UNKNOWN,
+    BoolVal,
+    ClassInfo,
+    ClassVal,
+    FuncVal,
+    GradVal,
+    InstanceVal,
+    KerasRef,
+    LayerListVal,
+    LayerVal,
+    ListVal,
+    ModelVal,
+    ModuleRef,
+    OptVal,
+    TapeVal,
+    TensorVal,
+    Value,
+    merge_tensors,
+    provenance,
+)
+
+BOTH = frozenset({True, False})
+TRAINABLE_DEFAULT = frozenset({True})
+# Calls that reduce a tensor: what comes out of them is no longer a
+# perturbation shaped like the input (a gradient *penalty* goes through them).
+REDUCTIONS = frozenset(
+    {
+        "sum", "mean", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "max", "min",
+        "norm", "sqrt", "argmax", "argmin", "std", "var", "dot", "matmul", "einsum", "batch_dot",
+        "l2_loss", "square_sum", "prod", "reduce_prod", "global_norm",
+    }
+)
+GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
+MAX_INLINES_PER_FUNCTION = 8
+
+
+@dataclass
+class Frame:
+    function: cst.FunctionDef | None
+    call_site: cst.CSTNode | None
+    depth: int
+    locals: dict[str, Value] = field(default_factory=dict)
+    params: set[str] = field(default_factory=set)
+    returns: list[Value] = field(default_factory=list)
+    global_names: set[str] = field(default_factory=set)
+
+
+class _BudgetExhausted(Exception):
+    pass
+
+
+class Interpreter:
+    def __init__(self, module: cst.Module, source: str) -> None:
+        self.module = module
+        self.source = source
+        self.imports = ImportTable()
+        self.result = SemanticModel()
+        self.state: dict[int, frozenset[bool]] = {}
+        self.globals: dict[str, Value] = {}
+        self.classes: list[ClassInfo] = []
+        self.functions: list[cst.FunctionDef] = []
+        self.walked: set[int] = set()
+        self.inlined: dict[int, int] = {}
+        self.active: list[cst.FunctionDef] = []
+        self.loops: list[Loop] = []
+        self.frames: list[Frame] = []
+        self.optimizer_of: dict[int, OptimizerInfo] = {}
+        self.budget = 0
+
+    # Entry ------------------------------------------------------------
+
+    def run(self) -> SemanticModel:
+        self._collect_imports(self.module)
+        self.result.imports_keras = self.imports.imports_keras
+        if not self.result.imports_keras:
+            return self.result
+        self.budget = 50 * (self.source.count("\n") + 1) + 2_000
+        module_frame = Frame(function=None, call_site=None, depth=0)
+        module_frame.locals = self.globals
+        self.frames.append(module_frame)
+        try:
+            self._block(self.module.body)
+            for function in self.functions:
+                if id(function) not in self.walked:
+                    self._call(function, [], {}, None, None)
+            for cls in self.classes:
+                ordered = sorted(cls.methods.values(), key=lambda f: f.name.value != "__init__")
+                for method in ordered:
+                    if id(method) not in self.walked:
+                        self._call(method, [], {}, self._instance(cls, None), None)
+        except _BudgetExhausted:
+            pass
+        return self.result
+
+    def _collect_imports(self, node: cst.CSTNode) -> None:
+        # Imports anywhere in the file count (inside functions too); the
+        # table is one per file, as names rarely change meaning within one.
+        for child in _walk(node):
+            if isinstance(child, (cst.Import, cst.ImportFrom)):
+                self.imports.add(child)
+
+    # Statements ---------------------------------------------------------
+
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    def _tick(self) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _BudgetExhausted
+
+    def _block(self, body: Sequence[cst.CSTNode]) -> None:
+        for statement in body:
+            self._statement(statement)
+
+    def _statement(self, node: cst.CSTNode) -> None:
+        self._tick()
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                self._small(small)
+        elif isinstance(node, cst.FunctionDef):
+            self._define_function(node)
+        elif isinstance(node, cst.ClassDef):
+            self._define_class(node)
+        elif isinstance(node, cst.If):
+            self._if(node)
+        elif isinstance(node, (cst.For, cst.While)):
+            self._loop(node)
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                value = self._eval(item.item)
+                if item.asname is not None:
+                    self._bind(item.asname.name, value)
+            self._block(node.body.body)
+        elif isinstance(node, (cst.Try, cst.TryStar)):
+            self._block(node.body.body)
+            for handler in node.handlers:
+                self._block(handler.body.body)
+            if node.orelse is not None:
+                self._block(node.orelse.body.body)
+            if node.finalbody is not None:
+                self._block(node.finalbody.body.body)
+        elif isinstance(node, cst.Match):
+            self._eval(node.subject)
+            for case in node.cases:
+                self._block(case.body.body)
+        elif isinstance(node, cst.IndentedBlock):
+            self._block(node.body)
+
+    def _small(self, node: cst.BaseSmallStatement) -> None:
+        if isinstance(node, cst.Assign):
+            value = self._eval(node.value)
+            for target in node.targets:
+                self._assign(target.target, value, node)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            self._assign(node.target, self._eval(node.value), node)
+        elif isinstance(node, cst.AugAssign):
+            self._eval(node.value)
+        elif isinstance(node, cst.Expr):
+            self._eval(node.value)
+        elif isinstance(node, cst.Return):
+            self.frame.returns.append(self._eval(node.value) if node.value is not None else UNKNOWN)
+        elif isinstance(node, cst.Global):
+            self.frame.global_names.update(n.name.value for n in node.names)
+
+    def _if(self, node: cst.If) -> None:
+        self._eval(node.test)
+        before = dict(self.state)
+        self._block(node.body.body)
+        after_body = self.state
+        self.state = dict(before)
+        if isinstance(node.orelse, cst.If):
+            self._if(node.orelse)
+        elif isinstance(node.orelse, cst.Else):
+            self._block(node.orelse.body.body)
+        self.state = _merge(after_body, self.state)
+
+    def _loop(self, node: cst.For | cst.While) -> None:
+        if isinstance(node, cst.For):
+            iterable = self._eval(node.iter)
+        else:
+            self._eval(node.test)
+            iterable = UNKNOWN
+        before = dict(self.state)
+        self.loops.append(Loop(node, self.frame.function))
+        try:
+            # Twice: the second pass sees the state the first one left, as
+            # the next iteration would.
+            for _ in range(2):
+                if isinstance(node, cst.For):
+                    self._assign(node.target, _element(iterable), node)
+                self._block(node.body.body)
+        finally:
+            self.loops.pop()
+        # The body may run zero times.
+        self.state = _merge(before, self.state)
+        if node.orelse is not None:
+            self._block(node.orelse.body.body)
+
+    def _define_function(self, node: cst.FunctionDef) -> None:
+        self.frame.locals[node.name.value] = FuncVal(node)
+        if self.frame.function is None:
+            self.functions.append(node)
+
+    def _define_class(self, node: cst.ClassDef) -> None:
+        methods = {
+            stmt.name.value: stmt for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
+        }
+        keras_model = any(
+            isinstance(base := self._eval(arg.value), KerasRef) and base.kind is Kind.MODEL_CLASS
+            or isinstance(base, ClassVal) and base.info.keras_model
+            for arg in node.bases
+        )
+        info = ClassInfo(node, methods, keras_model)
+        self.classes.append(info)
+        self.frame.locals[node.name.value] = ClassVal(info)
+
+    # Assignment -----------------------------------------------------------
+
+    def _assign(self, target: cst.BaseExpression, value: Value, statement: cst.CSTNode) -> None:
+        if isinstance(target, cst.Attribute) and target.attr.value == "trainable":
+            self._set_trainable(target.value, value, statement)
+            return
+        self._bind(target, value)
+
+    def _bind(self, target: cst.BaseExpression, value: Value) -> None:
+        if isinstance(target, cst.Name):
+            frame = self.frame
+            scope = self.globals if target.value in frame.global_names else frame.locals
+            scope[target.value] = value
+            self._name(value, target.value)
+        elif isinstance(target, cst.Attribute):
+            owner = self._eval(target.value)
+            attrs = self._attrs(owner)
+            if attrs is not None:
+                attrs[target.attr.value] = value
+                spelled = dotted(target)
+                if spelled:
+                    self._name(value, spelled)
+                if isinstance(owner, ModelVal) and isinstance(value, ModelVal):
+                    self._contain(owner.id, {value.id})
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            items = value.items if isinstance(value, ListVal) else ()
+            for index, element in enumerate(target.elements):
+                item = items[index] if index < len(items) else UNKNOWN
+                self._bind(element.value, item)
+
+    def _attrs(self, owner: Value) -> dict[str, Value] | None:
+        if isinstance(owner, InstanceVal):
+            return owner.attrs
+        if isinstance(owner, ModelVal):
+            return self.result.models[owner.id].attrs  # type: ignore[return-value]
+        return None
+
+    def _name(self, value: Value, spelled: str) -> None:
+        if isinstance(value, ModelVal):
+            self.result.models[value.id].names.append((self.frame.depth, spelled))
+        elif isinstance(value, OptVal):
+            value.info.names.append(spelled)
+
+    def _set_trainable(self, owner_node: cst.BaseExpression, value: Value, statement: cst.CSTNode) -> None:
+        owner = self._eval(owner_node)
+        if isinstance(owner, ModelVal):
+            model = owner.id
+        elif isinstance(owner, LayerVal) and owner.whole and owner.of is not None:
+            model = owner.of
+        else:
+            return
+        new = frozenset({value.value}) if isinstance(value, BoolVal) else BOTH
+        before = self.state.get(model, TRAINABLE_DEFAULT)
+        self.state[model] = new
+        self._event(EventKind.TRAINABLE, model, self._anchor(owner_node, statement), value=new, before=before)
+
+    def _anchor(self, owner_node: cst.BaseExpression, statement: cst.CSTNode) -> cst.CSTNode:
+        """Report a freeze done by a one-purpose helper (``set_trainable(d, False)``) at its call site."""
+        root = owner_node
+        while isinstance(root, (cst.Attribute, cst.Subscript)):
+            root = root.value
+        frame = self.frame
+        if (
+            isinstance(root, cst.Name)
+            and frame.function is not None
+            and frame.call_site is not None
+            and (root.value in frame.params or root.value == "self")
+            and _only_sets_trainable(frame.function)
+        ):
+            return frame.call_site
+        return statement
+
+    # Events -----------------------------------------------------------------
+
+    def _event(self, kind: EventKind, model: int, node: cst.CSTNode, **details: object) -> Event:
+        frame_function = next((f.function for f in reversed(self.frames) if f.function is not None), None)
+        event = Event(
+            kind=kind,
+            model=model,
+            node=node,
+            index=len(self.result.trace),
+            loops=tuple(self.loops),
+            function=frame_function,
+            **details,  # type: ignore[arg-type]
+        )
+        self.result.trace.append(event)
+        return event
+
+    def _new_model(self, node: cst.CSTNode, kind: str, contains: set[int] = frozenset(), feature_of: int | None = None) -> ModelVal:  # type: ignore[assignment]
+        model_id = len(self.result.models)
+        self.result.models[model_id] = ModelInfo(model_id, node, kind, set(contains), feature_of)
+        self.result._closure.clear()
+        return ModelVal(model_id)
+
+    def _contain(self, outer: int, inner: set[int]) -> None:
+        inner = inner - {outer}
+        if inner:
+            self.result.models[outer].contains |= inner
+            self.result._closure.clear()
+
+    def _new_optimizer(self, node: cst.CSTNode) -> OptVal:
+        info = OptimizerInfo(len(self.result.optimizers), node)
+        self.result.optimizers[info.id] = info
+        return OptVal(info)
+
+    # Expressions --------------------------------------------------------------
+
+    def _eval(self, node: cst.BaseExpression | None) -> Value:
+        if node is None:
+            return UNKNOWN
+        if isinstance(node, cst.Name):
+            return self._lookup(node)
+        if isinstance(node, cst.Attribute):
+            return self._attribute(node)
+        if isinstance(node, cst.Call):
+            return self._call_expression(node)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node)
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return ListVal(tuple(self._eval(element.value) for element in node.elements))
+        if isinstance(node, cst.BinaryOperation):
+            return self._binary(node)
+        if isinstance(node, cst.UnaryOperation):
+            operand = self._eval(node.expression)
+            if isinstance(node.operator, cst.Not) and isinstance(operand, BoolVal):
+                return BoolVal(not operand.value)
+            return operand if isinstance(operand, (GradVal, TensorVal)) else UNKNOWN
+        if isinstance(node, cst.Lambda):
+            return UNKNOWN  # not run where it is written
+        for child in node.children:
+            if isinstance(child, cst.BaseExpression):
+                self._eval(child)
+            elif isinstance(child, (cst.Arg, cst.Element, cst.DictElement, cst.StarredDictElement)):
+                for grandchild in child.children:
+                    if isinstance(grandchild, cst.BaseExpression):
+                        self._eval(grandchild)
+            elif isinstance(child, (cst.CompFor, cst.CompIf)):
+                self._comprehension(child)
+        return UNKNOWN
+
+    def _comprehension(self, node: cst.CompFor | cst.CompIf) -> None:
+        if isinstance(node, cst.CompIf):
+            self._eval(node.test)
+            return
+        self._eval(node.iter)
+        for condition in node.ifs:
+            self._eval(condition.test)
+        if node.inner_for_in is not None:
+            self._comprehension(node.inner_for_in)
+
+    def _lookup(self, node: cst.Name) -> Value:
+        name = node.value
+        if name in ("True", "False"):
+            return BoolVal(name == "True")
+        for scope in (self.frame.locals, self.globals):
+            if name in scope:
+                return scope[name]
+        return self._imported(node)
+
+    def _imported(self, node: cst.Name | cst.Attribute) -> Value:
+        resolved = self.imports.keras_kind(node)
+        if resolved is not None:
+            return KerasRef(*resolved)
+        qualified = self.imports.qualify(node)
+        return ModuleRef(qualified) if qualified is not None else UNKNOWN
+
+    def _attribute(self, node: cst.Attribute) -> Value:
+        owner = self._eval(node.value)
+        attr = node.attr.value
+        if isinstance(owner, (KerasRef, ModuleRef)):
+            return self._imported(node)
+        if isinstance(owner, InstanceVal):
+            if attr in owner.attrs:
+                return owner.attrs[attr]
+            method = owner.cls.methods.get(attr)
+            return FuncVal(method, owner) if method is not None else UNKNOWN
+        if isinstance(owner, ModelVal):
+            return self._model_attribute(owner, attr)
+        if isinstance(owner, LayerVal) and attr in ("output", "outputs", "input", "inputs"):
+            intermediate = frozenset({owner.of}) if owner.of is not None and attr.startswith("output") else frozenset()
+            models = frozenset({owner.of}) if owner.of is not None else frozenset()
+            return TensorVal(models, frozenset(), intermediate)
+        if isinstance(owner, (GradVal, TensorVal)) and attr in ("T", "numpy"):
+            return owner
+        return UNKNOWN
+
+    def _model_attribute(self, owner: ModelVal, attr: str) -> Value:
+        info = self.result.models[owner.id]
+        if attr in info.attrs:
+            return info.attrs[attr]  # type: ignore[return-value]
+        if attr in ("input", "inputs"):
+            return TensorVal(frozenset({owner.id}), frozenset({owner.id}))
+        if attr in ("output", "outputs"):
+            return TensorVal(frozenset({owner.id}))
+        if attr == "layers":
+            return LayerListVal(owner.id, whole=True)
+        if attr == "optimizer" and owner.id in self.optimizer_of:
+            return OptVal(self.optimizer_of[owner.id])
+        cls = self._class_of(owner)
+        if cls is not None and attr in cls.methods:
+            return FuncVal(cls.methods[attr], owner)
+        return UNKNOWN
+
+    def _class_of(self, model: ModelVal) -> ClassInfo | None:
+        node = self.result.models[model.id].node
+        return next((cls for cls in self.classes if cls.instance == model or cls.node is node), None)
+
+    def _subscript(self, node: cst.Subscript) -> Value:
+        owner = self._eval(node.value)
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                self._eval(element.slice.value)
+        sliced = any(isinstance(element.slice, cst.Slice) for element in node.slice)
+        if isinstance(owner, LayerListVal):
+            return LayerListVal(owner.of, whole=False) if sliced else LayerVal(owner.of)
+        if isinstance(owner, ListVal) and not sliced and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+                position = int(index.value.value)
+                if position < len(owner.items):
+                    return owner.items[position]
+            return UNKNOWN
+        if isinstance(owner, (GradVal, TensorVal)):
+            return owner
+        return UNKNOWN
+
+    def _binary(self, node: cst.BinaryOperation) -> Value:
+        left, right = self._eval(node.left), self._eval(node.right)
+        grads = [side for side in (left, right) if isinstance(side, GradVal)]
+        if grads:
+            if isinstance(node.operator, (cst.Add, cst.Subtract)) and len(grads) == 1:
+                # x + eps * sign(grad): the gradient becomes a perturbed input.
+                grads[0].info.perturbs_inputs = True
+                return provenance(left if grads[0] is right else right)
+            return grads[0]
+        if isinstance(left, TensorVal) or isinstance(right, TensorVal):
+            return merge_tensors([provenance(left), provenance(right)])
+        return UNKNOWN
+
+    # Calls ---------------------------------------------------------------------
+
+    def _call_expression(self, node: cst.Call) -> Value:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            receiver = self._eval(func.value)
+            method = func.attr.value
+            args, kwargs = self._arguments(node)
+            handled = self._method_call(node, receiver, method, args, kwargs)
+            if handled is not None:
+                return handled
+            callee = self._attribute_of(receiver, func)
+        else:
+            callee = self._eval(func)
+            args, kwargs = self._arguments(node)
+        return self._apply(node, callee, args, kwargs)
+
+    def _attribute_of(self, receiver: Value, func: cst.Attribute) -> Value:
+        if isinstance(receiver, (KerasRef, ModuleRef)):
+            return self._imported(func)
+        if isinstance(receiver, InstanceVal):
+            if func.attr.value in receiver.attrs:
+                return receiver.attrs[func.attr.value]
+            method = receiver.cls.methods.get(func.attr.value)
+            return FuncVal(method, receiver) if method is not None else UNKNOWN
+        if isinstance(receiver, ModelVal):
+            return self._model_attribute(receiver, func.attr.value)
+        return UNKNOWN
+
+    def _arguments(self, node: cst.Call) -> tuple[list[Value], dict[str, Value]]:
+        args: list[Value] = []
+        kwargs: dict[str, Value] = {}
+        for arg in node.args:
+            value = self._eval(arg.value)
+            if arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            elif not arg.star:
+                args.append(value)
+        return args, kwargs
+
+    def _method_call(
+        self, node: cst.Call, receiver: Value, method: str, args: list[Value], kwargs: dict[str, Value]
+    ) -> Value | None:
+        """Keras model methods and tape methods; None when it is an ordinary call."""
+        if isinstance(receiver, TapeVal):
+            return self._tape_call(node, receiver, method, args)
+        if method in GRADIENT_STEP_METHODS:
+            self._event(EventKind.STEP, -1, node)
+            return UNKNOWN
+        if not isinstance(receiver, ModelVal):
+            return None
+        model = receiver.id
+        cls = self._class_of(receiver)
+        if cls is not None and method in cls.methods and method != "compile":
+            return None  # a method the user wrote: inline it
+        if method == "compile":
+            self._compile(node, model, args, kwargs)
+            if cls is not None and "compile" in cls.methods:
+                self._call(cls.methods["compile"], args, kwargs, receiver, node)
+            return UNKNOWN
+        if method in TRAIN_METHODS:
+            self._event(EventKind.TRAIN, model, node, method=method)
+            return UNKNOWN
+        if method in PREDICT_METHODS:
+            self._event(EventKind.PREDICT, model, node, method=method)
+            return TensorVal(frozenset({model}))
+        if method == "add" and args:
+            self._contain(model, set(provenance(args[0]).models))
+            return UNKNOWN
+        if method == "get_layer":
+            return LayerVal(model)
+        return None
+
+    def _compile(self, node: cst.Call, model: int, args: list[Value], kwargs: dict[str, Value]) -> None:
+        optimizer_value = kwargs.get("optimizer", args[0] if args else UNKNOWN)
+        optimizer = optimizer_value.info if isinstance(optimizer_value, OptVal) else None
+        states = {
+            inner: self.state.get(inner, TRAINABLE_DEFAULT) for inner in self.result.closure(model)
+        }
+        self._event(EventKind.COMPILE, model, node, states=states, optimizer=optimizer)
+        if optimizer is not None:
+            self.optimizer_of[model] = optimizer
+        else:
+            self.optimizer_of.pop(model, None)
+
+    def _tape_call(self, node: cst.Call, tape: TapeVal, method: str, args: list[Value]) -> Value:
+        if method == "watch" and node.args:
+            spelled = dotted(node.args[0].value)
+            if spelled:
+                tape.watched.add(spelled)
+            return UNKNOWN
+        if method == "gradient" and len(node.args) >= 2:
+            source = node.args[1].value
+            spelled = dotted(source)
+            wrt = args[1] if len(args) > 1 else UNKNOWN
+            if (spelled and spelled in tape.watched) or (isinstance(wrt, TensorVal) and wrt.input_of):
+                info = GradientInfo(node, backend_call=False)
+                self.result.gradients.append(info)
+                return GradVal(info)
+        return UNKNOWN
+
+    def _apply(self, node: cst.Call, callee: Value, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        if isinstance(callee, KerasRef):
+            return self._keras_call(node, callee, args, kwargs)
+        if isinstance(callee, ModelVal):
+            tensors = merge_tensors(provenance(a) for a in [*args, *kwargs.values()])
+            return TensorVal(tensors.models | {callee.id}, frozenset(), tensors.intermediate_of)
+        if isinstance(callee, FuncVal):
+            return self._call(callee.node, args, kwargs, callee.self_value, node)
+        if isinstance(callee, ClassVal):
+            return self._instantiate(callee.info, node, args, kwargs)
+        if isinstance(callee, LayerVal):
+            return merge_tensors(provenance(a) for a in args)
+        name = _callee_name(node.func)
+        if name == "GradientTape":
+            return TapeVal()
+        grads = [a for a in args if isinstance(a, GradVal)]
+        if grads:
+            return UNKNOWN if name in REDUCTIONS else grads[0]
+        tensors = [provenance(a) for a in args]
+        if any(t.models or t.input_of for t in tensors):
+            return merge_tensors(tensors)
+        return UNKNOWN
+
+    def _keras_call(self, node: cst.Call, callee: KerasRef, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        if callee.kind is Kind.MODEL_CLASS:
+            return self._construct_model(node, callee, args, kwargs)
+        if callee.kind is Kind.MODEL_FACTORY:
+            return self._new_model(node, "loaded")
+        if callee.kind is Kind.OPTIMIZER:
+            return self._new_optimizer(node)
+        if callee.kind is Kind.INPUT:
+            return TensorVal()
+        if callee.kind is Kind.LAYER:
+            return LayerVal(None)
+        if callee.kind is Kind.BACKEND and callee.path.split(".")[-1] == "gradients":
+            return self._backend_gradients(node, args)
+        grads = [a for a in args if isinstance(a, GradVal)]
+        if grads:
+            return UNKNOWN if callee.path.split(".")[-1] in REDUCTIONS else grads[0]
+        return merge_tensors(provenance(a) for a in [*args, *kwargs.values()])
+
+    def _backend_gradients(self, node: cst.Call, args: list[Value]) -> Value:
+        wrt = args[1] if len(args) > 1 else UNKNOWN
+        if isinstance(wrt, ListVal):
+            wrt = merge_tensors(provenance(item) for item in wrt.items)
+        if isinstance(wrt, TensorVal) and (wrt.input_of or not wrt.models):
+            info = GradientInfo(node, backend_call=True)
+            self.result.gradients.append(info)
+            return GradVal(info)
+        return UNKNOWN
+
+    def _construct_model(self, node: cst.Call, callee: KerasRef, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        if callee.path.split(".")[-1] == "Sequential":
+            layers = args[0] if args else kwargs.get("layers", UNKNOWN)
+            items = layers.items if isinstance(layers, ListVal) else ()
+            inner = {item.id for item in items if isinstance(item, ModelVal)}
+            return self._new_model(node, "sequential", inner)
+        inputs = kwargs.get("inputs", kwargs.get("input", args[0] if args else UNKNOWN))
+        outputs = kwargs.get("outputs", kwargs.get("output", args[1] if len(args) > 1 else UNKNOWN))
+        ins, outs = provenance(inputs), provenance(outputs)
+        feature_of = min(outs.intermediate_of) if outs.intermediate_of else None
+        return self._new_model(node, "functional", set(ins.models | outs.models), feature_of)
+
+    def _instantiate(self, cls: ClassInfo, node: cst.Call, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        if cls.keras_model:
+            instance: Value = self._new_model(node, "subclass")
+            if cls.instance is None:
+                cls.instance = instance
+        elif cls.instance is not None:
+            return cls.instance
+        else:
+            instance = cls.instance = InstanceVal(cls)
+        init = cls.methods.get("__init__")
+        if init is not None:
+            self._call(init, args, kwargs, instance, node)
+        return instance
+
+    def _instance(self, cls: ClassInfo, node: cst.CSTNode | None) -> Value:
+        if cls.instance is None:
+            cls.instance = self._new_model(node or cls.node, "subclass") if cls.keras_model else InstanceVal(cls)
+        return cls.instance
+
+    def _call(
+        self,
+        function: cst.FunctionDef,
+        args: list[Value],
+        kwargs: dict[str, Value],
+        self_value: Value | None,
+        call_site: cst.CSTNode | None,
+    ) -> Value:
+        if function in self.active or self.inlined.get(id(function), 0) >= MAX_INLINES_PER_FUNCTION:
+            return UNKNOWN
+        self.inlined[id(function)] = self.inlined.get(id(function), 0) + 1
+        self.walked.add(id(function))
+        frame = Frame(function, call_site, len(self.frames))
+        params = [*function.params.posonly_params, *function.params.params]
+        positional = list(args)
+        if self_value is not None and params:
+            frame.locals[params[0].name.value] = self_value
+            params = params[1:]
+        for param in [*params, *function.params.kwonly_params]:
+            name = param.name.value
+            frame.params.add(name)
+            if positional and param in params:
+                frame.locals[name] = positional.pop(0)
+            elif name in kwargs:
+                frame.locals[name] = kwargs[name]
+            elif param.default is not None:
+                frame.locals[name] = self._eval(param.default)
+            else:
+                frame.locals[name] = UNKNOWN
+        self.frames.append(frame)
+        self.active.append(function)
+        saved_loops = self.loops
+        # Loops of the caller still enclose what the callee does.
+        self.loops = list(saved_loops)
+        try:
+            self._block(function.body.body if isinstance(function.body, cst.IndentedBlock) else [function.body])
+        finally:
+            self.loops = saved_loops
+            self.active.pop()
+            self.frames.pop()
+        returned = [value for value in frame.returns if value is not UNKNOWN]
+        return returned[-1] if returned else UNKNOWN
+
+
+def _merge(a: dict[int, frozenset[bool]], b: dict[int, frozenset[bool]]) -> dict[int, frozenset[bool]]:
+    return {key: a.get(key, TRAINABLE_DEFAULT) | b.get(key, TRAINABLE_DEFAULT) for key in a.keys() | b.keys()}
+
+
+def _element(iterable: Value) -> Value:
+    if isinstance(iterable, LayerListVal):
+        return LayerVal(iterable.of, whole=iterable.whole)
+    return UNKNOWN
+
+
+def _callee_name(func: cst.BaseExpression) -> str:
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return ""
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Import, cst.ImportFrom)):
+            found.append(current)
+            continue
+        if isinstance(current, (cst.Module, cst.IndentedBlock, cst.SimpleStatementLine)) or isinstance(
+            current, (cst.FunctionDef, cst.ClassDef, cst.If, cst.Else, cst.For, cst.While, cst.With, cst.Try, cst.ExceptHandler, cst.Finally)
+        ):
+            stack.extend(reversed(current.children))
+    return found
+
+
+def _only_sets_trainable(function: cst.FunctionDef) -> bool:
+    """A helper whose whole body sets ``trainable`` flags (docstring aside)."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else [function.body]
+    return bool(body) and all(_sets_trainable(statement) for statement in body)
+
+
+def _sets_trainable(statement: cst.CSTNode) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return all(
+            isinstance(small, cst.Assign)
+            and all(
+                isinstance(t.target, cst.Attribute) and t.target.attr.value == "trainable"
+                for t in small.targets
+            )
+            or isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
+            for small in statement.body
+        )
+    if isinstance(statement, cst.For):
+        return all(_sets_trainable(inner) for inner in statement.body.body)
+    return False

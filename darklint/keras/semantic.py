@@ -1,0 +1,263 @@
+"""The per-file Keras semantic model: the facts rules query.
+
+Computed once per file (``build_semantic_model``) by an abstract walk of the
+code (:mod:`darklint.keras.interpreter`): which values are Keras models and
+optimizers, what contains what, and a *trace* of events in program order —
+``trainable`` assignments, ``compile()``, training and ``predict`` calls,
+input gradients — each with the loops around it and the trainable state at
+that point.  Loop bodies appear twice in the trace (an event early in a loop
+body also happens *after* a later one, on the next iteration), so "is X
+trained after this without a recompile" is a scan forward in the trace.
+
+Rules ask questions here; they never re-walk the tree to rediscover facts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
+PREDICT_METHODS = frozenset({"predict"})
+
+
+class EventKind(enum.Enum):
+    TRAINABLE = "trainable"
+    COMPILE = "compile"
+    TRAIN = "train"
+    PREDICT = "predict"
+    # A hand-written optimizer step (``opt.apply_gradients``): training, but
+    # of no particular model the walk can name.
+    STEP = "step"
+
+
+@dataclass(frozen=True)
+class Loop:
+    node: cst.For | cst.While
+    function: cst.FunctionDef | None
+
+
+@dataclass(eq=False)
+class ModelInfo:
+    id: int
+    node: cst.CSTNode
+    kind: str  # functional / sequential / subclass / loaded
+    contains: set[int] = field(default_factory=set)
+    # Set when the model's outputs are an intermediate layer's output of
+    # another model (a feature-matching / perceptual-loss sub-model).
+    feature_of: int | None = None
+    names: list[tuple[int, str]] = field(default_factory=list)
+    attrs: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        if not self.names:
+            return "the model"
+        # The name in the outermost frame reads best: `self.discriminator`
+        # rather than the `model` local of `build_discriminator()`.
+        return min(self.names, key=lambda item: item[0])[1]
+
+
+@dataclass(eq=False)
+class OptimizerInfo:
+    id: int
+    node: cst.CSTNode
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.names[0] if self.names else "the optimizer"
+
+
+@dataclass(frozen=True, eq=False)
+class Event:
+    kind: EventKind
+    model: int
+    node: cst.CSTNode
+    index: int
+    loops: tuple[Loop, ...]
+    function: cst.FunctionDef | None
+    method: str = ""
+    # TRAINABLE: the value(s) assigned, and the model's state before.
+    value: frozenset[bool] = frozenset()
+    before: frozenset[bool] = frozenset()
+    # COMPILE: trainable state of the model and of everything it contains.
+    states: Mapping[int, frozenset[bool]] = field(default_factory=dict)
+    optimizer: OptimizerInfo | None = None
+
+    @property
+    def lexical_loops(self) -> tuple[Loop, ...]:
+        """The loops written around the event in its own function."""
+        return tuple(loop for loop in self.loops if loop.function is self.function)
+
+
+@dataclass(eq=False)
+class GradientInfo:
+    """A gradient taken with respect to inputs or data (not weights)."""
+
+    node: cst.Call
+    backend_call: bool  # keras.backend.gradients (absent in Keras 3)
+    perturbs_inputs: bool = False
+
+
+@dataclass(frozen=True)
+class TogglePattern:
+    """DK101: ``X.trainable = False`` and then ``compile()`` of a model containing X."""
+
+    freeze: Event
+    compile: Event
+    kind: str  # "never-trains" (Keras-GAN order) or "trained-by-combined" (jacobgil order)
+    own_compile: Event | None = None  # never-trains: X's own earlier compile
+    reset: Event | None = None  # trained-by-combined: X.trainable = True
+    train: Event | None = None  # the training call that shows the consequence
+
+
+@dataclass
+class SemanticModel:
+    imports_keras: bool = False
+    models: dict[int, ModelInfo] = field(default_factory=dict)
+    optimizers: dict[int, OptimizerInfo] = field(default_factory=dict)
+    trace: list[Event] = field(default_factory=list)
+    gradients: list[GradientInfo] = field(default_factory=list)
+    _closure: dict[int, frozenset[int]] = field(default_factory=dict)
+
+    # Containment ------------------------------------------------------
+
+    def closure(self, model: int) -> frozenset[int]:
+        """The model and everything it contains, transitively."""
+        if model not in self._closure:
+            seen = {model}
+            stack = [model]
+            while stack:
+                for inner in self.models[stack.pop()].contains:
+                    if inner not in seen:
+                        seen.add(inner)
+                        stack.append(inner)
+            self._closure[model] = frozenset(seen)
+        return self._closure[model]
+
+    def contains(self, outer: int, inner: int) -> bool:
+        return inner in self.closure(outer)
+
+    def effective_trainable(self, compile_event: Event, model: int) -> frozenset[bool]:
+        """``model``'s trainable state at a compile, counting frozen models around it.
+
+        Freezing a model freezes everything inside it, so the inner
+        ``Sequential`` of a frozen discriminator is frozen too.
+        """
+        states = compile_event.states
+        result = states.get(model, frozenset({True}))
+        for container in self.closure(compile_event.model):
+            if container == model or not self.contains(container, model):
+                continue
+            outer = states.get(container, frozenset({True}))
+            if outer == frozenset({False}):
+                return outer
+            result = result | (outer & frozenset({False}))
+        return result
+
+    def label(self, model: int) -> str:
+        return self.models[model].label
+
+    # The trace ---------------------------------------------------------
+
+    def events(self, kind: EventKind, model: int | None = None) -> Iterator[Event]:
+        return (e for e in self.trace if e.kind is kind and (model is None or e.model == model))
+
+    def after(self, event: Event) -> Iterable[Event]:
+        return self.trace[event.index + 1 :]
+
+    def trained_later_without_recompile(self, model: int, start: Event) -> Event | None:
+        """The first training of ``model`` after ``start`` with no compile of it in between."""
+        for event in self.after(start):
+            if event.model != model:
+                continue
+            if event.kind is EventKind.COMPILE:
+                return None
+            if event.kind is EventKind.TRAIN:
+                return event
+        return None
+
+    def last_compile_before(self, model: int, event: Event) -> Event | None:
+        for earlier in reversed(self.trace[: event.index]):
+            if earlier.model == model and earlier.kind is EventKind.COMPILE:
+                return earlier
+        return None
+
+    def is_trained(self, model: int) -> bool:
+        return any(True for _ in self.events(EventKind.TRAIN, model))
+
+    def trains_anything(self) -> bool:
+        return any(e.kind in (EventKind.TRAIN, EventKind.STEP) for e in self.trace)
+
+    # Derived facts shared by several rules --------------------------------
+
+    def toggle_patterns(self) -> list[TogglePattern]:
+        """Every DK101 pattern, in trace order (also used by DK103 to stay quiet)."""
+        patterns: list[TogglePattern] = []
+        for freeze in self.events(EventKind.TRAINABLE):
+            if freeze.value != frozenset({False}):
+                continue
+            pattern = self._toggle_after(freeze)
+            if pattern is not None:
+                patterns.append(pattern)
+        return patterns
+
+    def _toggle_after(self, freeze: Event) -> TogglePattern | None:
+        frozen = freeze.model
+        for event in self.after(freeze):
+            if event.model == frozen and event.kind is EventKind.TRAINABLE:
+                # Unfrozen again before any combined compile: not this pattern.
+                if True in event.value:
+                    return None
+            if event.kind is not EventKind.COMPILE or event.model == frozen:
+                continue
+            if not self.contains(event.model, frozen) or event.states.get(frozen) != frozenset({False}):
+                continue
+            own = self.last_compile_before(frozen, freeze)
+            if own is not None:
+                train = self.trained_later_without_recompile(frozen, event)
+                if train is not None:
+                    return TogglePattern(freeze, event, "never-trains", own_compile=own, train=train)
+            reset = self._reset_before_training(frozen, event)
+            if reset is not None:
+                reset_event, train = reset
+                return TogglePattern(freeze, event, "trained-by-combined", reset=reset_event, train=train)
+        return None
+
+    def _reset_before_training(self, frozen: int, compile_event: Event) -> tuple[Event, Event] | None:
+        """``X.trainable = True`` after the combined compile and before the combined model's first training."""
+        combined = compile_event.model
+        reset: Event | None = None
+        for event in self.after(compile_event):
+            if event.model == combined and event.kind is EventKind.COMPILE:
+                return None
+            if event.model == combined and event.kind is EventKind.TRAIN:
+                return (reset, event) if reset is not None else None
+            if event.model == frozen and event.kind is EventKind.TRAINABLE and reset is None:
+                if event.value == frozenset({True}):
+                    reset = event
+        return None
+
+    def compiles_with_optimizer(self) -> Iterator[Event]:
+        return (e for e in self.events(EventKind.COMPILE) if e.optimizer is not None)
+
+
+def unique_by_node(events: Iterable[Event]) -> list[Event]:
+    """Loop bodies are walked twice: keep the first event per source node."""
+    seen: set[int] = set()
+    result = []
+    for event in events:
+        if id(event.node) not in seen:
+            seen.add(id(event.node))
+            result.append(event)
+    return result
+
+
+def build_semantic_model(module: cst.Module, source: str) -> SemanticModel:
+    from darklint.keras.interpreter import Interpreter
+
+    return Interpreter(module, source).run()

@@ -1,0 +1,142 @@
+"""The abstract values the interpreter tracks for names, attributes and expressions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from darklint.keras.names import Kind
+from darklint.keras.semantic import GradientInfo, OptimizerInfo
+
+
+class Value:
+    """Base class; ``UNKNOWN`` is anything the walk cannot or need not know."""
+
+
+class _Unknown(Value):
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Value = _Unknown()
+
+
+@dataclass(frozen=True)
+class ModelVal(Value):
+    id: int
+
+
+@dataclass(frozen=True)
+class OptVal(Value):
+    info: OptimizerInfo
+
+
+@dataclass(frozen=True)
+class TensorVal(Value):
+    """A symbolic tensor, with the models whose layers produced it."""
+
+    models: frozenset[int] = frozenset()
+    input_of: frozenset[int] = frozenset()
+    # Produced by an *intermediate* layer of these models (``D.get_layer(..).output``).
+    intermediate_of: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class LayerVal(Value):
+    of: int | None
+    # Bound by iterating over *all* of a model's layers: freezing each such
+    # layer freezes the model.
+    whole: bool = False
+
+
+@dataclass(frozen=True)
+class LayerListVal(Value):
+    of: int
+    whole: bool
+
+
+@dataclass(frozen=True)
+class ListVal(Value):
+    items: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class BoolVal(Value):
+    value: bool
+
+
+@dataclass(frozen=True)
+class KerasRef(Value):
+    """A name of the Keras API itself (``keras.Model``, ``layers.Dense``)."""
+
+    kind: Kind
+    path: str
+
+
+@dataclass(frozen=True)
+class ModuleRef(Value):
+    """An imported name outside Keras' API (``tf``, ``np``): its attributes may still be Keras."""
+
+    qualified: str
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    methods: dict[str, cst.FunctionDef]
+    keras_model: bool
+    instance: Value | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ClassVal(Value):
+    info: ClassInfo
+
+
+@dataclass(eq=False)
+class InstanceVal(Value):
+    cls: ClassInfo
+    attrs: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class FuncVal(Value):
+    node: cst.FunctionDef
+    self_value: Value | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class GradVal(Value):
+    """A gradient w.r.t. inputs, or something computed from it element-wise."""
+
+    info: GradientInfo
+
+
+@dataclass(frozen=True, eq=False)
+class TapeVal(Value):
+    """A ``tf.GradientTape``; ``watched`` collects what ``tape.watch`` was given."""
+
+    watched: set[str] = field(default_factory=set)
+
+
+def provenance(value: Value) -> TensorVal:
+    """The tensor facts carried by any value (lists of tensors included)."""
+    if isinstance(value, TensorVal):
+        return value
+    if isinstance(value, ModelVal):
+        return TensorVal(frozenset({value.id}))
+    if isinstance(value, ListVal):
+        return merge_tensors(provenance(item) for item in value.items)
+    return TensorVal()
+
+
+def merge_tensors(values: object) -> TensorVal:
+    models: set[int] = set()
+    inputs: set[int] = set()
+    intermediate: set[int] = set()
+    for tensor in values:  # type: ignore[attr-defined]
+        models |= tensor.models
+        inputs |= tensor.input_of
+        intermediate |= tensor.intermediate_of
+    return TensorVal(frozenset(models), frozenset(inputs), frozenset(intermediate))

@@ -1,0 +1,83 @@
+"""Output formats: turn already-sorted diagnostics into text.
+
+Formats know nothing about rules or libcst: they see only the plain data of
+:mod:`darklint.diagnostics`.  Each format lives in its own module and is
+imported only when used, so that ``import darklint.output`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from darklint.diagnostics import Diagnostic, RuleDescriptor
+
+__all__ = ["FORMATS", "OutputContext", "render", "render_statistics"]
+
+
+@dataclass(frozen=True)
+class OutputContext:
+    """Everything a format may use; built once per run by the CLI."""
+
+    diagnostics: Sequence[Diagnostic]
+    # Every rule enabled in this run (SARIF's tool.driver.rules), findings or not.
+    rules: Sequence[RuleDescriptor]
+    # The directory diagnostic paths are relative to (the cwd); SARIF's SRCROOT.
+    root: Path
+    tool_version: str
+    show_source: bool = False
+    # The text of a diagnostic's line (in-cell for notebooks), or None.
+    source_line: Callable[[Diagnostic], str | None] | None = None
+    # The text summary mentions --fix only when the CLI could apply fixes.
+    fixable_hint: bool = True
+
+
+# Thin wrappers keep the import of each format module until it is used.
+def _text(ctx: OutputContext) -> str:
+    from darklint.output.text import render_text
+
+    return render_text(ctx)
+
+
+def _json(ctx: OutputContext) -> str:
+    from darklint.output.json_ import render_json
+
+    return render_json(ctx)
+
+
+def _sarif(ctx: OutputContext) -> str:
+    from darklint.output.sarif import render_sarif
+
+    return render_sarif(ctx)
+
+
+def _github(ctx: OutputContext) -> str:
+    from darklint.output.github import render_github
+
+    return render_github(ctx)
+
+
+FORMATS: dict[str, Callable[[OutputContext], str]] = {
+    "text": _text,
+    "json": _json,
+    "sarif": _sarif,
+    "github": _github,
+}
+
+
+def render(name: str, ctx: OutputContext) -> str:
+    """Render ``ctx`` in the format called ``name`` (a key of :data:`FORMATS`)."""
+    try:
+        formatter = FORMATS[name]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise ValueError(f"unknown output format {name!r} (known: {known})") from None
+    return formatter(ctx)
+
+
+def render_statistics(diagnostics: Sequence[Diagnostic]) -> str:
+    """The ``--statistics`` table: one line per code, most frequent first."""
+    from darklint.output.statistics import render_statistics as _render
+
+    return _render(diagnostics)

@@ -1,0 +1,190 @@
+"""The ``sarif`` format: SARIF 2.1.0, for GitHub code scanning and IDEs.
+
+The output must validate against the OASIS schema (tests check it).  Paths
+under the run's root are written relative to the ``SRCROOT`` base id so the
+log is portable between machines; others fall back to absolute file URIs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import quote
+
+from darklint import DOCS_BASE_URL
+from darklint.diagnostics import Diagnostic, Fix, RuleDescriptor, Severity
+from darklint.output import OutputContext
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "darklint/v1"
+# The project's home page: the docs URL minus its "/blob/<branch>/..." tail.
+INFORMATION_URI = DOCS_BASE_URL.split("/blob/", 1)[0]
+
+_LEVELS = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "note",
+}
+
+
+def _rule_to_sarif(rule: RuleDescriptor) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "tags": ["keras", *(["fixable"] if rule.fixable else [])]
+    }
+    if rule.reference is not None:
+        properties["reference"] = rule.reference
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule.description, "markdown": rule.description},
+        "helpUri": rule.url,
+        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "properties": properties,
+    }
+
+
+def artifact_location(path: str, root: Path) -> dict[str, str]:
+    """``{uri, uriBaseId}`` relative to ``root``, or an absolute file URI."""
+    root_abs = os.path.normpath(root.absolute())
+    # normpath, not resolve(): the file may be gone and symlinks must not
+    # move a path out of the root the user named.
+    full = os.path.normpath(os.path.join(root_abs, path))
+    try:
+        relative = PurePath(full).relative_to(root_abs)
+    except ValueError:
+        return {"uri": Path(full).as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": "SRCROOT"}
+
+
+def root_uri(root: Path) -> str:
+    uri = Path(os.path.normpath(root.absolute())).as_uri()
+    # A base URI must end in "/" or RFC 3986 resolution drops its last segment.
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _region(diagnostic: Diagnostic) -> dict[str, int]:
+    if diagnostic.cell is None:
+        return {
+            "startLine": diagnostic.line,
+            "startColumn": diagnostic.column,
+            "endLine": diagnostic.end_line,
+            "endColumn": diagnostic.end_column,
+        }
+    # Viewers show the raw .ipynb, where in-cell columns mean nothing: point
+    # at the whole raw line when it is known, else at the top of the file
+    # (the in-cell position is in the result's properties either way).
+    line = diagnostic.file_line if diagnostic.file_line is not None else 1
+    return {"startLine": line, "endLine": line}
+
+
+def _fix_to_sarif(fix: Fix, location: dict[str, str]) -> dict[str, Any]:
+    return {
+        "description": {"text": fix.title},
+        "artifactChanges": [
+            {
+                "artifactLocation": location,
+                "replacements": [
+                    {
+                        "deletedRegion": {
+                            "startLine": edit.line,
+                            "startColumn": edit.column,
+                            "endLine": edit.end_line,
+                            "endColumn": edit.end_column,
+                        },
+                        "insertedContent": {"text": edit.content},
+                    }
+                    for edit in fix.edits
+                ],
+            }
+        ],
+        # SARIF has no notion of fix safety; keep ours for consumers that care.
+        "properties": {"applicability": "safe" if fix.safe else "unsafe"},
+    }
+
+
+class _Fingerprints:
+    """Line-number-free fingerprints, so inserting lines above keeps them.
+
+    The hash covers the code, the file and the stripped source line; the
+    occurrence index tells apart identical lines in one file.  Without the
+    source line the message stands in (it names the objects involved).
+    """
+
+    def __init__(self, ctx: OutputContext) -> None:
+        self._source_line = ctx.source_line
+        self._seen: dict[tuple[str, str, str], int] = {}
+
+    def __call__(self, diagnostic: Diagnostic, uri: str) -> str:
+        source = (
+            self._source_line(diagnostic) if self._source_line is not None else None
+        )
+        text = source.strip() if source is not None else diagnostic.message
+        key = (diagnostic.code, uri, text)
+        occurrence = self._seen.get(key, 0)
+        self._seen[key] = occurrence + 1
+        payload = "\0".join([*key, str(occurrence)])
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _result(
+    diagnostic: Diagnostic,
+    ctx: OutputContext,
+    rule_index: dict[str, int],
+    fingerprint: _Fingerprints,
+) -> dict[str, Any]:
+    location = artifact_location(diagnostic.path, ctx.root)
+    result: dict[str, Any] = {"ruleId": diagnostic.code}
+    if diagnostic.code in rule_index:
+        result["ruleIndex"] = rule_index[diagnostic.code]
+    result["level"] = _LEVELS[diagnostic.severity]
+    result["message"] = {"text": diagnostic.message}
+    result["locations"] = [
+        {
+            "physicalLocation": {
+                "artifactLocation": location,
+                "region": _region(diagnostic),
+            }
+        }
+    ]
+    result["partialFingerprints"] = {
+        FINGERPRINT_KEY: fingerprint(diagnostic, location["uri"])
+    }
+    # Notebook edits are in cell coordinates, which SARIF cannot express.
+    if diagnostic.fix is not None and diagnostic.fix.edits and diagnostic.cell is None:
+        result["fixes"] = [_fix_to_sarif(diagnostic.fix, location)]
+    if diagnostic.cell is not None:
+        result["properties"] = {
+            "cell": diagnostic.cell,
+            "cellLine": diagnostic.line,
+            "cellColumn": diagnostic.column,
+        }
+    return result
+
+
+def build_sarif(ctx: OutputContext) -> dict[str, Any]:
+    rule_index = {rule.code: index for index, rule in enumerate(ctx.rules)}
+    fingerprint = _Fingerprints(ctx)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "darklint",
+                "version": ctx.tool_version,
+                "informationUri": INFORMATION_URI,
+                "rules": [_rule_to_sarif(rule) for rule in ctx.rules],
+            }
+        },
+        "originalUriBaseIds": {"SRCROOT": {"uri": root_uri(ctx.root)}},
+        # Columns count code points (Python string indices), not UTF-16 units.
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(d, ctx, rule_index, fingerprint) for d in ctx.diagnostics],
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render_sarif(ctx: OutputContext) -> str:
+    return json.dumps(build_sarif(ctx), indent=2) + "\n"

@@ -1,0 +1,48 @@
+"""The one table of rules: adding a rule means adding one line here.
+
+Codes are never reused: a retired rule stays in the table with
+``status = Status.REMOVED``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from darklint.rule import Rule, Status
+from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
+from darklint.rules.dk002_unused_suppression import UnusedSuppression
+from darklint.rules.dk003_unsupported_syntax import UnsupportedSyntax
+from darklint.rules.dk101_trainable_toggled_around_compile import TrainableToggledAroundCompile
+from darklint.rules.dk102_model_compiled_while_frozen import ModelCompiledWhileFrozen
+from darklint.rules.dk103_trainable_changed_after_compile import TrainableChangedAfterCompile
+from darklint.rules.dk104_optimizer_instance_reused import OptimizerInstanceReused
+from darklint.rules.dk105_compile_per_branch import CompilePerBranch
+
+RULES: tuple[type[Rule], ...] = (
+    SyntaxErrorInFile,
+    UnusedSuppression,
+    UnsupportedSyntax,
+    TrainableToggledAroundCompile,
+    ModelCompiledWhileFrozen,
+    TrainableChangedAfterCompile,
+    OptimizerInstanceReused,
+    CompilePerBranch,
+)
+
+
+def all_rules() -> tuple[type[Rule], ...]:
+    return tuple(rule for rule in RULES if rule.status is not Status.REMOVED)
+
+
+@functools.cache
+def rules_by_code() -> dict[str, type[Rule]]:
+    return {rule.code: rule for rule in all_rules()}
+
+
+@functools.cache
+def rules_by_name() -> dict[str, type[Rule]]:
+    return {name: rule for rule in all_rules() for name in rule.slug_names()}
+
+
+def lookup(code_or_name: str) -> type[Rule] | None:
+    return rules_by_code().get(code_or_name.upper()) or rules_by_name().get(code_or_name)

@@ -1,0 +1,237 @@
+"""The base class every rule derives from, and the data a rule reports.
+
+A rule is one small class (Fixit's shape): its docstring is its documentation,
+``message`` is a one-line template with named fields, ``VALID``/``INVALID``
+hold its embedded test cases, and its logic lives either in ``visit_*``
+methods (run in the engine's single batched traversal) or in ``finish()``,
+which runs after the traversal and queries the file's semantic model.
+
+Rules never format output and never compute positions: they report nodes, and
+the engine turns nodes into line/column ranges only when something was
+reported (positions are the expensive part of libcst's metadata).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+from libcst.metadata import CodeRange, PositionProvider
+
+from darklint import DOCS_BASE_URL
+from darklint.diagnostics import RuleDescriptor, Severity
+
+if TYPE_CHECKING:
+    from darklint.keras.semantic import SemanticModel
+
+
+class Status(str, enum.Enum):
+    STABLE = "stable"
+    PREVIEW = "preview"
+    DEPRECATED = "deprecated"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code on which the rule must stay silent."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code on which the rule must fire exactly on the lines marked ``# expect: CODE``.
+
+    ``fixed`` is the whole file after ``--fix`` (``--unsafe-fixes`` when
+    ``unsafe`` is set), when the rule offers a fix for this case.
+    """
+
+    code: str
+    fixed: str | None = None
+    unsafe: bool = False
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A fix: put ``new`` where ``old`` is (``old`` must be a node of the file)."""
+
+    old: cst.CSTNode
+    new: cst.CSTNode
+
+
+@dataclass(frozen=True)
+class Report:
+    rule: type[Rule]
+    node: cst.CSTNode
+    # The range runs from ``node``'s start to ``end_node``'s end when given
+    # (a loop header: the ``for`` up to its iterable, not the whole body).
+    end_node: cst.CSTNode | None
+    message: str
+    fix: Replacement | None = None
+
+
+@dataclass
+class FileContext:
+    """What a rule may know about the file being linted."""
+
+    module: cst.Module
+    source: str
+    path: str
+    reports: list[Report] = field(default_factory=list)
+    _semantic: SemanticModel | None = None
+    _positions: Mapping[cst.CSTNode, CodeRange] | None = None
+
+    @property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        # One codegen pass over the whole file: paid only by files with reports.
+        if self._positions is None:
+            self._positions = cst.MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
+                PositionProvider
+            )
+        return self._positions
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.positions[node].start.line
+
+    @property
+    def semantic(self) -> SemanticModel:
+        # Built on first use so that a run whose rules need no cross-statement
+        # facts never pays for them.
+        if self._semantic is None:
+            from darklint.keras.semantic import build_semantic_model
+
+            self._semantic = build_semantic_model(self.module, self.source)
+        return self._semantic
+
+
+class FixSafety(str, enum.Enum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+class RuleCrashed(Exception):
+    """A rule raised; the engine reports it with the file and rule and goes on."""
+
+    def __init__(self, code: str, error: BaseException) -> None:
+        super().__init__(f"{code}: {type(error).__name__}: {error}")
+        self.code = code
+        self.error = error
+
+
+class Rule(cst.BatchableCSTVisitor):
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.WARNING
+    # A file under reference_impls/ that shows the right way in PyTorch.
+    reference: ClassVar[str | None] = None
+    fix_safety: ClassVar[FixSafety | None] = None
+    fix_title: ClassVar[str | None] = None
+    default_enabled: ClassVar[bool] = True
+    status: ClassVar[Status] = Status.STABLE
+    aliases: ClassVar[tuple[str, ...]] = ()
+    # The engine's own diagnostics (DK0xx) are produced by the engine, not by
+    # a traversal; they are rules only so that selection and docs see them.
+    engine_rule: ClassVar[bool] = False
+    # Gate: the rule can only fire when the file imports Keras and contains
+    # every one of these substrings; anything else is never parsed for it.
+    needs_keras: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ()
+    VALID: ClassVar[tuple[Valid, ...]] = ()
+    INVALID: ClassVar[tuple[Invalid, ...]] = ()
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+        self.crash: RuleCrashed | None = None
+
+    @property
+    def semantic(self) -> SemanticModel:
+        return self.context.semantic
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        *,
+        end_node: cst.CSTNode | None = None,
+        fix: Replacement | None = None,
+        **fields: object,
+    ) -> None:
+        self.context.reports.append(
+            Report(type(self), node, end_node, self.message.format(**fields), fix)
+        )
+
+    def finish(self) -> None:
+        """Called once after the traversal; semantic-model rules work here."""
+
+    def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
+        # Each visitor method is guarded so that one rule's crash neither stops
+        # the shared traversal nor silences the other rules.
+        return {
+            name: self._guard(method) for name, method in super().get_visitors().items()
+        }
+
+    def _guard(
+        self, method: Callable[[cst.CSTNode], None]
+    ) -> Callable[[cst.CSTNode], None]:
+        @functools.wraps(method)
+        def guarded(node: cst.CSTNode) -> None:
+            if self.crash is not None:
+                return
+            try:
+                method(node)
+            except Exception as error:  # noqa: BLE001 - isolate rule failures
+                self.crash = RuleCrashed(self.code, error)
+
+        return guarded
+
+    # Class-level facts, derived from the class attributes and docstring.
+
+    @classmethod
+    def has_visitors(cls) -> bool:
+        # The base class defines every visit_*/leave_* as a marked no-op stub.
+        return any(
+            name.startswith(("visit_", "leave_"))
+            and not getattr(getattr(cls, name), "_is_no_op", False)
+            for name in dir(cls)
+        )
+
+    @classmethod
+    def may_apply(cls, source: str, imports_keras: bool) -> bool:
+        if cls.needs_keras and not imports_keras:
+            return False
+        return all(token in source for token in cls.requires)
+
+    @classmethod
+    def slug_names(cls) -> tuple[str, ...]:
+        return (cls.name, *cls.aliases)
+
+    @classmethod
+    def docs_url(cls) -> str:
+        return f"{DOCS_BASE_URL}/{cls.code}-{cls.name}.md"
+
+    @classmethod
+    def summary(cls) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.name
+
+    @classmethod
+    def descriptor(cls) -> RuleDescriptor:
+        from darklint.docs import rule_description
+
+        return RuleDescriptor(
+            code=cls.code,
+            name=cls.name,
+            severity=cls.severity,
+            summary=cls.summary(),
+            description=rule_description(cls),
+            url=cls.docs_url(),
+            reference=cls.reference,
+            default_enabled=cls.default_enabled,
+            fixable=cls.fix_safety is not None,
+            aliases=cls.aliases,
+        )

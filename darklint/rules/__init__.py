@@ -1,0 +1,1 @@
+"""One module per rule; the registry (darklint.registry) lists them."""

@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+from darklint.diagnostics import Severity
+from darklint.rule import Invalid, Rule, Valid
+
+NEVER_TRAINS = (
+    "`{frozen}` was compiled at line {own_line} and is trained at line {train_line} without "
+    "recompiling: on Keras 3 it never trains (Keras 2 trained it only through its compile-time snapshot)"
+)
+TRAINED_BY_COMBINED = (
+    "`{frozen}` is set back to trainable at line {reset_line}, before `{combined}` is trained at "
+    "line {train_line}: on Keras 3 `{combined}`'s steps update `{frozen}` too (Keras 2 kept it frozen)"
+)
+
+
+class TrainableToggledAroundCompile(Rule):
+    """A model is frozen with `trainable = False` only so that a combined model compiles without it.
+
+    ## What it does
+    Finds `X.trainable = False` followed by `compile()` of another model that
+    contains `X` (the classic Keras GAN trick: freeze the discriminator, build
+    `combined = Model(z, D(G(z)))`, compile it), when the program then relies
+    on the freeze being a per-compile snapshot:
+
+    - **Keras-GAN order**: `X` was compiled *before* the freeze and is trained
+      later without being recompiled;
+    - **jacobgil/keras-dcgan order**: `X.trainable = True` is set back *after*
+      the combined compile and before the combined model is trained.
+
+    ## Why is this bad?
+    The trick depends on a Keras 2 implementation detail: Keras 2 snapshots
+    `trainable` at `compile()` time and re-imposes it around each train call.
+    Keras 3 reads the flag when the train function is traced, on every
+    backend (measured with keras 3.15.1):
+
+    - Keras-GAN order: `D.train_on_batch` **never changes D's weights**; its
+      optimizer's `iterations` stays 0. TensorFlow and torch print one "no
+      trainable weights" warning, jax prints nothing at all.
+    - jacobgil order: the combined model's step **also updates D**, because D's
+      weights are trainable again when the combined train function is traced.
+
+    Either way the GAN silently trains something other than what was written.
+
+    ## Example
+    ```python
+    discriminator.compile(loss="binary_crossentropy", optimizer=Adam())
+    discriminator.trainable = False
+    combined = Model(z, discriminator(generator(z)))
+    combined.compile(loss="binary_crossentropy", optimizer=Adam())
+    for step in range(steps):
+        discriminator.train_on_batch(x, y)  # never trains on Keras 3
+        combined.train_on_batch(z, ones)
+    ```
+
+    ## Use instead
+    Override `train_step` in one `keras.Model` subclass (keras.io "DCGAN
+    overriding `train_step`"): take each network's gradients with
+    `tf.GradientTape`, apply them with that network's own optimizer, and train
+    with `fit()`. No flag is toggled and nothing is compiled twice.
+
+    ## PyTorch reference
+    `reference_impls/gan.py`: one optimizer per network, the discriminator
+    step on `fake.detach()`, the generator step through D without touching
+    any flag.
+
+    ## Fix safety
+    No automatic fix: the training loop has to be restructured.
+
+    ## References
+    - keras-team/keras#6405 (`trainable` needs a recompile, by design)
+    - eriklindernoren/Keras-GAN#22, #73, #91; jacobgil/keras-dcgan#10, #19
+    - tensorflow/tensorflow#117169 ("TODO: respect compiled trainable state")
+    """
+
+    code = "DK101"
+    name = "trainable-toggled-around-compile"
+    message = "`{frozen}` is frozen only around `{combined}.compile()` (line {compile_line}): {consequence}"
+    severity = Severity.ERROR
+    reference = "reference_impls/gan.py"
+    requires = ("trainable", "compile")
+
+    def finish(self) -> None:
+        semantic = self.semantic
+        reported: set[int] = set()
+        for pattern in semantic.toggle_patterns():
+            if id(pattern.freeze.node) in reported:
+                continue
+            reported.add(id(pattern.freeze.node))
+            frozen = semantic.label(pattern.freeze.model)
+            combined = semantic.label(pattern.compile.model)
+            train_line = self.context.line_of(pattern.train.node) if pattern.train else 0
+            if pattern.kind == "never-trains" and pattern.own_compile is not None:
+                consequence = NEVER_TRAINS.format(
+                    frozen=frozen,
+                    own_line=self.context.line_of(pattern.own_compile.node),
+                    train_line=train_line,
+                )
+            else:
+                assert pattern.reset is not None
+                consequence = TRAINED_BY_COMBINED.format(
+                    frozen=frozen,
+                    combined=combined,
+                    reset_line=self.context.line_of(pattern.reset.node),
+                    train_line=train_line,
+                )
+            self.report(
+                pattern.freeze.node,
+                frozen=frozen,
+                combined=combined,
+                compile_line=self.context.line_of(pattern.compile.node),
+                consequence=consequence,
+            )
+
+    VALID = (
+        # Transfer learning: freeze, compile, train, unfreeze, recompile, train.
+        Valid(
+            """
+from tensorflow import keras
+base = keras.applications.MobileNetV2(include_top=False, weights=None)
+base.trainable = False
+model = keras.Sequential([base, keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+model.fit(x, y)
+base.trainable = True
+model.compile(optimizer=keras.optimizers.Adam(1e-5), loss="mse")
+model.fit(x, y)
+"""
+        ),
+        # The idiomatic Keras 3 GAN: a train_step override, nothing toggled.
+        Valid(
+            """
+import keras
+import tensorflow as tf
+
+class GAN(keras.Model):
+    def __init__(self, discriminator, generator):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+
+    def train_step(self, real):
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_fn(self.discriminator(real))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        return {"d_loss": d_loss}
+"""
+        ),
+        # torch modules have no `trainable`/compile semantics of Keras.
+        Valid(
+            """
+import torch
+d = torch.nn.Linear(2, 1)
+d.trainable = False
+combined = torch.compile(torch.nn.Sequential(d))
+"""
+        ),
+        # A local class named Model is not Keras.
+        Valid(
+            """
+import keras
+
+class Model:
+    def __init__(self, *parts): self.parts = parts
+    def compile(self, optimizer): pass
+    def train_on_batch(self, x, y): pass
+
+d = Model()
+d.compile("adam")
+d.trainable = False
+combined = Model(d)
+combined.compile("adam")
+d.train_on_batch(x, y)
+"""
+        ),
+        # Frozen for good: a fixed feature extractor inside a trained model.
+        Valid(
+            """
+from keras import Model, Sequential, layers
+encoder = Sequential([layers.Dense(8)])
+encoder.trainable = False
+model = Sequential([encoder, layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y)
+"""
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+from keras.models import Model, Sequential
+from keras.layers import Dense, Input
+from keras.optimizers import Adam
+
+d = Sequential([Dense(1)])
+d.compile(loss="binary_crossentropy", optimizer=Adam())
+g = Sequential([Dense(2)])
+z = Input((2,))
+d.trainable = False  # expect: DK101
+combined = Model(z, d(g(z)))
+combined.compile(loss="binary_crossentropy", optimizer=Adam())
+for step in range(10):
+    d.train_on_batch(x, y)
+    combined.train_on_batch(noise, y)
+"""
+        ),
+        # Keras-GAN's class layout, through self attributes and build_* methods.
+        Invalid(
+            """
+import tensorflow as tf
+from tensorflow.keras.optimizers import Adam
+
+class GAN:
+    def __init__(self):
+        self.discriminator = self.build_discriminator()
+        self.discriminator.compile(loss="binary_crossentropy", optimizer=Adam())
+        self.generator = self.build_generator()
+        z = tf.keras.Input(shape=(2,))
+        self.discriminator.trainable = False  # expect: DK101
+        self.combined = tf.keras.Model(z, self.discriminator(self.generator(z)))
+        self.combined.compile(loss="binary_crossentropy", optimizer=Adam())
+
+    def build_discriminator(self):
+        return tf.keras.Sequential([tf.keras.layers.Dense(1)])
+
+    def build_generator(self):
+        model = tf.keras.Sequential([tf.keras.layers.Dense(2)])
+        return model
+
+    def train(self, epochs):
+        for epoch in range(epochs):
+            self.discriminator.train_on_batch(x, y)
+            self.combined.train_on_batch(z, y)
+"""
+        ),
+        # jacobgil/keras-dcgan: freeze while building, compile, unfreeze.
+        Invalid(
+            """
+from keras.models import Sequential
+from keras.layers import Dense
+
+def generator_containing_discriminator(g, d):
+    model = Sequential()
+    model.add(g)
+    d.trainable = False  # expect: DK101
+    model.add(d)
+    return model
+
+d = Sequential([Dense(1)])
+g = Sequential([Dense(2)])
+d_on_g = generator_containing_discriminator(g, d)
+d_on_g.compile(loss="binary_crossentropy", optimizer="SGD")
+d.trainable = True
+d.compile(loss="binary_crossentropy", optimizer="SGD")
+for index in range(10):
+    d.train_on_batch(x, y)
+    d_on_g.train_on_batch(noise, y)
+"""
+        ),
+    )

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from darklint.diagnostics import Severity
+from darklint.keras.semantic import Event, EventKind, unique_by_node
+from darklint.rule import Invalid, Rule, Valid
+
+
+class TrainableChangedAfterCompile(Rule):
+    """`trainable` changes after compile() and the model is trained again without recompiling.
+
+    ## What it does
+    Finds `X.trainable = value` after a model containing `X` (or `X` itself)
+    was compiled, when that model is trained later with no `compile()` in
+    between, and the assignment changes the flag. Assignments that are part of
+    the DK101 freeze-around-compile pattern are left to DK101.
+
+    ## Why is this bad?
+    `trainable` is read at different moments by different Keras versions and
+    backends, so the same source trains differently (measured, keras 3.15.1):
+
+    - Keras 3 on TensorFlow applies the change only when the train function
+      is (re)traced: on the first call, or when a new batch shape forces a
+      retrace. Whether it takes effect can depend on the last batch's size.
+    - Keras 3 on torch applies it at the next step.
+    - Keras 3 on jax raises a `ValueError` (the variable count changed), and a
+      failed `fit()` leaves the model unusable.
+    - Keras 2 ignores it until the next `compile()`.
+
+    Toggling `d.trainable` inside a GAN loop (jacobgil/keras-dcgan) therefore
+    does nothing on Keras 2 and something shape-dependent on Keras 3.
+
+    ## Example
+    ```python
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y)
+    base.trainable = True   # unfreeze for fine-tuning...
+    model.fit(x, y)         # ...but no recompile
+    ```
+
+    ## Use instead
+    Recompile after changing `trainable`, with a **new** optimizer (Keras 3
+    on torch and jax cannot reuse the old one), as the keras.io
+    transfer-learning guide does. For GANs, override `train_step` and choose
+    which weights to update by which gradients you apply.
+
+    ## PyTorch reference
+    `reference_impls/gan.py`: what an optimizer updates is the parameter list
+    it was built with; `requires_grad` is never toggled mid-training.
+
+    ## Fix safety
+    No automatic fix: a recompile resets the optimizer state, which is a
+    behaviour change you must choose.
+
+    ## References
+    - keras-team/keras#6405; jacobgil/keras-dcgan#10, #19
+    - tensorflow/tensorflow#117169; closed PRs keras-team/keras#22939, #22413
+    """
+
+    code = "DK103"
+    name = "trainable-changed-after-compile"
+    message = (
+        "`{target}.trainable` changes after `{model}` was compiled (line {compile_line}) and `{model}` "
+        "is trained at line {train_line} without recompiling: Keras 3 applies it on TensorFlow only "
+        "when the train function is retraced, on torch at the next step, and on jax it raises; "
+        "Keras 2 ignores it"
+    )
+    severity = Severity.ERROR
+    reference = "reference_impls/gan.py"
+    requires = ("trainable", "compile")
+
+    def finish(self) -> None:
+        semantic = self.semantic
+        explained = {
+            id(event.node)
+            for pattern in semantic.toggle_patterns()
+            for event in (pattern.freeze, pattern.reset)
+            if event is not None
+        }
+        assignments = list(semantic.events(EventKind.TRAINABLE))
+        for assignment in unique_by_node(assignments):
+            if id(assignment.node) in explained:
+                continue
+            for occurrence in (e for e in assignments if e.node is assignment.node):
+                found = self._stale_compile(occurrence)
+                if found is not None:
+                    compile_event, train = found
+                    self.report(
+                        assignment.node,
+                        target=semantic.label(assignment.model),
+                        model=semantic.label(compile_event.model),
+                        compile_line=self.context.line_of(compile_event.node),
+                        train_line=self.context.line_of(train.node),
+                    )
+                    break
+
+    def _stale_compile(self, assignment: Event) -> tuple[Event, Event] | None:
+        """A compiled model containing the target that trains after it with no recompile."""
+        if assignment.value == assignment.before and len(assignment.value) == 1:
+            return None  # no change on any path
+        semantic = self.semantic
+        for model in sorted(semantic.models):
+            if not semantic.contains(model, assignment.model):
+                continue
+            compile_event = semantic.last_compile_before(model, assignment)
+            if compile_event is None:
+                continue
+            train = semantic.trained_later_without_recompile(model, assignment)
+            if train is not None:
+                return compile_event, train
+        return None
+
+    VALID = (
+        # keras.io transfer learning: unfreeze, then recompile with a new optimizer.
+        Valid(
+            """
+import keras
+base = keras.applications.Xception(weights=None, include_top=False)
+base.trainable = False
+inputs = keras.Input(shape=(150, 150, 3))
+model = keras.Model(inputs, keras.layers.Dense(1)(base(inputs)))
+model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+model.fit(x, y, epochs=2)
+base.trainable = True
+model.compile(optimizer=keras.optimizers.Adam(1e-5), loss="mse")
+model.fit(x, y, epochs=2)
+"""
+        ),
+        # Changed after compile but never trained again.
+        Valid(
+            """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y)
+model.trainable = False
+model.save("frozen.keras")
+"""
+        ),
+        # Set to the value it already has.
+        Valid(
+            """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.trainable = True
+model.fit(x, y)
+"""
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+import keras
+base = keras.Sequential([keras.layers.Dense(4)])
+base.trainable = False
+model = keras.Sequential([base, keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y)
+base.trainable = True  # expect: DK103
+model.fit(x, y)
+"""
+        ),
+        # jacobgil/keras-dcgan: toggles inside the training loop.
+        Invalid(
+            """
+from keras.models import Sequential
+from keras.layers import Dense
+d = Sequential([Dense(1)])
+g = Sequential([Dense(2)])
+d_on_g = Sequential([g, d])
+d_on_g.compile(loss="binary_crossentropy", optimizer="SGD")
+d.compile(loss="binary_crossentropy", optimizer="SGD")
+for index in range(10):
+    d.train_on_batch(x, y)
+    d.trainable = False  # expect: DK103
+    d_on_g.train_on_batch(noise, y)
+    d.trainable = True  # expect: DK103
+"""
+        ),
+    )

@@ -1,0 +1,98 @@
+"""Lint many files: the cache first, then a process pool for what is left.
+
+Results come back in a stable order whatever the number of jobs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from darklint.cache import Cache, entry_key
+from darklint.diagnostics import Diagnostic
+from darklint.engine import FileOutcome, lint_path
+from darklint.source import Unreadable, read_bytes
+
+# Below this many files to analyse, starting worker processes costs more than it saves.
+MIN_FILES_FOR_POOL = 8
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: Path
+    display: str
+    enabled: frozenset[str]
+
+
+@dataclass
+class RunResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    crashes: list[str] = field(default_factory=list)
+    files: int = 0
+    analysed: int = 0
+    cached: int = 0
+
+
+def _lint(task: FileTask) -> FileOutcome:
+    return lint_path(task.path, task.display, task.enabled)
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def run(tasks: Sequence[FileTask], *, jobs: int, cache: Cache | None) -> RunResult:
+    result = RunResult(files=len(tasks))
+    outcomes: dict[int, FileOutcome] = {}
+    misses: list[tuple[int, FileTask, str | None]] = []
+    for index, task in enumerate(tasks):
+        key = None
+        if cache is not None:
+            try:
+                key = entry_key(read_bytes(task.path), task.enabled)
+            except Unreadable:
+                key = None
+            hit = cache.get(task.display, key) if key else None
+            if hit is not None:
+                outcomes[index] = FileOutcome(hit)
+                result.cached += 1
+                continue
+        misses.append((index, task, key))
+
+    if jobs > 1 and len(misses) >= MIN_FILES_FOR_POOL:
+        # Biggest files first, so that no worker is left with a huge file at the end.
+        order = sorted(misses, key=lambda item: -_size(item[1].path))
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [(index, key, task, pool.submit(_lint, task)) for index, task, key in order]
+            for index, key, task, future in futures:
+                outcomes[index] = future.result()
+                _store(cache, task, key, outcomes[index])
+    else:
+        for index, task, key in misses:
+            outcomes[index] = _lint(task)
+            _store(cache, task, key, outcomes[index])
+
+    for index in range(len(tasks)):
+        outcome = outcomes[index]
+        result.diagnostics.extend(outcome.diagnostics)
+        result.crashes.extend(outcome.crashes)
+        result.analysed += outcome.analysed
+    if cache is not None:
+        cache.save()
+    return result
+
+
+def _store(cache: Cache | None, task: FileTask, key: str | None, outcome: FileOutcome) -> None:
+    # A file whose rules crashed is linted again next time, not remembered as clean.
+    if cache is not None and key is not None and not outcome.crashes:
+        cache.put(task.display, key, outcome.diagnostics)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

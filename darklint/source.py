@@ -1,0 +1,92 @@
+"""Reading a file into text the way Python would, and writing it back unchanged in form.
+
+Encoding follows PEP 263 and the BOM (``tokenize.detect_encoding``); line
+endings are kept exactly as they are (no universal-newline translation), so a
+fix never turns CRLF into LF.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class Unreadable(Exception):
+    """The file cannot be read or decoded; the message is user-facing."""
+
+
+@dataclass(frozen=True)
+class SourceText:
+    text: str
+    encoding: str  # "utf-8-sig" when the file starts with a BOM
+    raw: bytes
+
+
+def decode(raw: bytes) -> SourceText:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:
+        raise Unreadable(f"unreadable file: {error.msg if hasattr(error, 'msg') else error}") from None
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise Unreadable(f"unreadable file: cannot decode as {encoding}: {error}") from None
+    if encoding == "utf-8-sig" and text.startswith("\ufeff"):
+        text = text[1:]
+    return SourceText(text, encoding, raw)
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise Unreadable("unreadable file: is a directory") from None
+    except OSError as error:
+        raise Unreadable(f"unreadable file: {error.strerror or error}") from None
+
+
+def encode(text: str, encoding: str) -> bytes:
+    # "utf-8-sig" re-adds the BOM the file had.
+    return text.encode(encoding)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets of the first character of each line (index 0 = line 1)."""
+    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+
+def offset(starts: list[int], line: int, column: int) -> int:
+    """1-based line and column to a string offset."""
+    return starts[line - 1] + column - 1
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path``'s content without ever leaving a half-written file.
+
+    The new content goes to a temporary file in the same directory (same file
+    system, so the rename is atomic), takes the original's permission bits,
+    is flushed to disk, and only then replaces the original.
+    """
+    mode = path.stat().st_mode & 0o7777
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".darklint-tmp")
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.chmod(temp_name, mode)
+        os.replace(temp_name, path)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass
+        raise
