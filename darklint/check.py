@@ -18,6 +18,10 @@ from darklint.selection import Selection, SelectorError, resolve_all
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+class OutputError(Exception):
+    """The report cannot be written (``--output-file``); a usage error (exit 2)."""
+
+
 def _flatten(groups: Iterable[list[str]] | None) -> list[str]:
     return [code for group in groups or () for code in group]
 
@@ -41,6 +45,15 @@ def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
     for option, values in (("--select", select or ()), ("--extend-select", extend_select), ("--ignore", ignore)):
         resolve_all(values, option)
     file_config = resolve_config(args.config, start)
+    if file_config.path is not None:
+        # Checked key by key so that an unknown code names the key it is in,
+        # not just the file (and is caught even when --select overrides it).
+        for key, values in (
+            ("select", file_config.select or ()),
+            ("extend-select", file_config.extend_select),
+            ("ignore", file_config.ignore),
+        ):
+            resolve_all(values, f"{file_config.origin} [tool.darklint] {key}")
     config = merge_cli(file_config, select=select, extend_select=extend_select, ignore=ignore)
     selection = Selection.build(
         select=config.select,
@@ -66,9 +79,13 @@ def run_check(args: argparse.Namespace) -> int:
     except (ConfigError, SelectorError) as error:
         _error(str(error))
         return EXIT_ERROR
-    if reading_stdin:
-        return _check_stdin(args, config, selection)
-    return _check_paths(args, config, selection)
+    try:
+        if reading_stdin:
+            return _check_stdin(args, config, selection)
+        return _check_paths(args, config, selection)
+    except OutputError as error:
+        _error(str(error))
+        return EXIT_ERROR
 
 
 def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection) -> int:
@@ -124,7 +141,11 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
     if args.fix or args.diff:
         fix_outcome = _fix_files(args, tasks, diagnostics)
         if args.diff:
-            return EXIT_FINDINGS if fix_outcome.changed else _exit_code(args, diagnostics, crashes, found.errors)
+            # A missing path or a crashed rule is still an error (2): the diff
+            # may be incomplete.
+            if fix_outcome.changed and not (crashes or found.errors):
+                return EXIT_FINDINGS
+            return _exit_code(args, diagnostics, crashes, found.errors)
         diagnostics = fix_outcome.remaining
         crashes.extend(fix_outcome.crashes)
         if fix_outcome.fixed:
@@ -229,7 +250,10 @@ def _report(
         )
         text = render(args.format, context)
     if args.output_file is not None and stream is None:
-        args.output_file.write_text(text, encoding="utf-8")
+        try:
+            args.output_file.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise OutputError(f"{args.output_file}: cannot write: {error.strerror or error}") from None
     else:
         (stream or sys.stdout).write(text)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from darklint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "rules", "lsp")
+SUBCOMMANDS = ("check", "rule", "rules")
 FORMAT_NAMES = ("text", "json", "sarif", "github")
 
 
@@ -55,7 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--format", choices=("text", "json"), default="text")
     rules = sub.add_parser("rules", help="list all rules")
     rules.add_argument("--format", choices=("text", "json"), default="text")
-    sub.add_parser("lsp", help="run the language server on standard input/output")
     return parser
 
 
@@ -71,11 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _show_rule(args.rule, args.format)
         if args.command == "rules":
             return _list_rules(args.format)
-        if args.command == "lsp":
-            from darklint.lsp import serve
-
-            serve()
-            return EXIT_CLEAN
         from darklint.check import run_check
 
         return run_check(args)
@@ -84,6 +78,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_CLEAN
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        # An uncaught exception would exit with 1, which reads as "findings":
+        # an internal error must be 2, with the traceback for the bug report.
+        import traceback
+
+        traceback.print_exc()
+        print(f"darklint: error: internal error (darklint {__version__}); please report it", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _show_rule(selector: str, fmt: str) -> int:
@@ -103,22 +107,22 @@ def _list_rules(fmt: str) -> int:
 
     from darklint.registry import all_rules
 
-    rows = [
+    rows: list[dict[str, str]] = [
         {
             "code": rule.code,
             "name": rule.name,
             "severity": rule.severity.value,
-            "fixable": rule.fix_safety is not None,
+            "fixable": "yes" if rule.fix_safety is not None else "-",
             "default": "on" if rule.default_enabled else "off",
             "reference": rule.reference or "-",
         }
         for rule in all_rules()
     ]
     if fmt == "json":
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([{**row, "fixable": row["fixable"] == "yes"} for row in rows], indent=2))
         return EXIT_CLEAN
     header = {"code": "CODE", "name": "NAME", "severity": "SEVERITY", "fixable": "FIX", "default": "DEFAULT", "reference": "REFERENCE"}
-    table = [header, *({**row, "fixable": "yes" if row["fixable"] else "-"} for row in rows)]
+    table = [header, *rows]
     widths = {key: max(len(str(row[key])) for row in table) for key in header}
     for row in table:
         print("  ".join(str(row[key]).ljust(widths[key]) for key in header).rstrip())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,8 @@ class Config:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
     except OSError as error:
@@ -130,14 +131,17 @@ def merge_cli(
     extend_select: Sequence[str],
     ignore: Sequence[str],
 ) -> Config:
-    """Command-line selection wins over the file's, like ruff's."""
-    return Config(
-        path=config.path,
-        root=config.root,
-        select=tuple(select) if select is not None else config.select,
+    """Command-line selection wins over the file's, like ruff's.
+
+    A ``--select`` on the command line starts the selection afresh: the
+    file's ``extend-select`` and ``ignore`` are dropped with its ``select``
+    (otherwise ``--select DK104`` with ``ignore = ["DK104"]`` in the file
+    would silently select nothing).  ``per-file-ignores`` still apply.
+    """
+    if select is not None:
+        return replace(config, select=tuple(select), extend_select=tuple(extend_select), ignore=tuple(ignore))
+    return replace(
+        config,
         extend_select=(*config.extend_select, *extend_select),
         ignore=(*config.ignore, *ignore),
-        per_file_ignores=config.per_file_ignores,
-        exclude=config.exclude,
-        extend_exclude=config.extend_exclude,
     )

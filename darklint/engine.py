@@ -63,8 +63,15 @@ def rules_to_run(enabled: frozenset[str], text: str) -> list[type[Rule]]:
 
 
 def _engine_diagnostic(
-    rule: type[Rule], path: str, line: int, column: int, detail: str, end: tuple[int, int] | None = None
+    rule: type[Rule],
+    path: str,
+    line: int,
+    column: int,
+    end: tuple[int, int] | None = None,
+    **fields: str,
 ) -> Diagnostic:
+    # Each engine rule's message has its own fields (DK001/DK003 ``{detail}``,
+    # DK002 ``{codes}``), so they are passed by name.
     end_line, end_column = end if end else (line, column + 1)
     return Diagnostic(
         path=path,
@@ -75,7 +82,7 @@ def _engine_diagnostic(
         code=rule.code,
         name=rule.name,
         severity=rule.severity,
-        message=rule.message.format(detail=detail),
+        message=rule.message.format(**fields),
         url=rule.docs_url(),
     )
 
@@ -92,10 +99,10 @@ def _syntax_error(text: str, path: str) -> Diagnostic | None:
         end = None
         if error.end_lineno and error.end_offset and (error.end_lineno, error.end_offset) > (line, column):
             end = (error.end_lineno, error.end_offset)
-        return _engine_diagnostic(SyntaxErrorInFile, path, line, column, f"syntax error: {error.msg}", end)
+        return _engine_diagnostic(SyntaxErrorInFile, path, line, column, end, detail=f"syntax error: {error.msg}")
     except (ValueError, RecursionError, MemoryError) as error:
         detail = str(error) or type(error).__name__
-        return _engine_diagnostic(SyntaxErrorInFile, path, 1, 1, f"syntax error: {detail}")
+        return _engine_diagnostic(SyntaxErrorInFile, path, 1, 1, detail=f"syntax error: {detail}")
     return None
 
 
@@ -204,16 +211,13 @@ def _unused(suppressions: Suppressions, enabled: frozenset[str], path: str) -> l
                 unused.append(token)
         if unused:
             unused_diagnostics.append(
-                replace(
-                    _engine_diagnostic(
-                        UnusedSuppression,
-                        path,
-                        suppression.line,
-                        suppression.column,
-                        "",
-                        (suppression.line, suppression.end_column),
-                    ),
-                    message=UnusedSuppression.message.format(codes=", ".join(unused)),
+                _engine_diagnostic(
+                    UnusedSuppression,
+                    path,
+                    suppression.line,
+                    suppression.column,
+                    (suppression.line, suppression.end_column),
+                    codes=", ".join(unused),
                 )
             )
     return unused_diagnostics
@@ -238,7 +242,7 @@ def lint_text(
         parsed = _parse(text)
         if isinstance(parsed, str):
             if UnsupportedSyntax.code in enabled:
-                diagnostics.append(_engine_diagnostic(UnsupportedSyntax, path, 1, 1, parsed))
+                diagnostics.append(_engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=parsed))
         else:
             analysed = True
             context = FileContext(module=parsed, source=text, path=path)
@@ -248,7 +252,7 @@ def lint_text(
             except RecursionError:
                 if UnsupportedSyntax.code in enabled:
                     detail = "the code is nested too deeply to analyse"
-                    diagnostics.append(_engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail))
+                    diagnostics.append(_engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=detail))
     diagnostics = _apply_suppressions(diagnostics, suppressions, enabled, path)
     diagnostics = _to_cells(diagnostics, notebook)
     return FileOutcome(tuple(sorted(diagnostics, key=Diagnostic.sort_key)), tuple(crashes), analysed)
@@ -295,18 +299,19 @@ def lint_bytes(raw: bytes, display: str, enabled: frozenset[str]) -> FileOutcome
             return lint_text(notebook.code, display, enabled, notebook=notebook)
         return lint_text(text, display, enabled)
     except Unreadable as error:
-        return _unreadable(display, str(error), enabled)
+        return _unreadable(display, error, enabled)
 
 
 def lint_path(path: Path, display: str, enabled: frozenset[str]) -> FileOutcome:
     try:
         raw = read_bytes(path)
     except Unreadable as error:
-        return _unreadable(display, str(error), enabled)
+        return _unreadable(display, error, enabled)
     return lint_bytes(raw, display, enabled)
 
 
-def _unreadable(display: str, detail: str, enabled: frozenset[str]) -> FileOutcome:
+def _unreadable(display: str, error: Unreadable, enabled: frozenset[str]) -> FileOutcome:
     if SyntaxErrorInFile.code not in enabled:
         return FileOutcome(())
-    return FileOutcome((_engine_diagnostic(SyntaxErrorInFile, display, 1, 1, detail),))
+    diagnostic = _engine_diagnostic(SyntaxErrorInFile, display, error.line, error.column, detail=str(error))
+    return FileOutcome((diagnostic,))

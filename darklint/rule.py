@@ -172,20 +172,16 @@ class Rule(cst.BatchableCSTVisitor):
     def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
         # Each visitor method is guarded so that one rule's crash neither stops
         # the shared traversal nor silences the other rules.
-        return {
-            name: self._guard(method) for name, method in super().get_visitors().items()
-        }
+        return {name: self._guard(method) for name, method in super().get_visitors().items()}
 
-    def _guard(
-        self, method: Callable[[cst.CSTNode], None]
-    ) -> Callable[[cst.CSTNode], None]:
+    def _guard(self, method: Callable[[cst.CSTNode], None]) -> Callable[[cst.CSTNode], None]:
         @functools.wraps(method)
         def guarded(node: cst.CSTNode) -> None:
             if self.crash is not None:
                 return
             try:
                 method(node)
-            except Exception as error:  # noqa: BLE001 - isolate rule failures
+            except Exception as error:
                 self.crash = RuleCrashed(self.code, error)
 
         return guarded

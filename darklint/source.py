@@ -17,7 +17,16 @@ from pathlib import Path
 
 
 class Unreadable(Exception):
-    """The file cannot be read or decoded; the message is user-facing."""
+    """The file cannot be read or decoded; the message is user-facing.
+
+    ``line``/``column`` (1-based) point at the offending byte when it is known,
+    so that DK001 lands where CPython would report the problem.
+    """
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
 
 
 @dataclass(frozen=True)
@@ -31,14 +40,34 @@ def decode(raw: bytes) -> SourceText:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as error:
-        raise Unreadable(f"unreadable file: {error.msg if hasattr(error, 'msg') else error}") from None
+        if not _INVALID_UTF8_HEADER.match(error.msg):
+            raise Unreadable(f"unreadable file: {error.msg}") from None
+        # detect_encoding says only "invalid or missing encoding declaration"
+        # when one of the first two lines is not UTF-8; decoding as UTF-8
+        # finds the byte, so DK001 points at it like CPython's message does.
+        encoding = "utf-8"
     try:
         text = raw.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as error:
+    except UnicodeDecodeError as error:
+        line, column = _byte_position(raw, error.start, encoding)
+        raise Unreadable(f"unreadable file: cannot decode as {encoding}: {error}", line, column) from None
+    except LookupError as error:
         raise Unreadable(f"unreadable file: cannot decode as {encoding}: {error}") from None
     if encoding == "utf-8-sig" and text.startswith("\ufeff"):
         text = text[1:]
     return SourceText(text, encoding, raw)
+
+
+_INVALID_UTF8_HEADER = re.compile(r"invalid or missing encoding declaration")
+_RAW_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _byte_position(raw: bytes, index: int, encoding: str) -> tuple[int, int]:
+    """1-based line and column (in characters) of the byte at ``index``."""
+    breaks = list(_RAW_LINE_BREAK.finditer(raw, 0, index))
+    line_start = breaks[-1].end() if breaks else 0
+    column = len(raw[line_start:index].decode(encoding, errors="replace")) + 1
+    return len(breaks) + 1, column
 
 
 def read_bytes(path: Path) -> bytes:

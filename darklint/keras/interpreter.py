@@ -62,9 +62,29 @@ TRAINABLE_DEFAULT = frozenset({True})
 # perturbation shaped like the input (a gradient *penalty* goes through them).
 REDUCTIONS = frozenset(
     {
-        "sum", "mean", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "max", "min",
-        "norm", "sqrt", "argmax", "argmin", "std", "var", "dot", "matmul", "einsum", "batch_dot",
-        "l2_loss", "square_sum", "prod", "reduce_prod", "global_norm",
+        "sum",
+        "mean",
+        "reduce_sum",
+        "reduce_mean",
+        "reduce_max",
+        "reduce_min",
+        "max",
+        "min",
+        "norm",
+        "sqrt",
+        "argmax",
+        "argmin",
+        "std",
+        "var",
+        "dot",
+        "matmul",
+        "einsum",
+        "batch_dot",
+        "l2_loss",
+        "square_sum",
+        "prod",
+        "reduce_prod",
+        "global_norm",
     }
 )
 GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
@@ -192,9 +212,7 @@ class Interpreter:
                 self._assign(target.target, value, node)
         elif isinstance(node, cst.AnnAssign) and node.value is not None:
             self._assign(node.target, self._eval(node.value), node)
-        elif isinstance(node, cst.AugAssign):
-            self._eval(node.value)
-        elif isinstance(node, cst.Expr):
+        elif isinstance(node, (cst.AugAssign, cst.Expr)):
             self._eval(node.value)
         elif isinstance(node, cst.Return):
             self.frame.returns.append(self._eval(node.value) if node.value is not None else UNKNOWN)
@@ -245,8 +263,8 @@ class Interpreter:
             stmt.name.value: stmt for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
         }
         keras_model = any(
-            isinstance(base := self._eval(arg.value), KerasRef) and base.kind is Kind.MODEL_CLASS
-            or isinstance(base, ClassVal) and base.info.keras_model
+            (isinstance(base := self._eval(arg.value), KerasRef) and base.kind is Kind.MODEL_CLASS)
+            or (isinstance(base, ClassVal) and base.info.keras_model)
             for arg in node.bases
         )
         info = ClassInfo(node, methods, keras_model)
@@ -296,7 +314,9 @@ class Interpreter:
         elif isinstance(value, OptVal):
             value.info.names.append(spelled)
 
-    def _set_trainable(self, owner_node: cst.BaseExpression, value: Value, statement: cst.CSTNode) -> None:
+    def _set_trainable(
+        self, owner_node: cst.BaseExpression, value: Value, statement: cst.CSTNode
+    ) -> None:
         owner = self._eval(owner_node)
         if isinstance(owner, ModelVal):
             model = owner.id
@@ -307,7 +327,13 @@ class Interpreter:
         new = frozenset({value.value}) if isinstance(value, BoolVal) else BOTH
         before = self.state.get(model, TRAINABLE_DEFAULT)
         self.state[model] = new
-        self._event(EventKind.TRAINABLE, model, self._anchor(owner_node, statement), value=new, before=before)
+        self._event(
+            EventKind.TRAINABLE,
+            model,
+            self._anchor(owner_node, statement),
+            value=new,
+            before=before,
+        )
 
     def _anchor(self, owner_node: cst.BaseExpression, statement: cst.CSTNode) -> cst.CSTNode:
         """Report a freeze done by a one-purpose helper (``set_trainable(d, False)``) at its call site."""
@@ -328,7 +354,9 @@ class Interpreter:
     # Events -----------------------------------------------------------------
 
     def _event(self, kind: EventKind, model: int, node: cst.CSTNode, **details: object) -> Event:
-        frame_function = next((f.function for f in reversed(self.frames) if f.function is not None), None)
+        frame_function = next(
+            (f.function for f in reversed(self.frames) if f.function is not None), None
+        )
         event = Event(
             kind=kind,
             model=model,
@@ -341,7 +369,13 @@ class Interpreter:
         self.result.trace.append(event)
         return event
 
-    def _new_model(self, node: cst.CSTNode, kind: str, contains: set[int] = frozenset(), feature_of: int | None = None) -> ModelVal:  # type: ignore[assignment]
+    def _new_model(
+        self,
+        node: cst.CSTNode,
+        kind: str,
+        contains: set[int] = frozenset(),
+        feature_of: int | None = None,
+    ) -> ModelVal:  # type: ignore[assignment]
         model_id = len(self.result.models)
         self.result.models[model_id] = ModelInfo(model_id, node, kind, set(contains), feature_of)
         self.result._closure.clear()
@@ -432,7 +466,11 @@ class Interpreter:
         if isinstance(owner, ModelVal):
             return self._model_attribute(owner, attr)
         if isinstance(owner, LayerVal) and attr in ("output", "outputs", "input", "inputs"):
-            intermediate = frozenset({owner.of}) if owner.of is not None and attr.startswith("output") else frozenset()
+            intermediate = (
+                frozenset({owner.of})
+                if owner.of is not None and attr.startswith("output")
+                else frozenset()
+            )
             models = frozenset({owner.of}) if owner.of is not None else frozenset()
             return TensorVal(models, frozenset(), intermediate)
         if isinstance(owner, (GradVal, TensorVal)) and attr in ("T", "numpy"):
@@ -458,7 +496,9 @@ class Interpreter:
 
     def _class_of(self, model: ModelVal) -> ClassInfo | None:
         node = self.result.models[model.id].node
-        return next((cls for cls in self.classes if cls.instance == model or cls.node is node), None)
+        return next(
+            (cls for cls in self.classes if cls.instance == model or cls.node is node), None
+        )
 
     def _subscript(self, node: cst.Subscript) -> Value:
         owner = self._eval(node.value)
@@ -533,7 +573,12 @@ class Interpreter:
         return args, kwargs
 
     def _method_call(
-        self, node: cst.Call, receiver: Value, method: str, args: list[Value], kwargs: dict[str, Value]
+        self,
+        node: cst.Call,
+        receiver: Value,
+        method: str,
+        args: list[Value],
+        kwargs: dict[str, Value],
     ) -> Value | None:
         """Keras model methods and tape methods; None when it is an ordinary call."""
         if isinstance(receiver, TapeVal):
@@ -565,7 +610,9 @@ class Interpreter:
             return LayerVal(model)
         return None
 
-    def _compile(self, node: cst.Call, model: int, args: list[Value], kwargs: dict[str, Value]) -> None:
+    def _compile(
+        self, node: cst.Call, model: int, args: list[Value], kwargs: dict[str, Value]
+    ) -> None:
         optimizer_value = kwargs.get("optimizer", args[0] if args else UNKNOWN)
         optimizer = optimizer_value.info if isinstance(optimizer_value, OptVal) else None
         states = {
@@ -587,13 +634,24 @@ class Interpreter:
             source = node.args[1].value
             spelled = dotted(source)
             wrt = args[1] if len(args) > 1 else UNKNOWN
-            if (spelled and spelled in tape.watched) or (isinstance(wrt, TensorVal) and wrt.input_of):
-                info = GradientInfo(node, backend_call=False)
-                self.result.gradients.append(info)
-                return GradVal(info)
+            if (spelled and spelled in tape.watched) or (
+                isinstance(wrt, TensorVal) and wrt.input_of
+            ):
+                return GradVal(self._gradient(node, backend_call=False))
         return UNKNOWN
 
-    def _apply(self, node: cst.Call, callee: Value, args: list[Value], kwargs: dict[str, Value]) -> Value:
+    def _gradient(self, node: cst.Call, backend_call: bool) -> GradientInfo:
+        # One record per call site, however often a loop walks it.
+        for info in self.result.gradients:
+            if info.node is node:
+                return info
+        info = GradientInfo(node, backend_call=backend_call, function=self.frame.function)
+        self.result.gradients.append(info)
+        return info
+
+    def _apply(
+        self, node: cst.Call, callee: Value, args: list[Value], kwargs: dict[str, Value]
+    ) -> Value:
         if isinstance(callee, KerasRef):
             return self._keras_call(node, callee, args, kwargs)
         if isinstance(callee, ModelVal):
@@ -611,12 +669,14 @@ class Interpreter:
         grads = [a for a in args if isinstance(a, GradVal)]
         if grads:
             return UNKNOWN if name in REDUCTIONS else grads[0]
-        tensors = [provenance(a) for a in args]
-        if any(t.models or t.input_of for t in tensors):
-            return merge_tensors(tensors)
+        arg_tensors = [provenance(a) for a in args]
+        if any(t.models or t.input_of for t in arg_tensors):
+            return merge_tensors(arg_tensors)
         return UNKNOWN
 
-    def _keras_call(self, node: cst.Call, callee: KerasRef, args: list[Value], kwargs: dict[str, Value]) -> Value:
+    def _keras_call(
+        self, node: cst.Call, callee: KerasRef, args: list[Value], kwargs: dict[str, Value]
+    ) -> Value:
         if callee.kind is Kind.MODEL_CLASS:
             return self._construct_model(node, callee, args, kwargs)
         if callee.kind is Kind.MODEL_FACTORY:
@@ -639,12 +699,12 @@ class Interpreter:
         if isinstance(wrt, ListVal):
             wrt = merge_tensors(provenance(item) for item in wrt.items)
         if isinstance(wrt, TensorVal) and (wrt.input_of or not wrt.models):
-            info = GradientInfo(node, backend_call=True)
-            self.result.gradients.append(info)
-            return GradVal(info)
+            return GradVal(self._gradient(node, backend_call=True))
         return UNKNOWN
 
-    def _construct_model(self, node: cst.Call, callee: KerasRef, args: list[Value], kwargs: dict[str, Value]) -> Value:
+    def _construct_model(
+        self, node: cst.Call, callee: KerasRef, args: list[Value], kwargs: dict[str, Value]
+    ) -> Value:
         if callee.path.split(".")[-1] == "Sequential":
             layers = args[0] if args else kwargs.get("layers", UNKNOWN)
             items = layers.items if isinstance(layers, ListVal) else ()
@@ -656,7 +716,9 @@ class Interpreter:
         feature_of = min(outs.intermediate_of) if outs.intermediate_of else None
         return self._new_model(node, "functional", set(ins.models | outs.models), feature_of)
 
-    def _instantiate(self, cls: ClassInfo, node: cst.Call, args: list[Value], kwargs: dict[str, Value]) -> Value:
+    def _instantiate(
+        self, cls: ClassInfo, node: cst.Call, args: list[Value], kwargs: dict[str, Value]
+    ) -> Value:
         if cls.keras_model:
             instance: Value = self._new_model(node, "subclass")
             if cls.instance is None:
@@ -672,7 +734,11 @@ class Interpreter:
 
     def _instance(self, cls: ClassInfo, node: cst.CSTNode | None) -> Value:
         if cls.instance is None:
-            cls.instance = self._new_model(node or cls.node, "subclass") if cls.keras_model else InstanceVal(cls)
+            cls.instance = (
+                self._new_model(node or cls.node, "subclass")
+                if cls.keras_model
+                else InstanceVal(cls)
+            )
         return cls.instance
 
     def _call(
@@ -710,7 +776,11 @@ class Interpreter:
         # Loops of the caller still enclose what the callee does.
         self.loops = list(saved_loops)
         try:
-            self._block(function.body.body if isinstance(function.body, cst.IndentedBlock) else [function.body])
+            self._block(
+                function.body.body
+                if isinstance(function.body, cst.IndentedBlock)
+                else [function.body]
+            )
         finally:
             self.loops = saved_loops
             self.active.pop()
@@ -719,8 +789,13 @@ class Interpreter:
         return returned[-1] if returned else UNKNOWN
 
 
-def _merge(a: dict[int, frozenset[bool]], b: dict[int, frozenset[bool]]) -> dict[int, frozenset[bool]]:
-    return {key: a.get(key, TRAINABLE_DEFAULT) | b.get(key, TRAINABLE_DEFAULT) for key in a.keys() | b.keys()}
+def _merge(
+    a: dict[int, frozenset[bool]], b: dict[int, frozenset[bool]]
+) -> dict[int, frozenset[bool]]:
+    return {
+        key: a.get(key, TRAINABLE_DEFAULT) | b.get(key, TRAINABLE_DEFAULT)
+        for key in a.keys() | b.keys()
+    }
 
 
 def _element(iterable: Value) -> Value:
@@ -737,6 +812,24 @@ def _callee_name(func: cst.BaseExpression) -> str:
     return ""
 
 
+# Statements that can hold import statements (the walk does not enter expressions).
+_IMPORT_HOLDERS = (
+    cst.Module,
+    cst.IndentedBlock,
+    cst.SimpleStatementLine,
+    cst.FunctionDef,
+    cst.ClassDef,
+    cst.If,
+    cst.Else,
+    cst.For,
+    cst.While,
+    cst.With,
+    cst.Try,
+    cst.ExceptHandler,
+    cst.Finally,
+)
+
+
 def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
     found: list[cst.CSTNode] = []
     stack = [node]
@@ -744,10 +837,7 @@ def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
         current = stack.pop()
         if isinstance(current, (cst.Import, cst.ImportFrom)):
             found.append(current)
-            continue
-        if isinstance(current, (cst.Module, cst.IndentedBlock, cst.SimpleStatementLine)) or isinstance(
-            current, (cst.FunctionDef, cst.ClassDef, cst.If, cst.Else, cst.For, cst.While, cst.With, cst.Try, cst.ExceptHandler, cst.Finally)
-        ):
+        elif isinstance(current, _IMPORT_HOLDERS):
             stack.extend(reversed(current.children))
     return found
 
@@ -761,12 +851,14 @@ def _only_sets_trainable(function: cst.FunctionDef) -> bool:
 def _sets_trainable(statement: cst.CSTNode) -> bool:
     if isinstance(statement, cst.SimpleStatementLine):
         return all(
-            isinstance(small, cst.Assign)
-            and all(
-                isinstance(t.target, cst.Attribute) and t.target.attr.value == "trainable"
-                for t in small.targets
+            (
+                isinstance(small, cst.Assign)
+                and all(
+                    isinstance(t.target, cst.Attribute) and t.target.attr.value == "trainable"
+                    for t in small.targets
+                )
             )
-            or isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
+            or (isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString))
             for small in statement.body
         )
     if isinstance(statement, cst.For):

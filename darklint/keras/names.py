@@ -122,7 +122,11 @@ class ImportTable:
             name = dotted(alias.name)
             if name is None:
                 continue
-            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            local = (
+                alias.asname.name.value
+                if alias.asname and isinstance(alias.asname.name, cst.Name)
+                else name
+            )
             self.names[local] = f"{module}.{name}"
 
     def qualify(self, node: cst.BaseExpression) -> str | None:

@@ -100,6 +100,7 @@ class GradientInfo:
 
     node: cst.Call
     backend_call: bool  # keras.backend.gradients (absent in Keras 3)
+    function: cst.FunctionDef | None = None
     perturbs_inputs: bool = False
 
 
@@ -209,26 +210,33 @@ class SemanticModel:
     def _toggle_after(self, freeze: Event) -> TogglePattern | None:
         frozen = freeze.model
         for event in self.after(freeze):
-            if event.model == frozen and event.kind is EventKind.TRAINABLE:
+            if event.model == frozen and event.kind is EventKind.TRAINABLE and True in event.value:
                 # Unfrozen again before any combined compile: not this pattern.
-                if True in event.value:
-                    return None
+                return None
             if event.kind is not EventKind.COMPILE or event.model == frozen:
                 continue
-            if not self.contains(event.model, frozen) or event.states.get(frozen) != frozenset({False}):
+            if not self.contains(event.model, frozen) or event.states.get(frozen) != frozenset(
+                {False}
+            ):
                 continue
             own = self.last_compile_before(frozen, freeze)
             if own is not None:
                 train = self.trained_later_without_recompile(frozen, event)
                 if train is not None:
-                    return TogglePattern(freeze, event, "never-trains", own_compile=own, train=train)
+                    return TogglePattern(
+                        freeze, event, "never-trains", own_compile=own, train=train
+                    )
             reset = self._reset_before_training(frozen, event)
             if reset is not None:
                 reset_event, train = reset
-                return TogglePattern(freeze, event, "trained-by-combined", reset=reset_event, train=train)
+                return TogglePattern(
+                    freeze, event, "trained-by-combined", reset=reset_event, train=train
+                )
         return None
 
-    def _reset_before_training(self, frozen: int, compile_event: Event) -> tuple[Event, Event] | None:
+    def _reset_before_training(
+        self, frozen: int, compile_event: Event
+    ) -> tuple[Event, Event] | None:
         """``X.trainable = True`` after the combined compile and before the combined model's first training."""
         combined = compile_event.model
         reset: Event | None = None
@@ -237,9 +245,13 @@ class SemanticModel:
                 return None
             if event.model == combined and event.kind is EventKind.TRAIN:
                 return (reset, event) if reset is not None else None
-            if event.model == frozen and event.kind is EventKind.TRAINABLE and reset is None:
-                if event.value == frozenset({True}):
-                    reset = event
+            if (
+                event.model == frozen
+                and event.kind is EventKind.TRAINABLE
+                and reset is None
+                and event.value == frozenset({True})
+            ):
+                reset = event
         return None
 
     def compiles_with_optimizer(self) -> Iterator[Event]:

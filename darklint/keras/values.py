@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -131,11 +132,11 @@ def provenance(value: Value) -> TensorVal:
     return TensorVal()
 
 
-def merge_tensors(values: object) -> TensorVal:
+def merge_tensors(values: Iterable[TensorVal]) -> TensorVal:
     models: set[int] = set()
     inputs: set[int] = set()
     intermediate: set[int] = set()
-    for tensor in values:  # type: ignore[attr-defined]
+    for tensor in values:
         models |= tensor.models
         inputs |= tensor.input_of
         intermediate |= tensor.intermediate_of

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.rule import FixSafety, Rule
+from darklint.rule import Rule
 
 
 class UnusedSuppression(Rule):

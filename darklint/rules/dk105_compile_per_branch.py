@@ -51,7 +51,7 @@ class CompilePerBranch(Rule):
     code = "DK105"
     name = "compile-per-branch"
     message = (
-        "`{model}` {relation} (compiled at line {other_line}): each compile has its own optimizer, so "
+        "`{model}` {relation} (line {other_line}): each compile has its own optimizer, so "
         "`{shared}`'s weights get two independent Adam states instead of one joint objective"
     )
     severity = Severity.WARNING
@@ -69,11 +69,11 @@ class CompilePerBranch(Rule):
                 if shared is not None:
                     other, shared_label = semantic.label(earlier.model), semantic.label(shared)
                     if shared == earlier.model:
-                        relation = f"contains `{other}`, which is also compiled on its own"
+                        relation = f"contains `{other}`, also compiled on its own"
                     elif shared == later.model:
-                        relation = f"is also part of `{other}`, compiled on its own"
+                        relation = f"is part of `{other}`, also compiled"
                     else:
-                        relation = f"shares `{shared_label}` with `{other}`"
+                        relation = f"shares `{shared_label}` with `{other}`, also compiled"
                     self.report(
                         later.node,
                         model=semantic.label(later.model),

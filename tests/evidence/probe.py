@@ -66,7 +66,7 @@ def max_change(before: list[np.ndarray], after: list[np.ndarray]) -> float:
     assert len(before) == len(after), "weight lists of different lengths"
     if not before:
         return 0.0
-    return max(float(np.max(np.abs(a - b))) for a, b in zip(before, after))
+    return max(float(np.max(np.abs(a - b))) for a, b in zip(before, after, strict=True))
 
 
 def describe_error(exc: BaseException) -> dict[str, str]:
@@ -77,7 +77,7 @@ def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Any
     """Call ``fn``; return ``(result, None)`` or ``(None, {"type", "message"})``."""
     try:
         return fn(*args, **kwargs), None
-    except Exception as exc:  # noqa: BLE001 - the exception is the observation
+    except Exception as exc:  # the exception is the observation
         return None, describe_error(exc)
 
 
@@ -131,8 +131,7 @@ def spy(
             raise
         finally:
             record["changes"] = {
-                name: max_change(before[name], weights(obj))
-                for name, obj in watched.items()
+                name: max_change(before[name], weights(obj)) for name, obj in watched.items()
             }
             it_after = iterations(self)
             record["iterations"] = (

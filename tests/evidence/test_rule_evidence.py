@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import describe_versions, run_snippet
+from harness import Run, describe_versions
 
 pytestmark = pytest.mark.evidence
+
+BACKENDS = ("tensorflow", "torch")
 
 
 def check_keras3(obs: dict[str, Any]) -> str:
@@ -27,9 +29,8 @@ def check_keras3(obs: dict[str, Any]) -> str:
 
 def assert_unknown_variable(error: dict[str, str] | None, what: str, v: str) -> None:
     assert error is not None, f"{v}: {what} no longer fails"
-    assert error["type"] == "ValueError" and "Unknown variable" in error["message"], (
-        f"{v}: {what} now fails differently: {error}"
-    )
+    assert error["type"] == "ValueError", f"{v}: {what} now fails differently: {error}"
+    assert "Unknown variable" in error["message"], f"{v}: {what} now fails differently: {error}"
 
 
 # --- DK101: Keras-GAN order (compile D, freeze D, compile combined, train both) ---
@@ -60,13 +61,14 @@ emit({
 """
 
 
-def test_dk101_keras_gan_order_tensorflow_d_never_trains() -> None:
-    obs = run_snippet(KERAS_GAN, "tensorflow")
+@pytest.mark.parametrize("run", [Run("keras_gan", KERAS_GAN, "tensorflow")], ids=str)
+def test_dk101_keras_gan_order_tensorflow_d_never_trains(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     d_calls, c_calls = obs["calls"]["D"], obs["calls"]["combined"]
     assert obs["errors"] == [None, None, None], f"{v}: Keras-GAN loop failed: {obs}"
     assert obs["optimizer_shared"], "fixture no longer shares one Adam (Keras-GAN does)"
-    assert d_calls["calls"] == 6 and c_calls["calls"] == 3, obs
+    assert (d_calls["calls"], c_calls["calls"]) == (6, 3), obs
     assert d_calls["changes"]["D"] == 0.0, (
         f"{v}: Keras no longer leaves D untrained in the Keras-GAN order "
         f"(D moved by {d_calls['changes']['D']:.3g} in D.train_on_batch): "
@@ -85,17 +87,18 @@ def test_dk101_keras_gan_order_tensorflow_d_never_trains() -> None:
     )
 
 
-def test_dk101_keras_gan_order_torch_nothing_trains() -> None:
-    obs = run_snippet(KERAS_GAN, "torch")
+@pytest.mark.parametrize("run", [Run("keras_gan", KERAS_GAN, "torch")], ids=str)
+def test_dk101_keras_gan_order_torch_nothing_trains(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     d_calls, c_calls = obs["calls"]["D"], obs["calls"]["combined"]
-    assert d_calls["changes"]["D"] == 0.0 and d_calls["iterations"] == 0, (
+    assert (d_calls["changes"]["D"], d_calls["iterations"]) == (0.0, 0), (
         f"{v}: Keras no longer leaves D untrained in the Keras-GAN order on torch "
         f"({d_calls}): update KERAS_FACTS.md and DK101's message"
     )
     # The one Adam shared by D and combined: every combined step fails, so G
     # never trains either.
-    assert c_calls["calls"] == 3 and len(c_calls["errors"]) == 3, (
+    assert (c_calls["calls"], len(c_calls["errors"])) == (3, 3), (
         f"{v}: combined.train_on_batch no longer fails on every step on torch "
         f"({c_calls}): update KERAS_FACTS.md and DK101/DK104's messages"
     )
@@ -148,9 +151,9 @@ emit({"stack_step": stack_step, "loop": by_model(calls)})
 """
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
-def test_dk101_jacobgil_order_combined_trains_d(backend: str) -> None:
-    obs = run_snippet(JACOBGIL, backend)
+@pytest.mark.parametrize("run", [Run("jacobgil_dcgan", JACOBGIL, b) for b in BACKENDS], ids=str)
+def test_dk101_jacobgil_order_combined_trains_d(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     step = obs["stack_step"]
     assert step["d_change"] > 0.0, (
@@ -196,11 +199,14 @@ emit({
 """
 
 
-def test_dk102_frozen_before_compile_never_trains() -> None:
-    obs = run_snippet(FROZEN_BEFORE_COMPILE, "tensorflow")
+@pytest.mark.parametrize(
+    "run", [Run("frozen_before_compile", FROZEN_BEFORE_COMPILE, "tensorflow")], ids=str
+)
+def test_dk102_frozen_before_compile_never_trains(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     assert obs["trainable_weights"] == 0, obs
-    assert obs["d_change"] == 0.0 and obs["iterations"] == 0, (
+    assert (obs["d_change"], obs["iterations"]) == (0.0, 0), (
         f"{v}: a model compiled while frozen now trains in fit() "
         f"(max |dw| = {obs['d_change']:.3g}, {obs['iterations']} optimizer steps): "
         "update KERAS_FACTS.md and DK102's message"
@@ -235,12 +241,16 @@ emit(obs)
 """
 
 
-def test_dk103_unfreeze_without_recompile_tensorflow_is_ignored() -> None:
-    obs = run_snippet(UNFREEZE, "tensorflow")
+@pytest.mark.parametrize(
+    "run", [Run("unfreeze_without_recompile", UNFREEZE, "tensorflow")], ids=str
+)
+def test_dk103_unfreeze_without_recompile_tensorflow_is_ignored(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     first, second = obs["fits"]
     assert obs["error"] is None, f"{v}: second fit failed on TF: {obs['error']}"
-    assert first["changes"]["base"] == 0.0 and first["changes"]["head"] > 0.0, obs
+    assert first["changes"]["base"] == 0.0, obs
+    assert first["changes"]["head"] > 0.0, obs
     assert second["changes"]["head"] > 0.0, obs
     assert second["changes"]["base"] == 0.0, (
         f"{v}: on the TF backend the unfreeze now takes effect in the second fit "
@@ -254,11 +264,13 @@ def test_dk103_unfreeze_without_recompile_tensorflow_is_ignored() -> None:
     )
 
 
-def test_dk103_unfreeze_without_recompile_torch_fails_at_once() -> None:
-    obs = run_snippet(UNFREEZE, "torch")
+@pytest.mark.parametrize("run", [Run("unfreeze_without_recompile", UNFREEZE, "torch")], ids=str)
+def test_dk103_unfreeze_without_recompile_torch_fails_at_once(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     first, second = obs["fits"]
-    assert first["error"] is None and first["changes"]["base"] == 0.0, obs
+    assert first["error"] is None, obs
+    assert first["changes"]["base"] == 0.0, obs
     # torch reads the flag at the very next step: the base's variables reach an
     # optimizer built without them. Same source as on TF, different behaviour.
     assert_unknown_variable(second["error"], "the second fit on torch", v)
@@ -282,12 +294,15 @@ emit({"error": error, "fits": fits})
 """
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
-def test_dk104_shared_optimizer_second_model_fails(backend: str) -> None:
-    obs = run_snippet(SHARED_OPTIMIZER, backend)
+@pytest.mark.parametrize(
+    "run", [Run("shared_optimizer", SHARED_OPTIMIZER, b) for b in BACKENDS], ids=str
+)
+def test_dk104_shared_optimizer_second_model_fails(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     autoencoder, classifier = obs["fits"]
-    assert autoencoder["model"] == "autoencoder" and autoencoder["error"] is None, obs
+    assert autoencoder["model"] == "autoencoder", obs
+    assert autoencoder["error"] is None, obs
     assert autoencoder["changes"]["autoencoder"] > 0.0, obs
     assert classifier["model"] == "classifier", obs
     assert_unknown_variable(
@@ -338,12 +353,14 @@ emit({
 """
 
 
-def test_dk105_shared_encoder_gets_two_adam_states() -> None:
-    obs = run_snippet(MULTITASK, "tensorflow")
+@pytest.mark.parametrize("run", [Run("multitask_shared_encoder", MULTITASK, "tensorflow")], ids=str)
+def test_dk105_shared_encoder_gets_two_adam_states(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     assert [f["model"] for f in obs["fits"]] == ["regression", "classification"], obs
     for fit in obs["fits"]:
-        assert fit["error"] is None and fit["changes"]["encoder"] > 0.0, (
+        assert fit["error"] is None, f"{v}: {fit['model']}.fit failed: {fit}"
+        assert fit["changes"]["encoder"] > 0.0, (
             f"{v}: {fit['model']}.fit no longer moves the shared encoder: {fit}"
         )
     assert obs["distinct_optimizers"], obs
@@ -401,17 +418,20 @@ emit({
 """
 
 
-def test_dk301_feature_submodel_shares_d_and_needs_another_compile() -> None:
-    obs = run_snippet(FEATURE_MATCHING, "tensorflow")
+@pytest.mark.parametrize("run", [Run("feature_matching", FEATURE_MATCHING, "tensorflow")], ids=str)
+def test_dk301_feature_submodel_shares_d_and_needs_another_compile(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
-    assert obs["feat_weights"] and obs["feat_shares_d_variables"], (
+    assert obs["feat_weights"], obs
+    assert obs["feat_shares_d_variables"], (
         f"{v}: the intermediate-output sub-model no longer shares D's variables: {obs}"
     )
     assert obs["uncompiled_error"] is not None, (
         f"{v}: an uncompiled wrapper now trains: DK301's 'another compile' is stale"
     )
     assert "compile" in obs["uncompiled_error"]["message"], obs["uncompiled_error"]
-    assert obs["compiled"] == [True, True] and obs["distinct_optimizers"], obs
+    assert obs["compiled"] == [True, True], obs
+    assert obs["distinct_optimizers"], obs
     assert obs["error"] is None, f"{v}: feature-matching loop failed: {obs['error']}"
     calls = obs["calls"]
     assert calls["D"]["changes"]["D"] > 0.0, f"{v}: D did not train: {calls}"
@@ -445,16 +465,19 @@ emit({
 """
 
 
-def test_dk302_k_gradients_is_gone_in_keras3() -> None:
-    obs = run_snippet(ADVERSARIAL, "tensorflow")
+@pytest.mark.parametrize("run", [Run("fgsm_k_gradients", ADVERSARIAL, "tensorflow")], ids=str)
+def test_dk302_k_gradients_is_gone_in_keras3(run: Run) -> None:
+    obs = run.result()
     v = check_keras3(obs)
     assert not obs["keras_backend_has_gradients"], (
         f"{v}: keras.backend.gradients exists again: update DK302's message"
     )
     error = obs["fgsm_error"]
-    assert error is not None and error["type"] == "AttributeError", (
-        f"{v}: the Keras 2 FGSM script no longer fails on Keras 3: {error}"
+    assert error is not None, f"{v}: the Keras 2 FGSM script now runs on Keras 3"
+    assert error["type"] == "AttributeError", (
+        f"{v}: the Keras 2 FGSM script fails differently on Keras 3: {error}"
     )
     assert "gradients" in error["message"], error
     # The tf.GradientTape spelling runs (on the TF backend).
-    assert obs["vat_error"] is None and obs["vat_iterations"] == 20, obs
+    assert obs["vat_error"] is None, obs
+    assert obs["vat_iterations"] == 20, obs

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from darklint.diagnostics import Severity
+from darklint.keras.semantic import EventKind, Loop
+from darklint.rule import Invalid, Rule, Valid
+
+
+class ManualMultiModelTrainLoop(Rule):
+    """A hand-written loop calls `train_on_batch` on two or more Keras models.
+
+    ## What it does
+    Finds the innermost `for`/`while` loop whose body calls `train_on_batch`
+    on at least two distinct Keras models, directly or through methods and
+    `self.<attr>` models it calls.
+
+    ## Why is this bad?
+    Everything `fit()` gives is lost: callbacks (checkpointing, early
+    stopping, learning-rate schedules), the `History` object, TensorBoard
+    logging, progress bars, and distribution strategies. The order of the
+    updates and the bookkeeping of each network's loss are kept by hand, and
+    every model in the loop needs its own `compile()`, which is what leads to
+    the `trainable` toggling of DK101 and the shared optimizers of DK104.
+    The same holds for Keras 2 and Keras 3.
+
+    ## Example
+    ```python
+    for epoch in range(epochs):
+        d_loss = discriminator.train_on_batch(x, y)
+        g_loss = combined.train_on_batch(z, ones)
+        print(epoch, d_loss, g_loss)
+    ```
+
+    ## Use instead
+    One `keras.Model` subclass whose `train_step` updates both networks and
+    returns `{"d_loss": ..., "g_loss": ...}`, trained with `fit()` and any
+    callbacks (keras.io "DCGAN overriding `train_step`").
+
+    ## PyTorch reference
+    `reference_impls/gan.py`: an explicit loop is the idiom in PyTorch, with
+    one optimizer per network and both losses logged.
+
+    ## Fix safety
+    No automatic fix.
+
+    ## References
+    - keras.io, "DCGAN overriding train_step"; eriklindernoren/Keras-GAN
+    """
+
+    code = "DK201"
+    name = "manual-multi-model-train-loop"
+    message = (
+        "this loop trains {models} by hand with `train_on_batch`: fit()'s callbacks, History, "
+        "TensorBoard logs, progress bars and distribution are lost, and the update order is kept by hand"
+    )
+    severity = Severity.WARNING
+    reference = "reference_impls/gan.py"
+    requires = ("train_on_batch",)
+
+    def finish(self) -> None:
+        semantic = self.semantic
+        trained: dict[Loop, set[int]] = {}
+        depth: dict[Loop, int] = {}
+        for event in semantic.events(EventKind.TRAIN):
+            if event.method != "train_on_batch":
+                continue
+            for level, loop in enumerate(event.loops):
+                trained.setdefault(loop, set()).add(event.model)
+                depth[loop] = level
+        qualifying = [loop for loop, models in trained.items() if len(models) >= 2]
+        for loop in qualifying:
+            if any(self._inside(other, loop) for other in qualifying if other != loop):
+                continue  # an inner loop already trains two models
+            labels = sorted(f"`{semantic.label(model)}`" for model in trained[loop])
+            header_end = loop.node.iter if isinstance(loop.node, cst.For) else loop.node.test
+            self.report(
+                loop.node, end_node=header_end, models=", ".join(labels[:-1]) + f" and {labels[-1]}"
+            )
+
+    def _inside(self, inner: Loop, outer: Loop) -> bool:
+        return any(
+            event.loops.index(inner) > event.loops.index(outer)
+            for event in self.semantic.trace
+            if inner in event.loops and outer in event.loops
+        )
+
+    VALID = (
+        # A loop over models calling fit on each.
+        Valid(
+            """
+import keras
+models = [keras.Sequential([keras.layers.Dense(1)]) for _ in range(3)]
+for model in models:
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y)
+"""
+        ),
+        # One model trained by hand is DK201's business only with two.
+        Valid(
+            """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+for step in range(100):
+    model.train_on_batch(x, y)
+"""
+        ),
+        # sklearn-style objects with the same method name.
+        Valid(
+            """
+from sklearn.linear_model import SGDClassifier
+a, b = SGDClassifier(), SGDClassifier()
+for batch in batches:
+    a.train_on_batch(batch)
+    b.train_on_batch(batch)
+"""
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+from keras import Model, Sequential, Input, layers
+d = Sequential([layers.Dense(1)])
+g = Sequential([layers.Dense(2)])
+z = Input((2,))
+combined = Model(z, d(g(z)))
+d.compile(optimizer="adam", loss="binary_crossentropy")
+combined.compile(optimizer="adam", loss="binary_crossentropy")
+for epoch in range(10):
+    for batch in range(5):  # expect: DK201
+        d.train_on_batch(x, y)
+        combined.train_on_batch(z, y)
+"""
+        ),
+        # Through methods and self attributes.
+        Invalid(
+            """
+import keras
+
+class GAN:
+    def __init__(self):
+        self.d = keras.Sequential([keras.layers.Dense(1)])
+        self.g = keras.Sequential([keras.layers.Dense(2)])
+
+    def d_step(self, x, y):
+        return self.d.train_on_batch(x, y)
+
+    def train(self, epochs):
+        for epoch in range(epochs):  # expect: DK201
+            self.d_step(x, y)
+            self.g.train_on_batch(z, y)
+"""
+        ),
+    )

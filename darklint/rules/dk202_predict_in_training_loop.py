@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from darklint.diagnostics import Severity
+from darklint.keras.semantic import EventKind, unique_by_node
+from darklint.rule import FixSafety, Invalid, Replacement, Rule, Valid
+
+# predict_on_batch takes the batch alone: these keywords only steer predict's
+# own batching and logging, which a single batch does not need.
+DROPPABLE_KEYWORDS = frozenset({"verbose", "batch_size"})
+
+
+class PredictInTrainingLoop(Rule):
+    """`model.predict()` is called inside a loop that trains a Keras model.
+
+    ## What it does
+    Finds `m.predict(...)` on a Keras model inside a loop whose same
+    iteration trains a Keras model (`train_on_batch`, `fit`,
+    `optimizer.apply_gradients`). A `predict` in a sampling or plotting
+    function that the loop calls every N epochs, or in an evaluation loop
+    that trains nothing, is not reported.
+
+    ## Why is this bad?
+    `predict` is built for whole datasets: each call builds a data pipeline,
+    batches, and (with the default `verbose`) prints a progress bar. Per
+    call on one batch it is 33–72× slower than `m(x, training=False)` and far
+    slower than `predict_on_batch` (keras 3.15.1 and tf-keras 2.21, measured);
+    in a GAN loop that generates fakes every step this dominates the run and
+    floods the log. TensorFlow maintainers say `predict` is not meant for
+    loops (tensorflow/tensorflow#40261, #44711).
+
+    ## Example
+    ```python
+    for step in range(steps):
+        fake = generator.predict(noise)
+        discriminator.train_on_batch(fake, zeros)
+    ```
+
+    ## Use instead
+    `generator.predict_on_batch(noise)`, or `generator(noise, training=False)`
+    (a tensor), or generate inside a `train_step` override.
+
+    ## PyTorch reference
+    `reference_impls/gan.py`: the generator is called directly, under
+    `torch.no_grad()` where no gradient is wanted.
+
+    ## Fix safety
+    Safe: `m.predict(x)` becomes `m.predict_on_batch(x)` when the call has one
+    positional argument and no arguments other than `verbose`/`batch_size`.
+    Both return NumPy arrays of the same values (an evidence test compares
+    them on Keras 3); only the per-call overhead and the progress bar go.
+
+    ## References
+    - tensorflow/tensorflow#40261, #44711, #33009; keras-team/keras#13118
+    - google/deepvariant PR #1089; nmma PR #42 (~25× faster)
+    """
+
+    code = "DK202"
+    name = "predict-in-training-loop"
+    message = (
+        "`{model}.predict()` runs on every iteration of the training loop at line {loop_line}: 33–72× "
+        "slower per call than `{model}(x, training=False)` and a progress bar per call on default "
+        "verbose; use `{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
+    )
+    severity = Severity.WARNING
+    reference = "reference_impls/gan.py"
+    fix_safety = FixSafety.SAFE
+    fix_title = "Use `predict_on_batch`"
+    requires = ("predict",)
+
+    def finish(self) -> None:
+        semantic = self.semantic
+        training = [e for e in semantic.trace if e.kind in (EventKind.TRAIN, EventKind.STEP)]
+        for predict in unique_by_node(semantic.events(EventKind.PREDICT)):
+            loop = next(
+                (
+                    loop
+                    for loop in reversed(predict.lexical_loops)
+                    if any(loop in event.loops for event in training)
+                ),
+                None,
+            )
+            call = predict.node
+            if (
+                loop is None
+                or not isinstance(call, cst.Call)
+                or not isinstance(call.func, cst.Attribute)
+            ):
+                continue
+            self.report(
+                call,
+                model=self.context.module.code_for_node(call.func.value),
+                loop_line=self.context.line_of(loop.node),
+                fix=self._fix(call),
+            )
+
+    @staticmethod
+    def _fix(call: cst.Call) -> Replacement | None:
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        others = [arg for arg in call.args if arg not in positional]
+        if len(positional) != 1 or any(
+            arg.star or arg.keyword is None or arg.keyword.value not in DROPPABLE_KEYWORDS
+            for arg in others
+        ):
+            return None
+        assert isinstance(call.func, cst.Attribute)
+        new = call.with_changes(
+            func=call.func.with_changes(attr=cst.Name("predict_on_batch")),
+            args=[positional[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)],
+        )
+        return Replacement(call, new)
+
+    VALID = (
+        # predict in a sampling function called every N epochs.
+        Valid(
+            """
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+g.compile(optimizer="adam", loss="mse")
+
+def sample_images(epoch):
+    images = g.predict(noise)
+    save(images, epoch)
+
+for epoch in range(100):
+    g.train_on_batch(x, y)
+    if epoch % 10 == 0:
+        sample_images(epoch)
+"""
+        ),
+        # An evaluation loop that trains nothing.
+        Valid(
+            """
+import keras
+model = keras.models.load_model("m.keras")
+for batch in batches:
+    scores.append(model.predict(batch, verbose=0))
+"""
+        ),
+        # sklearn's predict in a loop that fits a Keras model.
+        Valid(
+            """
+import keras
+from sklearn.linear_model import LogisticRegression
+clf = LogisticRegression()
+net = keras.Sequential([keras.layers.Dense(1)])
+net.compile(optimizer="adam", loss="mse")
+for batch in batches:
+    labels = clf.predict(batch)
+    net.train_on_batch(batch, labels)
+"""
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(100):
+    fake = g.predict(noise, verbose=0)  # expect: DK202
+    d.train_on_batch(fake, zeros)
+""",
+            fixed="""
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(100):
+    fake = g.predict_on_batch(noise)  # expect: DK202
+    d.train_on_batch(fake, zeros)
+""",
+        ),
+        # A call the fix cannot rewrite keeps its report without a fix.
+        Invalid(
+            """
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+while True:
+    fake = g.predict(noise, steps=1)  # expect: DK202
+    d.fit(fake, zeros)
+""",
+            fixed="""
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+while True:
+    fake = g.predict(noise, steps=1)  # expect: DK202
+    d.fit(fake, zeros)
+""",
+        ),
+    )

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from darklint.diagnostics import Severity
+from darklint.keras.semantic import EventKind
+from darklint.rule import Invalid, Rule, Valid
+
+
+class IntermediateOutputSubmodelTrained(Rule):
+    """A sub-model built on another model's intermediate layer is trained as part of a compiled model.
+
+    ## What it does
+    Finds `Model(D.input, D.get_layer(...).output)` (or `D.layers[i].output`,
+    or `layer.output` of a layer of another model) when that sub-model is
+    itself compiled and trained, or is part of a model that is (feature
+    matching, a perceptual loss through a trained wrapper). Pure feature
+    extraction and inference (style transfer with a frozen VGG used only
+    inside a loss function) are not reported.
+
+    ## Why is this bad?
+    The sub-model shares D's variables. To train a generator on a feature
+    objective, Keras needs one more wrapper model (`Model(z, [D(G(z)),
+    feat(G(z))])`), one more `compile()` and one more optimizer per
+    objective; keeping D out of the generator's update then needs the
+    `trainable` toggling of DK101, and with the Keras-GAN ordering D never
+    trains on Keras 3. The objective of the paper (a distance between mean
+    features) is spread over wrappers and loss lists.
+
+    ## Example
+    ```python
+    feat = Model(D.input, D.get_layer("feat").output)
+    combined = Model(z, [D(G(z)), feat(G(z))])
+    combined.compile(optimizer=Adam(), loss=["binary_crossentropy", "mse"])
+    ```
+
+    ## Use instead
+    Make D return both its logit and its features, and compute the
+    feature-matching loss inside a `train_step` override.
+
+    ## PyTorch reference
+    `reference_impls/feature_matching_gan.py`: `D(x)` returns `(logit,
+    features)`; the generator loss is the distance between mean real and fake
+    features; no extra wrapper model.
+
+    ## Fix safety
+    No automatic fix.
+
+    ## References
+    - Salimans et al., "Improved Techniques for Training GANs" (2016)
+    """
+
+    code = "DK301"
+    name = "intermediate-output-submodel-trained"
+    message = (
+        "`{feature}` exposes an intermediate layer of `{model}` and is trained through `{trained}` "
+        "(compiled at line {compile_line}): every feature objective needs another wrapper model, "
+        "compile() and optimizer over `{model}`'s shared weights"
+    )
+    severity = Severity.WARNING
+    reference = "reference_impls/feature_matching_gan.py"
+    requires = ("output", "compile")
+
+    def finish(self) -> None:
+        semantic = self.semantic
+        for feature in semantic.models.values():
+            if feature.feature_of is None:
+                continue
+            for compile_event in semantic.events(EventKind.COMPILE):
+                trained_model = compile_event.model
+                if semantic.contains(trained_model, feature.id) and semantic.is_trained(
+                    trained_model
+                ):
+                    self.report(
+                        feature.node,
+                        feature=feature.label,
+                        model=semantic.label(feature.feature_of),
+                        trained=semantic.label(trained_model),
+                        compile_line=self.context.line_of(compile_event.node),
+                    )
+                    break
+
+    VALID = (
+        # keras.io style transfer: a feature extractor used inside a loss only.
+        Valid(
+            """
+import keras
+import tensorflow as tf
+vgg = keras.applications.VGG19(weights=None, include_top=False)
+outputs = {layer.name: layer.output for layer in vgg.layers}
+feature_extractor = keras.Model(inputs=vgg.inputs, outputs=outputs)
+optimizer = keras.optimizers.SGD(1.0)
+for i in range(10):
+    with tf.GradientTape() as tape:
+        loss = compute_loss(feature_extractor, image)
+    grads = tape.gradient(loss, image)
+    optimizer.apply_gradients([(grads, image)])
+"""
+        ),
+        # Feature extraction for inference.
+        Valid(
+            """
+from keras import Model
+from keras.models import load_model
+classifier = load_model("c.keras")
+embedder = Model(classifier.input, classifier.get_layer("embedding").output)
+vectors = embedder.predict(images)
+"""
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+from keras import Model, Sequential, Input, layers
+from keras.optimizers import Adam
+D = Sequential([layers.Dense(8, name="feat"), layers.Dense(1, activation="sigmoid")])
+G = Sequential([layers.Dense(2)])
+D.build((None, 2))
+feat = Model(D.inputs, D.get_layer("feat").output)  # expect: DK301
+z = Input((2,))
+combined = Model(z, [D(G(z)), feat(G(z))])
+combined.compile(optimizer=Adam(), loss=["binary_crossentropy", "mse"])
+combined.fit(noise, [ones, real_features])
+"""
+        ),
+    )

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from darklint.diagnostics import Severity
+from darklint.rule import Invalid, Rule, Valid
+
+BACKEND = (
+    "`keras.backend.gradients` does not exist in Keras 3 (AttributeError), and the perturbation "
+    "graph is built by hand around the training calls"
+)
+TAPE = (
+    "the adversarial step is hand-built outside the model's train step: it runs eagerly per batch and "
+    "its loss never reaches fit()'s logs or callbacks"
+)
+
+
+class AdversarialInputGradient(Rule):
+    """Gradients with respect to the inputs are used to build perturbed training inputs by hand.
+
+    ## What it does
+    Finds a gradient of a loss with respect to a Keras model's inputs
+    (`K.gradients(loss, model.input)`, or `tape.gradient(loss, x)` after
+    `tape.watch(x)` on data) whose result is added to the inputs
+    (FGSM, VAT: `x + eps * sign(grad)`) in a file that trains a model. A
+    gradient penalty (WGAN-GP: the gradient's norm used inside a loss) and a
+    saliency map that never feeds training are not reported, and neither is
+    adversarial training written inside a `train_step` override, the
+    idiomatic Keras 3 place for it.
+
+    ## Why is this bad?
+    `keras.backend.gradients` (and the symbolic graph it worked on) does not
+    exist in Keras 3: such code fails with `AttributeError`. Written with
+    `tf.GradientTape` around `train_on_batch`, the perturbation runs eagerly
+    outside the compiled train function, the adversarial and consistency
+    losses are invisible to `fit()`'s History and callbacks, and the code is
+    tied to the TensorFlow backend.
+
+    ## Example
+    ```python
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = loss_fn(y, model(x))
+    grad = tape.gradient(loss, x)
+    model.train_on_batch(x + 0.1 * tf.sign(grad), y)
+    ```
+
+    ## Use instead
+    Compute the perturbation and the adversarial loss inside a `train_step`
+    override, so that one optimizer step covers the whole objective.
+
+    ## PyTorch reference
+    `reference_impls/vat.py`: virtual adversarial training with power
+    iteration, a KL consistency loss, one optimizer.
+
+    ## Fix safety
+    No automatic fix.
+
+    ## References
+    - Goodfellow et al. (FGSM, 2015); Miyato et al. (VAT, 2018)
+    - keras.io, "Customizing what happens in fit()"
+    """
+
+    code = "DK302"
+    name = "adversarial-input-gradient"
+    message = "gradient with respect to the inputs builds perturbed training inputs: {consequence}"
+    severity = Severity.WARNING
+    reference = "reference_impls/vat.py"
+    requires = ("gradient",)
+
+    def finish(self) -> None:
+        semantic = self.semantic
+        trains = semantic.trains_anything()
+        for gradient in semantic.gradients:
+            if not gradient.perturbs_inputs:
+                continue
+            if gradient.function is not None and gradient.function.name.value == "train_step":
+                continue
+            if gradient.backend_call:
+                self.report(gradient.node, consequence=BACKEND)
+            elif trains:
+                self.report(gradient.node, consequence=TAPE)
+
+    VALID = (
+        # WGAN-GP: the gradient's norm is used inside a loss only.
+        Valid(
+            """
+import tensorflow as tf
+from tensorflow import keras
+
+class WGANGP(keras.Model):
+    def gradient_penalty(self, real, fake):
+        alpha = tf.random.uniform([tf.shape(real)[0], 1])
+        interpolated = real + alpha * (fake - real)
+        with tf.GradientTape() as tape:
+            tape.watch(interpolated)
+            pred = self.discriminator(interpolated, training=True)
+        grads = tape.gradient(pred, [interpolated])[0]
+        norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1]))
+        return tf.reduce_mean((norm - 1.0) ** 2)
+"""
+        ),
+        # A saliency map that never feeds training.
+        Valid(
+            """
+import tensorflow as tf
+import keras
+model = keras.models.load_model("m.keras")
+image = tf.Variable(x)
+with tf.GradientTape() as tape:
+    tape.watch(image)
+    loss = model(image)[:, 3]
+grads = tape.gradient(loss, image)
+saliency = tf.reduce_max(tf.abs(grads), axis=-1)
+"""
+        ),
+        # Weight gradients applied by an optimizer are ordinary training.
+        Valid(
+            """
+import tensorflow as tf
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+opt = keras.optimizers.Adam()
+with tf.GradientTape() as tape:
+    loss = tf.reduce_mean(model(x))
+grads = tape.gradient(loss, model.trainable_variables)
+opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+import numpy as np
+import tensorflow as tf
+import keras
+model = keras.Sequential([keras.layers.Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+loss_fn = keras.losses.SparseCategoricalCrossentropy()
+for step in range(10):
+    x = tf.convert_to_tensor(batch_x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = loss_fn(batch_y, model(x))
+    grad = tape.gradient(loss, x)  # expect: DK302
+    x_adv = x + 0.1 * tf.sign(grad)
+    model.train_on_batch(np.concatenate([batch_x, x_adv]), np.concatenate([batch_y, batch_y]))
+"""
+        ),
+        Invalid(
+            """
+from keras import backend as K
+from keras.models import Sequential
+from keras.layers import Dense
+model = Sequential([Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+loss = K.categorical_crossentropy(model.output, target)
+grads = K.gradients(loss, model.input)[0]  # expect: DK302
+adversarial = model.input + 0.1 * K.sign(grads)
+"""
+        ),
+    )
