@@ -112,7 +112,7 @@ def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection)
         sys.stdout.write(fixed.text)
         remaining = list(lint_text(fixed.text, display, enabled).diagnostics)
         _report(args, remaining, selection, sys.stderr, {display: fixed.text})
-        return _exit_code(args, remaining, outcome.crashes)
+        return _exit_code(args, remaining, outcome.crashes, fixed=bool(fixed.applied))
     _report(args, diagnostics, selection, None, {display: text})
     return _exit_code(args, diagnostics, outcome.crashes)
 
@@ -138,6 +138,7 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
     result = run(tasks, jobs=args.jobs or default_jobs(), cache=cache)
     diagnostics = result.diagnostics
     crashes = list(result.crashes)
+    changed = False
     if args.fix or args.diff:
         fix_outcome = _fix_files(args, tasks, diagnostics)
         if args.diff:
@@ -148,12 +149,13 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
             return _exit_code(args, diagnostics, crashes, found.errors)
         diagnostics = fix_outcome.remaining
         crashes.extend(fix_outcome.crashes)
+        changed = fix_outcome.changed
         if fix_outcome.fixed:
             print(f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.", file=sys.stderr)
     _report(args, diagnostics, selection, None, {})
     for crash in crashes:
         _error(f"rule crashed: {crash}")
-    return _exit_code(args, diagnostics, crashes, found.errors)
+    return _exit_code(args, diagnostics, crashes, found.errors, fixed=changed)
 
 
 class _FixOutcome:
@@ -263,9 +265,14 @@ def _exit_code(
     diagnostics: Sequence[Diagnostic],
     crashes: Sequence[str],
     errors: Sequence[object] = (),
+    *,
+    fixed: bool = False,
 ) -> int:
     if crashes or errors:
         return EXIT_ERROR
-    if diagnostics and not args.exit_zero:
+    # --exit-non-zero-on-fix (ruff's flag): a fix hook must stop the commit
+    # when it rewrote a file, even if nothing is left to report.
+    on_fix = fixed and getattr(args, "exit_non_zero_on_fix", False)
+    if (diagnostics or on_fix) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN

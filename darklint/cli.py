@@ -15,7 +15,7 @@ from pathlib import Path
 from darklint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "rules")
+SUBCOMMANDS = ("check", "rule", "rules", "lsp")
 FORMAT_NAMES = ("text", "json", "sarif", "github")
 
 
@@ -37,6 +37,11 @@ def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     parser.add_argument("--stdin-filename", help="the path of the file read from standard input (for config and output)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="with --fix, exit 1 when any file was changed, even if no findings remain",
+    )
     parser.add_argument("--show-source", action="store_true", help="show the source line under each finding")
     parser.add_argument("--config", type=Path, help="use this pyproject.toml or darklint.toml")
     parser.add_argument("--output-file", "-o", type=Path, help="write the report to this file instead of standard output")
@@ -55,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--format", choices=("text", "json"), default="text")
     rules = sub.add_parser("rules", help="list all rules")
     rules.add_argument("--format", choices=("text", "json"), default="text")
+    lsp = sub.add_parser("lsp", help="run the language server over stdio (needs the 'lsp' extra)")
+    # Some clients (vscode-languageclient) pass --stdio; stdio is the only transport.
+    lsp.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -70,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _show_rule(args.rule, args.format)
         if args.command == "rules":
             return _list_rules(args.format)
+        if args.command == "lsp":
+            return _serve_lsp()
         from darklint.check import run_check
 
         return run_check(args)
@@ -88,6 +98,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         traceback.print_exc()
         print(f"darklint: error: internal error (darklint {__version__}); please report it", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _serve_lsp() -> int:
+    try:
+        from darklint.lsp import serve
+    except ModuleNotFoundError as error:
+        # Only a missing pygls/lsprotocol is the user's setup; anything else is a bug.
+        if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        print(
+            "darklint: error: darklint lsp needs the 'lsp' extra: pip install 'darklint[lsp]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    serve()
+    return EXIT_CLEAN
 
 
 def _show_rule(selector: str, fmt: str) -> int:

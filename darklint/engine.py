@@ -92,7 +92,11 @@ def _syntax_error(text: str, path: str) -> Diagnostic | None:
         with warnings.catch_warnings():
             # Invalid escape sequences and the like are the user's business.
             warnings.simplefilter("ignore")
-            ast.parse(text, filename=path)
+            # Not filename=path: CPython re-reads the error's line from the
+            # file of that name to turn the byte offset into a column, which
+            # gives wrong columns for a notebook (the file is the JSON) and for
+            # an editor buffer piped with --stdin-filename.  "" is never a file.
+            ast.parse(text, filename="")
     except SyntaxError as error:
         line = error.lineno or 1
         column = error.offset or 1

@@ -3,13 +3,14 @@
 Linked from darklint rules DK105 compile-per-branch and DK301
 intermediate-output-submodel-trained. What it does instead of the Keras pitfall:
 
-* DK301: the discriminator simply returns ``(logit, features)`` from ``forward``.
-  Keras code typically builds a second ``Model(D.input, D.layers[-2].output)``
-  and trains through it, which shares weights with D in surprising ways and gets
-  its own compile/trainable state.
-* DK105: no wrapper model per loss branch, each compiled separately with its own
-  optimizer. G has one loss (the feature distance) and one optimizer; D has one
-  loss and one optimizer.
+* DK301: the discriminator's ``forward`` simply returns ``(logit, features)``.
+  Keras code builds a feature sub-model ``Model(D.input, D.get_layer(...).output)``
+  that shares D's variables, so every objective needs another wrapper, compile
+  and optimizer, and a combined step with nothing frozen also moves D's weights
+  (training D to be fooled).
+* DK105: no combined model compiled per loss branch. G has one loss, the
+  feature distance, and one optimizer; D has its usual loss and its own
+  optimizer, and only ``opt_g`` steps after the generator's backward pass.
 
 G's loss is the squared distance between the mean D-features of a real batch and
 of a fake batch, so G matches the statistics D finds useful instead of trying to
@@ -33,16 +34,18 @@ log = logging.getLogger(__name__)
 
 
 class Discriminator(nn.Module):
-    """An MLP critic that also exposes its penultimate features."""
+    """An MLP discriminator that also returns its penultimate features."""
 
-    def __init__(self, hidden: int = 128) -> None:
+    def __init__(self, hidden: int = 128, depth: int = 3) -> None:
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Linear(2, hidden),
-            nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden),
-            nn.LeakyReLU(0.2),
-        )
+        # Three hidden layers, not two: piecewise-linear features of a shallow D
+        # barely change their mean when G's samples spread out, so G got almost
+        # no signal to sharpen its modes (measured: high-quality fraction about
+        # 0.2-0.4 after 2000 steps with two layers, about 0.7 with three).
+        layers: list[nn.Module] = []
+        for i in range(depth):
+            layers += [nn.Linear(2 if i == 0 else hidden, hidden), nn.LeakyReLU(0.2)]
+        self.body = nn.Sequential(*layers)
         self.head = nn.Linear(hidden, 1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -7,10 +7,11 @@ predict-in-training-loop. What it does instead of the Keras pitfall:
 
 * DK101/DK102/DK103: no ``trainable`` (here: ``requires_grad``) toggling at all.
   The generator step backpropagates *through* D, but only ``opt_g`` steps, so D
-  cannot change. In Keras 3, flipping ``trainable`` around ``compile()`` silently
-  leaves the discriminator untrained or trains it inside the combined model.
-* DK104: one optimizer per network. A single Adam instance shared across two
-  ``compile()`` calls mixes both networks' moment estimates and step counter.
+  cannot change. On Keras 3, flipping ``trainable`` around ``compile()`` silently
+  leaves the discriminator untrained, or lets the combined model train it too.
+* DK104: one optimizer per network. On Keras 3 an optimizer passed to a second
+  ``compile()`` fails with "Unknown variable" on the second model's first train
+  call; here each Adam owns exactly its network's parameters and moments.
 * DK201: one explicit loop with two clearly separated steps; the D step sees
   ``fake.detach()`` so its loss never reaches G's parameters.
 * DK202: G is called directly (under ``torch.no_grad()`` for sampling) instead of

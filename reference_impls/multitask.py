@@ -47,12 +47,10 @@ class MultiTaskNet(nn.Module):
 def make_tasks(
     n: int, generator: torch.Generator, device: str = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Return ``(x, y_reg, y_cls)``; both targets read the same latent ``tanh(x W)``.
+    """Return ``(x, y_reg, y_cls)``; both targets read the same latent ``tanh(2 x W)``.
 
-    The task itself (``W`` and the two read-outs) is drawn first from
-    ``generator``, so re-seeding gives the same task; later calls on the same
-    generator draw fresh samples from a fresh task, so draw train and test
-    together and split.
+    The task (``W`` and both read-outs) and the samples all come from
+    ``generator``: draw train and test in one call and split them.
     """
     w = torch.randn(IN_DIM, LATENT_DIM, generator=generator, device=device) / IN_DIM**0.5
     a, b = torch.randn(2, LATENT_DIM, generator=generator, device=device)
@@ -90,7 +88,9 @@ def fit(
     torch.manual_seed(seed)
     rng = torch.Generator(device=device).manual_seed(seed)
     x, y_reg, y_cls = make_tasks(n_train + n_test, rng, device)
-    train_idx, test_idx = slice(0, n_train), slice(n_train, None)
+    (x_train, x_test), (reg_train, reg_test), (cls_train, cls_test) = (
+        t.split([n_train, n_test]) for t in (x, y_reg, y_cls)
+    )
     model = MultiTaskNet().to(device)
     # ONE optimizer over every parameter: trunk and both heads share one Adam state.
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -98,9 +98,9 @@ def fit(
 
     for step in range(1, steps + 1):
         i = torch.randint(n_train, (batch_size,), generator=rng, device=device)
-        pred_reg, logit = model(x[train_idx][i])
-        reg_loss = F.mse_loss(pred_reg, y_reg[train_idx][i])
-        cls_loss = F.binary_cross_entropy_with_logits(logit, y_cls[train_idx][i])
+        pred_reg, logit = model(x_train[i])
+        reg_loss = F.mse_loss(pred_reg, reg_train[i])
+        cls_loss = F.binary_cross_entropy_with_logits(logit, cls_train[i])
         # One scalar, one backward: the trunk receives both tasks' gradients,
         # already weighted, in a single update.
         loss = w_reg * reg_loss + w_cls * cls_loss
@@ -111,7 +111,7 @@ def fit(
             log.info("step %d  reg %.4f  cls %.4f", step, reg_loss.item(), cls_loss.item())
 
     metrics = {"steps": steps, "seed": seed}
-    metrics.update(evaluate(model, x[test_idx], y_reg[test_idx], y_cls[test_idx]))
+    metrics.update(evaluate(model, x_test, reg_test, cls_test))
     return model, opt, metrics
 
 

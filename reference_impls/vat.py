@@ -1,12 +1,13 @@
 """Virtual adversarial training (Miyato et al. 2018) on two moons with 10 labels.
 
 Linked from darklint rule DK302 adversarial-input-gradient. The Keras pitfall it
-avoids: computing the adversarial direction with a nested ``GradientTape`` or a
-``K.gradients`` side model, where a forgotten ``tape.watch``, a ``stop_gradient``
-in the wrong place or a cast to a ``Variable`` silently yields zero or
-parameter gradients. Here the direction is ``torch.autograd.grad(kl, d)``: the
-gradient of the KL divergence with respect to the perturbation ``d`` only, which
-neither touches the parameters' ``.grad`` nor needs any trainable flag.
+avoids: building the input-gradient graph by hand next to ``train_on_batch``,
+with a ``tf.GradientTape`` that watches the input (TensorFlow-only: it does
+nothing for Keras 3 on torch or jax) or Keras 2's ``K.gradients(loss,
+model.input)``, which Keras 3 no longer has. Here the adversarial direction is
+one ``torch.autograd.grad(kl, d)`` call inside the training step: the gradient
+with respect to the perturbation ``d`` only, which leaves the parameters' ``.grad``
+untouched, and its loss joins the same scalar that the one optimizer minimises.
 
 One power iteration finds the direction the prediction is most sensitive to; the
 model is then trained to give the same prediction at ``x + eps * direction`` on

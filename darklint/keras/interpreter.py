@@ -17,6 +17,8 @@ when the same functions are called from many places.
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -88,7 +90,14 @@ REDUCTIONS = frozenset(
     }
 )
 GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
-MAX_INLINES_PER_FUNCTION = 8
+MAX_INLINES_PER_FUNCTION = 16
+# Nested inlined calls deeper than this return UNKNOWN; each inlined call
+# costs about eight Python frames, so the recursion limit is raised to match.
+MAX_CALL_DEPTH = 300
+RECURSION_LIMIT = 12 * MAX_CALL_DEPTH + 1_000
+# Optimizer methods that take a training step; `apply` is Keras 3's name.
+OPTIMIZER_STEP_METHODS = frozenset({"apply"})
+# Names a star import of the `keras` package itself brings in as modules.
 
 
 @dataclass
@@ -135,6 +144,8 @@ class Interpreter:
         module_frame = Frame(function=None, call_site=None, depth=0)
         module_frame.locals = self.globals
         self.frames.append(module_frame)
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
         try:
             self._block(self.module.body)
             for function in self.functions:
@@ -145,8 +156,11 @@ class Interpreter:
                 for method in ordered:
                     if id(method) not in self.walked:
                         self._call(method, [], {}, self._instance(cls, None), None)
-        except _BudgetExhausted:
+        except (_BudgetExhausted, RecursionError):
+            # What was found so far stands; the rest of the file is not analysed.
             pass
+        finally:
+            sys.setrecursionlimit(limit)
         return self.result
 
     def _collect_imports(self, node: cst.CSTNode) -> None:
@@ -248,8 +262,9 @@ class Interpreter:
                 self._block(node.body.body)
         finally:
             self.loops.pop()
-        # The body may run zero times.
-        self.state = _merge(before, self.state)
+        # The body may run zero times, except over a model's layers.
+        if not (isinstance(iterable, LayerListVal) and iterable.whole):
+            self.state = _merge(before, self.state)
         if node.orelse is not None:
             self._block(node.orelse.body.body)
 
@@ -341,11 +356,17 @@ class Interpreter:
         while isinstance(root, (cst.Attribute, cst.Subscript)):
             root = root.value
         frame = self.frame
+        # The helper freezes what it was given: its parameter, or the layers
+        # of its parameter through a loop variable.
+        about_argument = isinstance(root, cst.Name) and (
+            root.value in frame.params
+            or root.value == "self"
+            or isinstance(frame.locals.get(root.value), LayerVal)
+        )
         if (
-            isinstance(root, cst.Name)
+            about_argument
             and frame.function is not None
             and frame.call_site is not None
-            and (root.value in frame.params or root.value == "self")
             and _only_sets_trainable(frame.function)
         ):
             return frame.call_site
@@ -414,6 +435,19 @@ class Interpreter:
             if isinstance(node.operator, cst.Not) and isinstance(operand, BoolVal):
                 return BoolVal(not operand.value)
             return operand if isinstance(operand, (GradVal, TensorVal)) else UNKNOWN
+        if isinstance(node, cst.Dict):
+            # Model outputs given as a dict: keep the values' provenance.
+            return ListVal(
+                tuple(
+                    self._eval(element.value)
+                    for element in node.elements
+                    if isinstance(element, cst.DictElement)
+                )
+            )
+        if isinstance(node, cst.NamedExpr):
+            value = self._eval(node.value)
+            self._bind(node.target, value)
+            return value
         if isinstance(node, cst.Lambda):
             return UNKNOWN  # not run where it is written
         for child in node.children:
@@ -583,7 +617,10 @@ class Interpreter:
         """Keras model methods and tape methods; None when it is an ordinary call."""
         if isinstance(receiver, TapeVal):
             return self._tape_call(node, receiver, method, args)
-        if method in GRADIENT_STEP_METHODS:
+        if (
+            method in GRADIENT_STEP_METHODS and not isinstance(receiver, (ModuleRef, KerasRef))
+        ) or (method in OPTIMIZER_STEP_METHODS and isinstance(receiver, OptVal)):
+            # `scipy.optimize.minimize` is a module function, not an optimizer step.
             self._event(EventKind.STEP, -1, node)
             return UNKNOWN
         if not isinstance(receiver, ModelVal):
@@ -632,11 +669,16 @@ class Interpreter:
             return UNKNOWN
         if method == "gradient" and len(node.args) >= 2:
             source = node.args[1].value
-            spelled = dotted(source)
+            # `tape.gradient(loss, [x])` is as common as `tape.gradient(loss, x)`.
+            sources = (
+                [element.value for element in source.elements]
+                if isinstance(source, (cst.List, cst.Tuple))
+                else [source]
+            )
+            watched = any(dotted(item) in tape.watched for item in sources)
             wrt = args[1] if len(args) > 1 else UNKNOWN
-            if (spelled and spelled in tape.watched) or (
-                isinstance(wrt, TensorVal) and wrt.input_of
-            ):
+            wrt_tensor = provenance(wrt) if isinstance(wrt, ListVal) else wrt
+            if watched or (isinstance(wrt_tensor, TensorVal) and wrt_tensor.input_of):
                 return GradVal(self._gradient(node, backend_call=False))
         return UNKNOWN
 
@@ -696,6 +738,10 @@ class Interpreter:
 
     def _backend_gradients(self, node: cst.Call, args: list[Value]) -> Value:
         wrt = args[1] if len(args) > 1 else UNKNOWN
+        source = node.args[1].value if len(node.args) > 1 else None
+        if isinstance(source, cst.Attribute) and source.attr.value in ("input", "inputs"):
+            # `model.input` of a model passed in as a parameter: still an input.
+            return GradVal(self._gradient(node, backend_call=True))
         if isinstance(wrt, ListVal):
             wrt = merge_tensors(provenance(item) for item in wrt.items)
         if isinstance(wrt, TensorVal) and (wrt.input_of or not wrt.models):
@@ -749,7 +795,13 @@ class Interpreter:
         self_value: Value | None,
         call_site: cst.CSTNode | None,
     ) -> Value:
-        if function in self.active or self.inlined.get(id(function), 0) >= MAX_INLINES_PER_FUNCTION:
+        helper = _only_sets_trainable(function)
+        if (
+            function in self.active
+            or len(self.frames) > MAX_CALL_DEPTH
+            or (not helper and self.inlined.get(id(function), 0) >= MAX_INLINES_PER_FUNCTION)
+        ):
+            # Trainable helpers are always applied: each call changes the state.
             return UNKNOWN
         self.inlined[id(function)] = self.inlined.get(id(function), 0) + 1
         self.walked.add(id(function))
@@ -842,6 +894,7 @@ def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
+@functools.cache
 def _only_sets_trainable(function: cst.FunctionDef) -> bool:
     """A helper whose whole body sets ``trainable`` flags (docstring aside)."""
     body = function.body.body if isinstance(function.body, cst.IndentedBlock) else [function.body]

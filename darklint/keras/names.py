@@ -33,6 +33,26 @@ _KERAS_ROOTS = (
 # TF 2 re-exports Keras' optimizers at the top level (``tf.optimizers.Adam``).
 _TF_ALIASES = {"tensorflow.optimizers": "optimizers"}
 KERAS_TOP_LEVEL = frozenset({"keras", "tensorflow", "tf_keras"})
+# What `from keras import *` binds as submodules (`models.Sequential(...)`).
+KERAS_SUBMODULES = frozenset(
+    {
+        "models",
+        "layers",
+        "optimizers",
+        "applications",
+        "backend",
+        "losses",
+        "metrics",
+        "callbacks",
+        "ops",
+        "saving",
+        "utils",
+        "activations",
+        "initializers",
+        "regularizers",
+        "constraints",
+    }
+)
 
 _MODEL_CLASSES = frozenset({"Model", "Sequential", "Functional"})
 _MODEL_FACTORIES = frozenset({"load_model", "clone_model", "model_from_json", "model_from_config"})
@@ -135,7 +155,8 @@ class ImportTable:
             if node.value in self.names:
                 return self.names[node.value]
             for module in self.star_modules:
-                if classify(f"{keras_path(module)}.{node.value}".lstrip(".")) is not Kind.OTHER:
+                path = f"{keras_path(module)}.{node.value}".lstrip(".")
+                if classify(path) is not Kind.OTHER or path in KERAS_SUBMODULES:
                     return f"{module}.{node.value}"
             return None
         if isinstance(node, cst.Attribute):

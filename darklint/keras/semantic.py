@@ -199,7 +199,7 @@ class SemanticModel:
     def toggle_patterns(self) -> list[TogglePattern]:
         """Every DK101 pattern, in trace order (also used by DK103 to stay quiet)."""
         patterns: list[TogglePattern] = []
-        for freeze in self.events(EventKind.TRAINABLE):
+        for freeze in unique_by_node(self.events(EventKind.TRAINABLE)):
             if freeze.value != frozenset({False}):
                 continue
             pattern = self._toggle_after(freeze)

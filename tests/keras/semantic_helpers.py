@@ -46,9 +46,7 @@ class Built:
         return found[0]
 
     def has_name(self, spelled: str) -> bool:
-        return any(
-            name == spelled for info in self.sem.models.values() for _, name in info.names
-        )
+        return any(name == spelled for info in self.sem.models.values() for _, name in info.names)
 
     def contained(self, outer: str) -> set[str]:
         """Labels of everything the model labelled ``outer`` contains, transitively."""
