@@ -30,6 +30,11 @@ def _error(message: str) -> None:
     print(f"darklint: error: {message}", file=sys.stderr)
 
 
+def _report_crashes(crashes: Iterable[str]) -> None:
+    for crash in crashes:
+        _error(f"rule crashed: {crash}")
+
+
 def _relative_to_root(path: Path, root: Path) -> str:
     try:
         return os.path.relpath(path.resolve(), root)
@@ -48,12 +53,12 @@ def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
     if file_config.path is not None:
         # Checked key by key so that an unknown code names the key it is in,
         # not just the file (and is caught even when --select overrides it).
-        for key, values in (
+        for key, listed in (
             ("select", file_config.select or ()),
             ("extend-select", file_config.extend_select),
             ("ignore", file_config.ignore),
         ):
-            resolve_all(values, f"{file_config.origin} [tool.darklint] {key}")
+            resolve_all(listed, f"{file_config.origin} [tool.darklint] {key}")
     config = merge_cli(file_config, select=select, extend_select=extend_select, ignore=ignore)
     selection = Selection.build(
         select=config.select,
@@ -106,14 +111,20 @@ def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection)
         fixed = apply_fixes(text, diagnostics, unsafe=args.unsafe_fixes)
         if args.diff:
             sys.stdout.write(unified_diff(text, fixed.text, display))
-            return EXIT_FINDINGS if fixed.applied else _exit_code(args, diagnostics, outcome.crashes)
+            _report_crashes(outcome.crashes)
+            if fixed.applied and not outcome.crashes:
+                return EXIT_FINDINGS
+            return _exit_code(args, diagnostics, outcome.crashes)
         # Editors pipe a buffer through `darklint --fix -`: the fixed code goes
         # to standard output and what remains to standard error.
         sys.stdout.write(fixed.text)
         remaining = list(lint_text(fixed.text, display, enabled).diagnostics)
         _report(args, remaining, selection, sys.stderr, {display: fixed.text})
+        _report_crashes(outcome.crashes)
         return _exit_code(args, remaining, outcome.crashes, fixed=bool(fixed.applied))
     _report(args, diagnostics, selection, None, {display: text})
+    # Without this a crash on standard input exits 2 under "All checks passed!".
+    _report_crashes(outcome.crashes)
     return _exit_code(args, diagnostics, outcome.crashes)
 
 
@@ -144,6 +155,7 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
         if args.diff:
             # A missing path or a crashed rule is still an error (2): the diff
             # may be incomplete.
+            _report_crashes(crashes)
             if fix_outcome.changed and not (crashes or found.errors):
                 return EXIT_FINDINGS
             return _exit_code(args, diagnostics, crashes, found.errors)
@@ -153,8 +165,7 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
         if fix_outcome.fixed:
             print(f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.", file=sys.stderr)
     _report(args, diagnostics, selection, None, {})
-    for crash in crashes:
-        _error(f"rule crashed: {crash}")
+    _report_crashes(crashes)
     return _exit_code(args, diagnostics, crashes, found.errors, fixed=changed)
 
 

@@ -134,22 +134,34 @@ def _run_rules(context: FileContext, rules: Sequence[type[Rule]]) -> list[str]:
         if rule.crash is None:
             try:
                 rule.finish()
-            except Exception as error:  # noqa: BLE001 - one rule must not stop the run
+            except Exception as error:  # one rule must not stop the run
                 rule.crash = RuleCrashed(rule.code, error)
         if rule.crash is not None:
             crashes.append(str(rule.crash))
     return crashes
 
 
-def _to_diagnostics(context: FileContext, reports: Sequence[Report]) -> list[Diagnostic]:
+def _to_diagnostics(
+    context: FileContext, reports: Sequence[Report]
+) -> tuple[list[Diagnostic], list[str]]:
+    """The reports as diagnostics, and the crashes of rules that reported nonsense."""
     if not reports:
-        return []
+        return [], []
     positions = context.positions
     diagnostics = []
+    crashes: list[str] = []
     for report in reports:
+        rule = report.rule
+        nodes = [report.node, report.end_node or report.node]
+        if report.fix is not None:
+            nodes.append(report.fix.old)
+        # A node built by the rule (``with_changes``) has no position: that
+        # is the rule's bug, and must not abort the run for every file.
+        if any(node not in positions for node in nodes):
+            crashes.append(f"{rule.code}: reported a node that is not in the file")
+            continue
         start = positions[report.node].start
         end = positions[report.end_node or report.node].end
-        rule = report.rule
         fix = None
         if report.fix is not None and rule.fix_safety is not None:
             old = positions[report.fix.old]
@@ -177,7 +189,7 @@ def _to_diagnostics(context: FileContext, reports: Sequence[Report]) -> list[Dia
                 url=rule.docs_url(),
             )
         )
-    return diagnostics
+    return diagnostics, crashes
 
 
 def _apply_suppressions(
@@ -251,8 +263,10 @@ def lint_text(
             analysed = True
             context = FileContext(module=parsed, source=text, path=path)
             try:
-                crashes = [f"{path}: {crash}" for crash in _run_rules(context, rules)]
-                diagnostics.extend(_to_diagnostics(context, context.reports))
+                crashes = _run_rules(context, rules)
+                found, bad_reports = _to_diagnostics(context, context.reports)
+                diagnostics.extend(found)
+                crashes = [f"{path}: {crash}" for crash in (*crashes, *bad_reports)]
             except RecursionError:
                 if UnsupportedSyntax.code in enabled:
                     detail = "the code is nested too deeply to analyse"

@@ -85,4 +85,7 @@ def _matches(path: PurePosixPath, pattern: str) -> bool:
     # A pattern without a slash matches the file name anywhere (ruff/flake8).
     if "/" not in pattern:
         return fnmatch.fnmatchcase(path.name, pattern)
-    return fnmatch.fnmatchcase(str(path), pattern.lstrip("./")) or path.match(pattern)
+    # Drop a leading "./" or "/" (both mean "at the config root"), not every
+    # leading "." and "/" character: ".github/*.py" must keep its dot.
+    anchored = pattern[2:] if pattern.startswith("./") else pattern.lstrip("/")
+    return fnmatch.fnmatchcase(str(path), anchored) or path.match(pattern)

@@ -7,6 +7,7 @@ fix never turns CRLF into LF.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -114,8 +115,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
-        except FileNotFoundError:
-            pass
         raise

@@ -17,7 +17,9 @@ when the same functions are called from many places.
 
 from __future__ import annotations
 
+import collections
 import functools
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ from darklint.keras.values import (
     ListVal,
     ModelVal,
     ModuleRef,
+    OpaqueVal,
     OptVal,
     TapeVal,
     TensorVal,
@@ -91,6 +94,8 @@ REDUCTIONS = frozenset(
 )
 GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
 MAX_INLINES_PER_FUNCTION = 16
+_CALLED_NAME = re.compile(r"\b(\w+)\s*\(")
+_DEFINED_NAME = re.compile(r"\bdef\s+(\w+)\s*\(")
 # Nested inlined calls deeper than this return UNKNOWN; each inlined call
 # costs about eight Python frames, so the recursion limit is raised to match.
 MAX_CALL_DEPTH = 300
@@ -131,6 +136,11 @@ class Interpreter:
         self.loops: list[Loop] = []
         self.frames: list[Frame] = []
         self.optimizer_of: dict[int, OptimizerInfo] = {}
+        # Values made at one place in one calling context are the same value
+        # when a loop body is walked again: `model = Sequential()` in a loop
+        # does not make two models.
+        self.made: dict[tuple[int, tuple[int, ...]], Value] = {}
+        self.promoted: dict[int, ModelVal] = {}
         self.budget = 0
 
     # Entry ------------------------------------------------------------
@@ -148,20 +158,45 @@ class Interpreter:
         sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
         try:
             self._block(self.module.body)
-            for function in self.functions:
+            for function, cls in self._entries():
                 if id(function) not in self.walked:
-                    self._call(function, [], {}, None, None)
-            for cls in self.classes:
-                ordered = sorted(cls.methods.values(), key=lambda f: f.name.value != "__init__")
-                for method in ordered:
-                    if id(method) not in self.walked:
-                        self._call(method, [], {}, self._instance(cls, None), None)
+                    owner = self._instance(cls, None) if cls is not None else None
+                    self._call(function, [], {}, owner, None)
         except (_BudgetExhausted, RecursionError):
             # What was found so far stands; the rest of the file is not analysed.
             pass
         finally:
             sys.setrecursionlimit(limit)
         return self.result
+
+    def _entries(self) -> list[tuple[cst.FunctionDef, ClassInfo | None]]:
+        """Functions and methods nobody called yet, callers before callees.
+
+        A helper walked on its own sees unknown arguments; walked from its
+        caller it sees the real ones. So functions that nothing in the file
+        calls (by name, in the text: this only orders the walk) go first,
+        and ``__init__`` before the other methods of its class.
+        """
+        calls = collections.Counter(_CALLED_NAME.findall(self.source))
+        for name in _DEFINED_NAME.findall(self.source):
+            calls[name] -= 1
+        entries: list[tuple[cst.FunctionDef, ClassInfo | None]] = [
+            (f, None) for f in self.functions
+        ]
+        for cls in self.classes:
+            entries.extend((method, cls) for method in cls.methods.values())
+
+        def called(entry: tuple[cst.FunctionDef, ClassInfo | None]) -> bool:
+            function, cls = entry
+            # `__init__` runs when its class is called (`super().__init__(` aside).
+            name = (
+                cls.node.name.value
+                if cls is not None and function.name.value == "__init__"
+                else function.name.value
+            )
+            return calls[name] > 0
+
+        return sorted(entries, key=lambda entry: (called(entry), entry[0].name.value != "__init__"))
 
     def _collect_imports(self, node: cst.CSTNode) -> None:
         # Imports anywhere in the file count (inside functions too); the
@@ -187,9 +222,12 @@ class Interpreter:
 
     def _statement(self, node: cst.CSTNode) -> None:
         self._tick()
-        if isinstance(node, cst.SimpleStatementLine):
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             for small in node.body:
                 self._small(small)
+        elif isinstance(node, cst.BaseSmallStatement):
+            # The body of a one-line compound statement (`if x: d.trainable = False`).
+            self._small(node)
         elif isinstance(node, cst.FunctionDef):
             self._define_function(node)
         elif isinstance(node, cst.ClassDef):
@@ -292,6 +330,14 @@ class Interpreter:
         if isinstance(target, cst.Attribute) and target.attr.value == "trainable":
             self._set_trainable(target.value, value, statement)
             return
+        if isinstance(target, cst.Attribute) and target.attr.value in ("output", "outputs"):
+            owner = self._eval(target.value)
+            intermediate = provenance(value).intermediate_of
+            if isinstance(owner, ModelVal) and intermediate:
+                # `vgg.outputs = [vgg.layers[9].output]` truncates the model itself.
+                info = self.result.models[owner.id]
+                info.feature_of, info.feature_anchor = min(intermediate), statement
+            return
         self._bind(target, value)
 
     def _bind(self, target: cst.BaseExpression, value: Value) -> None:
@@ -313,7 +359,11 @@ class Interpreter:
         elif isinstance(target, (cst.Tuple, cst.List)):
             items = value.items if isinstance(value, ListVal) else ()
             for index, element in enumerate(target.elements):
-                item = items[index] if index < len(items) else UNKNOWN
+                if isinstance(value, (TensorVal, GradVal)):
+                    # `valid, label = D(img)`: each output carries D's provenance.
+                    item = value
+                else:
+                    item = items[index] if index < len(items) else UNKNOWN
                 self._bind(element.value, item)
 
     def _attrs(self, owner: Value) -> dict[str, Value] | None:
@@ -324,7 +374,9 @@ class Interpreter:
         return None
 
     def _name(self, value: Value, spelled: str) -> None:
-        if isinstance(value, ModelVal):
+        if isinstance(value, OpaqueVal):
+            value.names.append((self.frame.depth, spelled))
+        elif isinstance(value, ModelVal):
             self.result.models[value.id].names.append((self.frame.depth, spelled))
         elif isinstance(value, OptVal):
             value.info.names.append(spelled)
@@ -333,6 +385,9 @@ class Interpreter:
         self, owner_node: cst.BaseExpression, value: Value, statement: cst.CSTNode
     ) -> None:
         owner = self._eval(owner_node)
+        if isinstance(owner, OpaqueVal) and isinstance(value, BoolVal):
+            # `d = get_discriminator(); d.trainable = False` in a Keras file.
+            owner = self._promote(owner, statement)
         if isinstance(owner, ModelVal):
             model = owner.id
         elif isinstance(owner, LayerVal) and owner.whole and owner.of is not None:
@@ -397,10 +452,36 @@ class Interpreter:
         contains: set[int] = frozenset(),
         feature_of: int | None = None,
     ) -> ModelVal:  # type: ignore[assignment]
+        key = self._key(node)
+        existing = self.made.get(key)
+        if isinstance(existing, ModelVal):
+            self._contain(existing.id, set(contains))
+            return existing
         model_id = len(self.result.models)
         self.result.models[model_id] = ModelInfo(model_id, node, kind, set(contains), feature_of)
+        self.result.models[model_id].feature_anchor = node if feature_of is not None else None
         self.result._closure.clear()
+        self.made[key] = ModelVal(model_id)
         return ModelVal(model_id)
+
+    def _key(self, node: cst.CSTNode) -> tuple[int, tuple[int, ...]]:
+        return (id(node), tuple(id(frame.call_site) for frame in self.frames))
+
+    def _opaque(self, node: cst.CSTNode) -> Value:
+        key = self._key(node)
+        if key not in self.made:
+            self.made[key] = OpaqueVal(node)
+        return self.made[key]
+
+    def _promote(self, value: Value, node: cst.CSTNode) -> Value:
+        """Use an opaque value as a Keras model from now on."""
+        if not isinstance(value, OpaqueVal):
+            return value
+        if id(value) not in self.promoted:
+            model = self._new_model(value.node or node, "inferred")
+            self.result.models[model.id].names.extend(value.names)
+            self.promoted[id(value)] = model
+        return self.promoted[id(value)]
 
     def _contain(self, outer: int, inner: set[int]) -> None:
         inner = inner - {outer}
@@ -409,13 +490,24 @@ class Interpreter:
             self.result._closure.clear()
 
     def _new_optimizer(self, node: cst.CSTNode) -> OptVal:
+        key = self._key(node)
+        existing = self.made.get(key)
+        if isinstance(existing, OptVal):
+            return existing
         info = OptimizerInfo(len(self.result.optimizers), node)
         self.result.optimizers[info.id] = info
+        self.made[key] = OptVal(info)
         return OptVal(info)
 
     # Expressions --------------------------------------------------------------
 
     def _eval(self, node: cst.BaseExpression | None) -> Value:
+        value = self._eval_raw(node)
+        if isinstance(value, OpaqueVal):
+            return self.promoted.get(id(value), value)
+        return value
+
+    def _eval_raw(self, node: cst.BaseExpression | None) -> Value:
         if node is None:
             return UNKNOWN
         if isinstance(node, cst.Name):
@@ -450,15 +542,10 @@ class Interpreter:
             return value
         if isinstance(node, cst.Lambda):
             return UNKNOWN  # not run where it is written
-        for child in node.children:
-            if isinstance(child, cst.BaseExpression):
-                self._eval(child)
-            elif isinstance(child, (cst.Arg, cst.Element, cst.DictElement, cst.StarredDictElement)):
-                for grandchild in child.children:
-                    if isinstance(grandchild, cst.BaseExpression):
-                        self._eval(grandchild)
-            elif isinstance(child, (cst.CompFor, cst.CompIf)):
-                self._comprehension(child)
+        for child in _subexpressions(node):
+            self._eval(child)
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            self._comprehension(node.for_in)
         return UNKNOWN
 
     def _comprehension(self, node: cst.CompFor | cst.CompIf) -> None:
@@ -623,6 +710,12 @@ class Interpreter:
             # `scipy.optimize.minimize` is a module function, not an optimizer step.
             self._event(EventKind.STEP, -1, node)
             return UNKNOWN
+        if (
+            isinstance(receiver, OpaqueVal)
+            and method == "compile"
+            and _compiles_keras(args, kwargs)
+        ):
+            receiver = self._promote(receiver, node)
         if not isinstance(receiver, ModelVal):
             return None
         model = receiver.id
@@ -641,7 +734,7 @@ class Interpreter:
             self._event(EventKind.PREDICT, model, node, method=method)
             return TensorVal(frozenset({model}))
         if method == "add" and args:
-            self._contain(model, set(provenance(args[0]).models))
+            self._contain(model, set(provenance(self._promote(args[0], node)).models))
             return UNKNOWN
         if method == "get_layer":
             return LayerVal(model)
@@ -714,6 +807,9 @@ class Interpreter:
         arg_tensors = [provenance(a) for a in args]
         if any(t.models or t.input_of for t in arg_tensors):
             return merge_tensors(arg_tensors)
+        if callee is UNKNOWN or isinstance(callee, ModuleRef):
+            # `d = get_discriminator()` from another module: maybe a model.
+            return self._opaque(node)
         return UNKNOWN
 
     def _keras_call(
@@ -754,7 +850,9 @@ class Interpreter:
         if callee.path.split(".")[-1] == "Sequential":
             layers = args[0] if args else kwargs.get("layers", UNKNOWN)
             items = layers.items if isinstance(layers, ListVal) else ()
-            inner = {item.id for item in items if isinstance(item, ModelVal)}
+            # Whatever goes into a Keras Sequential is a Keras model or layer.
+            promoted = [self._promote(item, node) for item in items]
+            inner = {item.id for item in promoted if isinstance(item, ModelVal)}
             return self._new_model(node, "sequential", inner)
         inputs = kwargs.get("inputs", kwargs.get("input", args[0] if args else UNKNOWN))
         outputs = kwargs.get("outputs", kwargs.get("output", args[1] if len(args) > 1 else UNKNOWN))
@@ -820,6 +918,11 @@ class Interpreter:
                 frame.locals[name] = kwargs[name]
             elif param.default is not None:
                 frame.locals[name] = self._eval(param.default)
+            elif call_site is None:
+                # A function nobody in this file calls: its arguments are unknown
+                # but may turn out to be models from how they are used.
+                frame.locals[name] = self._opaque(param)
+                self._name(frame.locals[name], name)
             else:
                 frame.locals[name] = UNKNOWN
         self.frames.append(frame)
@@ -864,34 +967,81 @@ def _callee_name(func: cst.BaseExpression) -> str:
     return ""
 
 
-# Statements that can hold import statements (the walk does not enter expressions).
-_IMPORT_HOLDERS = (
-    cst.Module,
-    cst.IndentedBlock,
-    cst.SimpleStatementLine,
-    cst.FunctionDef,
-    cst.ClassDef,
-    cst.If,
-    cst.Else,
-    cst.For,
-    cst.While,
-    cst.With,
-    cst.Try,
-    cst.ExceptHandler,
-    cst.Finally,
-)
-
-
 def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The import statements of a module, at any depth of statements."""
+    # Explicit fields rather than `node.children`: libcst builds `children`
+    # by re-creating the node, which cost more than the parse on big files.
     found: list[cst.CSTNode] = []
-    stack = [node]
+    stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, (cst.Import, cst.ImportFrom)):
             found.append(current)
-        elif isinstance(current, _IMPORT_HOLDERS):
-            stack.extend(reversed(current.children))
+        elif isinstance(current, cst.SimpleStatementLine):
+            stack.extend(current.body)
+        else:
+            stack.extend(_blocks(current))
     return found
+
+
+def _blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """What sits directly inside a compound statement (or module)."""
+    if isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite)):
+        return list(node.body)
+    if isinstance(node, (cst.If, cst.For, cst.While)):
+        return [node.body, *([node.orelse] if node.orelse is not None else [])]
+    if isinstance(node, (cst.Try, cst.TryStar)):
+        tail = [part for part in (node.orelse, node.finalbody) if part is not None]
+        return [node.body, *node.handlers, *tail]
+    if isinstance(node, cst.Match):
+        return list(node.cases)
+    if isinstance(
+        node,
+        (
+            cst.FunctionDef,
+            cst.ClassDef,
+            cst.With,
+            cst.Else,
+            cst.Finally,
+            cst.ExceptHandler,
+            cst.ExceptStarHandler,
+            cst.MatchCase,
+        ),
+    ):
+        return [node.body]
+    return []
+
+
+def _subexpressions(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The expressions evaluated inside ``node``, for the kinds ``_eval`` does not model."""
+    if isinstance(node, cst.Comparison):
+        return [node.left, *(target.comparator for target in node.comparisons)]
+    if isinstance(node, cst.BooleanOperation):
+        return [node.left, node.right]
+    if isinstance(node, cst.IfExp):
+        return [node.test, node.body, node.orelse]
+    if isinstance(node, cst.Await):
+        return [node.expression]
+    if isinstance(node, cst.Yield):
+        value = node.value
+        return [value.item] if isinstance(value, cst.From) else [value] if value is not None else []
+    if isinstance(node, (cst.Set,)):
+        return [element.value for element in node.elements]
+    if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        return [node.elt]
+    if isinstance(node, cst.DictComp):
+        return [node.key, node.value]
+    if isinstance(node, cst.FormattedString):
+        return [
+            part.expression
+            for part in node.parts
+            if isinstance(part, cst.FormattedStringExpression)
+        ]
+    if isinstance(node, cst.ConcatenatedString):
+        return [node.left, node.right]
+    if isinstance(node, cst.StarredElement):
+        return [node.value]
+    return []
 
 
 @functools.cache
@@ -917,3 +1067,9 @@ def _sets_trainable(statement: cst.CSTNode) -> bool:
     if isinstance(statement, cst.For):
         return all(_sets_trainable(inner) for inner in statement.body.body)
     return False
+
+
+def _compiles_keras(args: list[Value], kwargs: dict[str, Value]) -> bool:
+    """`x.compile(loss=...)`, or with a Keras optimizer: only a Keras model compiles so."""
+    optimizer = kwargs.get("optimizer", args[0] if args else UNKNOWN)
+    return "loss" in kwargs or isinstance(optimizer, OptVal)

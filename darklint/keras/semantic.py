@@ -51,6 +51,9 @@ class ModelInfo:
     feature_of: int | None = None
     names: list[tuple[int, str]] = field(default_factory=list)
     attrs: dict[str, object] = field(default_factory=dict)
+    # Where DK301 reports a feature model: its constructor, or the
+    # `m.outputs = [...]` assignment that truncated it.
+    feature_anchor: cst.CSTNode | None = None
 
     @property
     def label(self) -> str:
@@ -111,7 +114,9 @@ class TogglePattern:
     freeze: Event
     compile: Event
     kind: str  # "never-trains" (Keras-GAN order) or "trained-by-combined" (jacobgil order)
-    own_compile: Event | None = None  # never-trains: X's own earlier compile
+    own_compile: Event | None = (
+        None  # never-trains: the earlier compile of X or of a model holding X
+    )
     reset: Event | None = None  # trained-by-combined: X.trainable = True
     train: Event | None = None  # the training call that shows the consequence
 
@@ -219,39 +224,49 @@ class SemanticModel:
                 {False}
             ):
                 continue
-            own = self.last_compile_before(frozen, freeze)
-            if own is not None:
-                train = self.trained_later_without_recompile(frozen, event)
-                if train is not None:
-                    return TogglePattern(
-                        freeze, event, "never-trains", own_compile=own, train=train
-                    )
-            reset = self._reset_before_training(frozen, event)
+            reset = self._reset_after(frozen, event)
+            never = self._never_trains(freeze, event, reset)
+            if never is not None:
+                return never
             if reset is not None:
-                reset_event, train = reset
-                return TogglePattern(
-                    freeze, event, "trained-by-combined", reset=reset_event, train=train
-                )
+                train = self.trained_later_without_recompile(event.model, event)
+                if train is not None and reset.index < train.index:
+                    return TogglePattern(
+                        freeze, event, "trained-by-combined", reset=reset, train=train
+                    )
         return None
 
-    def _reset_before_training(
-        self, frozen: int, compile_event: Event
-    ) -> tuple[Event, Event] | None:
-        """``X.trainable = True`` after the combined compile and before the combined model's first training."""
-        combined = compile_event.model
-        reset: Event | None = None
+    def _never_trains(
+        self, freeze: Event, combined: Event, reset: Event | None
+    ) -> TogglePattern | None:
+        """Keras-GAN order: X (or a model holding X) was compiled before the freeze and
+        is trained after the combined compile, still frozen, without a recompile."""
+        frozen = freeze.model
+        holders = [frozen] + [
+            model
+            for model in sorted(self.models)
+            if model not in (frozen, combined.model) and self.contains(model, frozen)
+        ]
+        for holder in holders:
+            own = self.last_compile_before(holder, freeze)
+            if own is None or True not in self.effective_trainable(own, frozen):
+                continue
+            train = self.trained_later_without_recompile(holder, combined)
+            if train is not None and (reset is None or train.index < reset.index):
+                return TogglePattern(freeze, combined, "never-trains", own_compile=own, train=train)
+        return None
+
+    def _reset_after(self, frozen: int, compile_event: Event) -> Event | None:
+        """The first ``X.trainable = True`` after the combined compile, before it is recompiled."""
         for event in self.after(compile_event):
-            if event.model == combined and event.kind is EventKind.COMPILE:
+            if event.model == compile_event.model and event.kind is EventKind.COMPILE:
                 return None
-            if event.model == combined and event.kind is EventKind.TRAIN:
-                return (reset, event) if reset is not None else None
             if (
                 event.model == frozen
                 and event.kind is EventKind.TRAINABLE
-                and reset is None
                 and event.value == frozenset({True})
             ):
-                reset = event
+                return event
         return None
 
     def compiles_with_optimizer(self) -> Iterator[Event]:

@@ -75,6 +75,16 @@ class KerasRef(Value):
     path: str
 
 
+@dataclass(frozen=True, eq=False)
+class OpaqueVal(Value):
+    """A value the walk cannot see into: an unknown call's result, a parameter
+    of a function nobody calls.  It becomes a model when the code uses it as
+    one (puts it in a ``Sequential``, compiles it with a loss)."""
+
+    node: cst.CSTNode | None
+    names: list[tuple[int, str]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class ModuleRef(Value):
     """An imported name outside Keras' API (``tf``, ``np``): its attributes may still be Keras."""

@@ -7,6 +7,11 @@ NEVER_TRAINS = (
     "`{frozen}` was compiled at line {own_line} and is trained at line {train_line} without "
     "recompiling: on Keras 3 it never trains (Keras 2 trained it only through its compile-time snapshot)"
 )
+NEVER_TRAINS_INSIDE = (
+    "`{frozen}` was compiled into `{holder}` at line {own_line} and `{holder}` is trained at line "
+    "{train_line} without recompiling: on Keras 3 `{frozen}` never trains there (Keras 2 trained it "
+    "only through its compile-time snapshot)"
+)
 TRAINED_BY_COMBINED = (
     "`{frozen}` is set back to trainable at line {reset_line}, before `{combined}` is trained at "
     "line {train_line}: on Keras 3 `{combined}`'s steps update `{frozen}` too (Keras 2 kept it frozen)"
@@ -90,8 +95,11 @@ class TrainableToggledAroundCompile(Rule):
             combined = semantic.label(pattern.compile.model)
             train_line = self.context.line_of(pattern.train.node) if pattern.train else 0
             if pattern.kind == "never-trains" and pattern.own_compile is not None:
-                consequence = NEVER_TRAINS.format(
+                holder = pattern.own_compile.model
+                template = NEVER_TRAINS if holder == pattern.freeze.model else NEVER_TRAINS_INSIDE
+                consequence = template.format(
                     frozen=frozen,
+                    holder=semantic.label(holder),
                     own_line=self.context.line_of(pattern.own_compile.node),
                     train_line=train_line,
                 )
@@ -190,6 +198,108 @@ model.fit(x, y)
         ),
     )
     INVALID = (
+        # Outputs unpacked from the frozen model's call (Keras-GAN acgan/infogan).
+        Invalid(
+            """
+from keras import Input, Model, layers, optimizers
+x = Input((4,))
+h = layers.Dense(8)(x)
+d = Model(x, [layers.Dense(1)(h), layers.Dense(3)(h)])
+d.compile(loss=["binary_crossentropy", "categorical_crossentropy"], optimizer=optimizers.Adam())
+z = Input((2,))
+g = Model(z, layers.Dense(4)(z))
+d.trainable = False  # expect: DK101
+valid, label = d(g(z))
+combined = Model(z, [valid, label])
+combined.compile(loss=["binary_crossentropy", "categorical_crossentropy"], optimizer=optimizers.Adam())
+for step in range(10):
+    d.train_on_batch(a, b)
+    combined.train_on_batch(c, e)
+"""
+        ),
+        # WGAN-GP in Keras-GAN: each net compiled only inside the other's wrapper.
+        Invalid(
+            """
+from keras import Input, Model, Sequential, layers, optimizers
+critic = Sequential([layers.Input((4,)), layers.Dense(1)])
+generator = Sequential([layers.Input((2,)), layers.Dense(4)])
+z = Input((2,))
+x = Input((4,))
+critic_model = Model([x, z], [critic(x), critic(generator(z))])
+generator.trainable = False  # expect: DK101
+critic_model.compile(loss=["mse", "mse"], optimizer=optimizers.RMSprop())
+critic.trainable = False  # expect: DK101
+generator.trainable = True
+generator_model = Model(z, critic(generator(z)))
+generator_model.compile(loss="mse", optimizer=optimizers.RMSprop())
+for step in range(10):
+    critic_model.train_on_batch([a, b], [c, e])
+    generator_model.train_on_batch(b, c)
+"""
+        ),
+        # Models handed to a class that nobody instantiates in this file (keras-dann).
+        Invalid(
+            """
+from keras import Sequential
+
+class DANN:
+    def __init__(self, feature_extractor, label_predictor, domain_classifier):
+        self.label_model = Sequential([feature_extractor, label_predictor])
+        self.domain_model = Sequential([feature_extractor, domain_classifier])
+        self.label_model.compile(optimizer="adam", loss="mse")
+        feature_extractor.trainable = False  # expect: DK101
+        self.domain_model.compile(optimizer="adam", loss="mse")
+        feature_extractor.trainable = True
+
+    def fit(self, x, y, yd):
+        for step in range(10):
+            self.label_model.train_on_batch(x, y)
+            self.domain_model.train_on_batch(x, yd)
+"""
+        ),
+        # Networks built in another module, stacked and frozen here.
+        Invalid(
+            """
+from keras.models import Sequential
+from keras.optimizers import SGD
+from model import get_discriminator, get_generator
+
+def stack(g, d):
+    model = Sequential()
+    model.add(g)
+    d.trainable = False  # expect: DK101
+    model.add(d)
+    return model
+
+d = get_discriminator()
+g = get_generator()
+d_on_g = stack(g, d)
+d_on_g.compile(loss="binary_crossentropy", optimizer=SGD())
+d.trainable = True
+d.compile(loss="binary_crossentropy", optimizer=SGD())
+for step in range(10):
+    d.train_on_batch(a, b)
+    d_on_g.train_on_batch(c, b)
+"""
+        ),
+        # Both orders at once: D is set back to trainable before it ever trains, so the gan step trains it.
+        Invalid(
+            """
+from keras import Input, Model, Sequential, layers, optimizers
+generator = Sequential([layers.Input((2,)), layers.Dense(4)])
+discriminator = Sequential([layers.Input((4,)), layers.Dense(1, activation="sigmoid")])
+discriminator.compile(loss="binary_crossentropy", optimizer=optimizers.Adam())
+discriminator.trainable = False  # expect: DK101
+z = Input((2,))
+gan = Model(z, discriminator(generator(z)))
+gan.compile(loss="binary_crossentropy", optimizer=optimizers.Adam())
+discriminator.trainable = True
+discriminator.fit(a, b)
+for step in range(10):
+    discriminator.train_on_batch(a, b)
+    gan.train_on_batch(c, b)
+"""
+        ),
         Invalid(
             """
 from keras.models import Model, Sequential

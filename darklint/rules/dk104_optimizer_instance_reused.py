@@ -57,9 +57,10 @@ class OptimizerInstanceReused(Rule):
     code = "DK104"
     name = "optimizer-instance-reused"
     message = (
-        "`{optimizer}` was already passed to `{first}.compile()` at line {first_line}{why}: once it is "
-        "built for one set of variables, training `{second}` fails (Keras 3: `ValueError: Unknown "
-        "variable`; Keras 2: `KeyError`), or on jax with same-shaped models one Adam state is silently shared"
+        "`{optimizer}` was already passed to `{first}.compile()` at line {first_line}{why}: one "
+        "optimizer cannot serve two sets of variables, so whichever model trains second fails (Keras 3: "
+        "`ValueError: Unknown variable`; Keras 2: `KeyError`), or on jax with same-shaped models one "
+        "Adam state is silently shared"
     )
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
@@ -80,7 +81,6 @@ class OptimizerInstanceReused(Rule):
                 first=semantic.label(earlier.model),
                 first_line=self.context.line_of(earlier.node),
                 why=" and the trainable weights changed since" if same_model else "",
-                second=semantic.label(later.model),
             )
 
     @staticmethod

@@ -140,6 +140,23 @@ encoder.evaluate(x, z)
         ),
     )
     INVALID = (
+        # The shared encoder arrives as a constructor argument.
+        Invalid(
+            """
+from keras import Sequential
+
+class TwoTask:
+    def __init__(self, encoder, reg_head, cls_head):
+        self.reg_model = Sequential([encoder, reg_head])
+        self.cls_model = Sequential([encoder, cls_head])
+        self.reg_model.compile(optimizer="adam", loss="mse")
+        self.cls_model.compile(optimizer="adam", loss="binary_crossentropy")  # expect: DK105
+
+    def fit(self, x, y1, y2):
+        self.reg_model.fit(x, y1)
+        self.cls_model.fit(x, y2)
+"""
+        ),
         Invalid(
             """
 from keras import Model, Input, Sequential, layers

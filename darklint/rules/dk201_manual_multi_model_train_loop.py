@@ -86,6 +86,16 @@ class ManualMultiModelTrainLoop(Rule):
         )
 
     VALID = (
+        # One model, rebuilt on every pass of the loop, is still one model per iteration.
+        Valid(
+            """
+from keras import layers, models
+for fold in range(5):
+    model = models.Sequential([layers.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.train_on_batch(x, y)
+"""
+        ),
         # A loop over models calling fit on each.
         Valid(
             """

@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import EventKind, unique_by_node
+from darklint.keras.semantic import Event, EventKind, Loop, unique_by_node
 from darklint.rule import FixSafety, Invalid, Replacement, Rule, Valid
 
 # predict_on_batch takes the batch alone: these keywords only steer predict's
@@ -17,9 +17,11 @@ class PredictInTrainingLoop(Rule):
     ## What it does
     Finds `m.predict(...)` on a Keras model inside a loop whose same
     iteration trains a Keras model (`train_on_batch`, `fit`,
-    `optimizer.apply_gradients`). A `predict` in a sampling or plotting
-    function that the loop calls every N epochs, or in an evaluation loop
-    that trains nothing, is not reported.
+    `optimizer.apply_gradients`). Not reported: a `predict` in a sampling or
+    plotting function that the loop calls every N epochs, in an evaluation
+    loop that trains nothing, or on the model the same iteration has just
+    `fit` (cross-validation folds, per-epoch evaluation: a whole dataset per
+    call is what `predict` is for).
 
     ## Why is this bad?
     `predict` is built for whole datasets: each call builds a data pipeline,
@@ -81,6 +83,8 @@ class PredictInTrainingLoop(Rule):
                 ),
                 None,
             )
+            if loop is not None and self._evaluates_after_fit(predict, loop, training):
+                continue
             call = predict.node
             if (
                 loop is None
@@ -94,6 +98,15 @@ class PredictInTrainingLoop(Rule):
                 loop_line=self.context.line_of(loop.node),
                 fix=self._fix(call),
             )
+
+    @staticmethod
+    def _evaluates_after_fit(predict: Event, loop: Loop, training: list[Event]) -> bool:
+        """`model.fit(...)` then `model.predict(x_val)` once per fold or epoch: what predict is for."""
+        in_loop = [event for event in training if loop in event.loops]
+        return predict.model in {event.model for event in in_loop} and all(
+            event.kind is EventKind.TRAIN and event.method in ("fit", "fit_generator")
+            for event in in_loop
+        )
 
     @staticmethod
     def _fix(call: cst.Call) -> Replacement | None:
@@ -112,6 +125,18 @@ class PredictInTrainingLoop(Rule):
         return Replacement(call, new)
 
     VALID = (
+        # k-fold cross-validation: fit, then predict the held-out fold.
+        Valid(
+            """
+from keras import layers, models
+scores = []
+for fold in range(5):
+    model = models.Sequential([layers.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x[:80], y[:80], epochs=5)
+    scores.append(model.predict(x[80:]))
+"""
+        ),
         # predict in a sampling function called every N epochs.
         Valid(
             """

@@ -70,7 +70,7 @@ class IntermediateOutputSubmodelTrained(Rule):
                     trained_model
                 ):
                     self.report(
-                        feature.node,
+                        feature.feature_anchor or feature.node,
                         feature=feature.label,
                         model=semantic.label(feature.feature_of),
                         trained=semantic.label(trained_model),
@@ -107,6 +107,22 @@ vectors = embedder.predict(images)
         ),
     )
     INVALID = (
+        # Keras-GAN srgan: the VGG is truncated in place by assigning its outputs.
+        Invalid(
+            """
+from keras import Input, Model, applications, layers
+vgg = applications.VGG19(weights=None, include_top=False, input_shape=(32, 32, 3))
+vgg.outputs = [vgg.layers[9].output]  # expect: DK301
+img = Input((32, 32, 3))
+feat = Model(img, vgg(img))
+feat.trainable = False
+g_in = Input((8, 8, 3))
+fake = layers.UpSampling2D(4)(layers.Conv2D(3, 3, padding="same")(g_in))
+combined = Model(g_in, [fake, feat(fake)])
+combined.compile(loss=["mae", "mse"], optimizer="adam")
+combined.fit(a, [b, c])
+"""
+        ),
         Invalid(
             """
 from keras import Model, Sequential, Input, layers

@@ -8,8 +8,8 @@ BACKEND = (
     "graph is built by hand around the training calls"
 )
 TAPE = (
-    "the adversarial step is hand-built outside the model's train step: it runs eagerly per batch and "
-    "its loss never reaches fit()'s logs or callbacks"
+    "the adversarial step is hand-built around the model instead of inside its train step, so its "
+    "loss never reaches fit()'s logs or callbacks and the code is tied to the TensorFlow backend"
 )
 
 
@@ -29,10 +29,10 @@ class AdversarialInputGradient(Rule):
     ## Why is this bad?
     `keras.backend.gradients` (and the symbolic graph it worked on) does not
     exist in Keras 3: such code fails with `AttributeError`. Written with
-    `tf.GradientTape` around `train_on_batch`, the perturbation runs eagerly
-    outside the compiled train function, the adversarial and consistency
-    losses are invisible to `fit()`'s History and callbacks, and the code is
-    tied to the TensorFlow backend.
+    `tf.GradientTape` around `train_on_batch`, the perturbation is computed
+    outside the model's train step, the adversarial and consistency losses
+    are invisible to `fit()`'s History and callbacks, and the code is tied to
+    the TensorFlow backend.
 
     ## Example
     ```python

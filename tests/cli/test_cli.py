@@ -1,10 +1,12 @@
 """The ``darklint`` command end to end: flags, formats, exit codes, config, suppressions.
 
-Every test runs ``python -m darklint`` in a subprocess with ``cwd=tmp_path``,
-so what is checked is what a user or a CI job sees: the exit status, standard
-output and standard error.  Starting the interpreter and importing libcst
-costs about half a second, so independent invocations of one test run
-concurrently (``run_all``) and projects are shared where the cases allow.
+Every test runs ``python -m darklint`` in a subprocess with ``cwd=tmp_path``
+(``sub``), so what is checked is what a user or a CI job sees: the exit
+status, standard output and standard error.  Starting the interpreter and
+importing libcst costs about half a second, so the independent invocations of
+a test run concurrently (``run_all``), and the variations of a behaviour that
+already has a subprocess case run in-process through ``darklint.cli.main``
+(``here``): same arguments, same streams, same exit status, no start-up.
 """
 
 from __future__ import annotations
@@ -195,7 +197,9 @@ def notebook(*cells: tuple[str, str]) -> str:
         data.append(cell)
     document = {
         "cells": data,
-        "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
@@ -321,7 +325,9 @@ def test_text_format_and_exit_codes(project: Path) -> None:
     )
     assert default.returncode == 1, default
     lines = default.stdout.splitlines()
-    assert lines[0].startswith("a.py:7:1: DK104 [optimizer-instance-reused] `opt` was already passed")
+    assert lines[0].startswith(
+        "a.py:7:1: DK104 [optimizer-instance-reused] `opt` was already passed"
+    )
     assert lines[-1] == "Found 1 problem."
     assert default.stderr == ""
     assert explicit_check.returncode == 1
@@ -344,8 +350,17 @@ def test_json_format(project: Path) -> None:
     assert list(record) == JSON_KEYS
     assert record["path"] == "a.py"
     # 1-based; end exclusive: the call spans the whole 36-character line.
-    assert (record["line"], record["column"], record["end_line"], record["end_column"]) == (7, 1, 7, 37)
-    assert (record["code"], record["name"], record["severity"]) == ("DK104", "optimizer-instance-reused", "error")
+    assert (record["line"], record["column"], record["end_line"], record["end_column"]) == (
+        7,
+        1,
+        7,
+        37,
+    )
+    assert (record["code"], record["name"], record["severity"]) == (
+        "DK104",
+        "optimizer-instance-reused",
+        "error",
+    )
     assert record["fix"] is None
     assert record["cell"] is None
     assert record["reference"] == "reference_impls/gan.py"
@@ -412,12 +427,22 @@ def test_statistics_and_output_file(project: Path) -> None:
         pytest.param(["--select", "DK104"], {"DK104"}, id="select-code"),
         pytest.param(["--select", "DK1"], {"DK104"}, id="select-prefix"),
         pytest.param(["--select", "DK"], {"DK104", "DK002"}, id="select-all-prefix"),
-        # DK002 reports an unused `# noqa: DK101` only while DK101 is enabled.
+        # DK002 reports an unused suppression of DK101 only while DK101 is enabled.
         pytest.param(["--select", "optimizer-instance-reused,DK002"], {"DK104"}, id="select-slug"),
-        pytest.param(["--select", "optimizer-instance-reused,DK002,DK101"], {"DK104", "DK002"}, id="select-slugs"),
-        pytest.param(["--select", "DK001", "--extend-select", "DK104"], {"DK104"}, id="extend-select"),
+        pytest.param(
+            ["--select", "optimizer-instance-reused,DK002,DK101"],
+            {"DK104", "DK002"},
+            id="select-slugs",
+        ),
+        pytest.param(
+            ["--select", "DK001", "--extend-select", "DK104"], {"DK104"}, id="extend-select"
+        ),
         pytest.param(["--ignore", "DK104"], {"DK002"}, id="ignore-code"),
-        pytest.param(["--ignore", "DK10", "--ignore", "unused-suppression"], set(), id="ignore-prefix-and-slug"),
+        pytest.param(
+            ["--ignore", "DK10", "--ignore", "unused-suppression"],
+            set(),
+            id="ignore-prefix-and-slug",
+        ),
         pytest.param(["--select", "DK10", "--ignore", "DK104"], set(), id="select-then-ignore"),
     ],
 )
@@ -486,7 +511,9 @@ def test_broken_files_are_dk001_and_the_rest_is_still_linted(tmp_path: Path) -> 
             # Not UTF-8 and no coding cookie: the byte 0xff on line 3, column 6.
             "bad_bytes.py": b'x = 1\ny = 2\nz = "\xff"\n',
             "bad_notebook.ipynb": '{"cells": [',
-            "bad_cell.ipynb": notebook(("code", "import keras\n"), ("code", "x = 1\ndef f(:\n    pass\n")),
+            "bad_cell.ipynb": notebook(
+                ("code", "import keras\n"), ("code", "x = 1\ndef f(:\n    pass\n")
+            ),
         },
     )
     as_json, as_text = run_all(
@@ -496,7 +523,13 @@ def test_broken_files_are_dk001_and_the_rest_is_still_linted(tmp_path: Path) -> 
     )
     assert as_json.returncode == 1, as_json
     records = {d["path"]: d for d in as_json.json()}
-    assert set(records) == {"a_good.py", "bad_syntax.py", "bad_bytes.py", "bad_notebook.ipynb", "bad_cell.ipynb"}
+    assert set(records) == {
+        "a_good.py",
+        "bad_syntax.py",
+        "bad_bytes.py",
+        "bad_notebook.ipynb",
+        "bad_cell.ipynb",
+    }
     assert records["a_good.py"]["code"] == "DK104"
     for path in ("bad_syntax.py", "bad_bytes.py", "bad_notebook.ipynb", "bad_cell.ipynb"):
         assert (records[path]["code"], records[path]["name"], records[path]["severity"]) == (
@@ -549,7 +582,13 @@ def test_notebook_formats(tmp_path: Path) -> None:
     assert as_json.returncode == 1, as_json
     (record,) = [d for d in as_json.json() if d["code"] == "DK104"]
     assert list(record) == JSON_KEYS
-    assert (record["cell"], record["line"], record["column"], record["end_line"], record["end_column"]) == (
+    assert (
+        record["cell"],
+        record["line"],
+        record["column"],
+        record["end_line"],
+        record["end_column"],
+    ) == (
         3,
         5,
         1,
@@ -563,7 +602,9 @@ def test_notebook_formats(tmp_path: Path) -> None:
     assert_valid_sarif(document)
     (result,) = [r for r in document["runs"][0]["results"] if r["ruleId"] == "DK104"]
     assert result["properties"] == {"cell": 3, "cellLine": 5, "cellColumn": 1}
-    raw_line = NOTEBOOK.splitlines()[result["locations"][0]["physicalLocation"]["region"]["startLine"] - 1]
+    raw_line = NOTEBOOK.splitlines()[
+        result["locations"][0]["physicalLocation"]["region"]["startLine"] - 1
+    ]
     assert DK104_LINE.replace('"', '\\"') in raw_line
 
     assert github.returncode == 1, github
@@ -594,7 +635,10 @@ def test_config_errors_name_the_file_and_the_key_or_code(tmp_path: Path) -> None
             [*cases, "dedicated", "override", "missing_config"],
             run_all(
                 tmp_path,
-                *(sub(f"{name}/a.py") if name == "unknown_key" else here(f"{name}/a.py") for name in cases),
+                *(
+                    sub(f"{name}/a.py") if name == "unknown_key" else here(f"{name}/a.py")
+                    for name in cases
+                ),
                 here("dedicated/a.py"),
                 # Selection from the command line does not excuse a broken config.
                 here("--select", "DK104", "unknown_select/a.py"),
@@ -673,7 +717,9 @@ def test_config_selection_per_file_ignores_and_command_line_precedence(tmp_path:
     assert of_codes(configured, "DK104", "DK002") == [("src/model.py", 7, 1, "DK104")], configured
     assert configured.returncode == 1
     # The nearest config of the first path (other/darklint.toml) applies.
-    assert of_codes(from_subdir, "DK104", "DK002") == [("other/model.py", 8, 8, "DK002")], from_subdir
+    assert of_codes(from_subdir, "DK104", "DK002") == [("other/model.py", 8, 8, "DK002")], (
+        from_subdir
+    )
     assert sorted(cli_select.found()) == [
         ("src/model.py", 7, 1, "DK104"),
         ("src/model.py", 8, 8, "DK002"),
@@ -705,7 +751,13 @@ def test_discovery_excludes_and_gitignore(tmp_path: Path) -> None:
         (extend, '[tool.darklint]\nextend-exclude = ["gen", "./vendor/lib"]\n'),
         (replace, '[tool.darklint]\nexclude = ["gen"]\n'),
     ):
-        write(project, {"pyproject.toml": config, **{name: DK104_SOURCE for name in files if name.endswith(".py")}})
+        write(
+            project,
+            {
+                "pyproject.toml": config,
+                **{name: DK104_SOURCE for name in files if name.endswith(".py")},
+            },
+        )
     json_args = ("--no-cache", "--format", "json", "--select", "DK104")
     default, explicit, with_extend, with_replace = run_all(
         repo,
@@ -719,9 +771,21 @@ def test_discovery_excludes_and_gitignore(tmp_path: Path) -> None:
     def paths(result: Result) -> list[str]:
         return sorted({d["path"] for d in result.json()})
 
-    assert paths(default) == ["gen/generated.py", "pkg/mod.py", "pkg/nb.ipynb", "top.py", "vendor/lib/v.py"]
+    assert paths(default) == [
+        "gen/generated.py",
+        "pkg/mod.py",
+        "pkg/nb.ipynb",
+        "top.py",
+        "vendor/lib/v.py",
+    ]
     assert paths(explicit) == ["build/b.py", "ignored.py", "notes.txt"]
-    assert paths(with_extend) == ["ignored.py", "logs/l.py", "pkg/local_ignored.py", "pkg/mod.py", "top.py"]
+    assert paths(with_extend) == [
+        "ignored.py",
+        "logs/l.py",
+        "pkg/local_ignored.py",
+        "pkg/mod.py",
+        "top.py",
+    ]
     # `exclude` replaces the defaults: build/ and .venv/ are linted again.
     assert paths(with_replace) == [
         ".venv/lib/v.py",
@@ -779,7 +843,7 @@ def test_suppressions(tmp_path: Path) -> None:
     assert everything.returncode == 1, everything
     assert everything.found() == [
         ("s.py", 7, 1, "DK104"),
-        # "# NOQA: DK101, DK104": DK104 used it, DK101 did not.
+        # Line 12 suppresses DK101 and DK104: DK104 used it, DK101 did not.
         ("s.py", 12, 39, "DK002"),
         ("s.py", 15, 1, "DK104"),  # a foreign code suppresses nothing of ours
         ("s.py", 16, 8, "DK002"),
@@ -840,7 +904,9 @@ def test_fix_and_diff(tmp_path: Path) -> None:
 
     assert fix_some.returncode == 1, fix_some
     assert (tmp_path / "partly.py").read_text().startswith(fixed_source)
-    assert [line.split(" ")[:2] for line in fix_some.stdout.splitlines()[:-2]] == [["partly.py:14:1:", "DK104"]]
+    assert [line.split(" ")[:2] for line in fix_some.stdout.splitlines()[:-2]] == [
+        ["partly.py:14:1:", "DK104"]
+    ]
 
     assert fix_nothing.returncode == 1, fix_nothing
     assert (tmp_path / "nothing.py").read_text() == DK104_SOURCE

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import libcst as cst
@@ -106,10 +106,12 @@ def fixing_rules() -> Iterator[None]:
         _clear_registry_caches()
 
 
+Cli = Callable[..., tuple[int, str, str]]
+
+
 @pytest.fixture
-def cli(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[object]:
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """``darklint ARGS`` in ``tmp_path`` with only the test rules: (exit code, stdout, stderr)."""
     monkeypatch.chdir(tmp_path)
 
     def run(*args: str) -> tuple[int, str, str]:
@@ -117,7 +119,7 @@ def cli(
         out, err = capsys.readouterr()
         return code, out, err
 
-    yield run
+    return run
 
 
 def codes_of(output: str) -> list[tuple[str, str]]:
@@ -130,7 +132,7 @@ def codes_of(output: str) -> list[tuple[str, str]]:
     return found
 
 
-def test_fix_writes_safe_fixes_and_relints(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_fix_writes_safe_fixes_and_relints(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "m.py"
     path.write_text("old_a = 1\nprint(old_a, todo)\n")
     code, out, err = cli("--fix", "m.py")
@@ -147,7 +149,7 @@ def test_fix_writes_safe_fixes_and_relints(tmp_path: Path, cli) -> None:  # type
     assert path.stat().st_mtime_ns == before
 
 
-def test_fix_exits_0_when_everything_was_fixed(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_fix_exits_0_when_everything_was_fixed(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "m.py").write_text("old_a = 1\n")
     (tmp_path / "clean.py").write_text("x = 1\n")
     code, out, err = cli("--fix", ".")
@@ -156,7 +158,7 @@ def test_fix_exits_0_when_everything_was_fixed(tmp_path: Path, cli) -> None:  # 
     assert (tmp_path / "clean.py").read_text() == "x = 1\n"
 
 
-def test_fix_keeps_line_endings_encoding_and_mode(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_fix_keeps_line_endings_encoding_and_mode(tmp_path: Path, cli: Cli) -> None:
     crlf = tmp_path / "crlf.py"
     crlf.write_bytes(b"old_a = 1\r\nif old_a:\r\n    old_b = 'caf\xc3\xa9'\r\n")
     crlf.chmod(0o754)
@@ -174,7 +176,7 @@ def test_fix_keeps_line_endings_encoding_and_mode(tmp_path: Path, cli) -> None: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bom.py", "crlf.py", "latin1.py"]
 
 
-def test_diff_prints_and_writes_nothing(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_diff_prints_and_writes_nothing(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "m.py"
     path.write_bytes(b"old_a = 1\r\nprint(old_a)\r\n")
     clean = tmp_path / "clean.py"
@@ -200,7 +202,7 @@ def test_diff_prints_and_writes_nothing(tmp_path: Path, cli) -> None:  # type: i
     assert (code, out) == (0, "")
 
 
-def test_unsafe_fixes_only_with_the_flag(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_unsafe_fixes_only_with_the_flag(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "m.py"
     source = "risky(old_a)\n"
     path.write_text(source)
@@ -209,8 +211,10 @@ def test_unsafe_fixes_only_with_the_flag(tmp_path: Path, cli) -> None:  # type: 
     # Only safe fixes are advertised: the plain --fix would not apply the others.
     assert code == 1
     lines = out.splitlines()
-    assert lines[0].startswith("m.py:1:1: DK991 ") and not lines[0].endswith("(fixable)")
-    assert lines[1].startswith("m.py:1:7: DK990 ") and lines[1].endswith(" (fixable)")
+    assert lines[0].startswith("m.py:1:1: DK991 ")
+    assert not lines[0].endswith("(fixable)")
+    assert lines[1].startswith("m.py:1:7: DK990 ")
+    assert lines[1].endswith(" (fixable)")
     assert "1 fixable with the --fix option." in lines
 
     code, out, _ = cli("--diff", "m.py")
@@ -225,7 +229,7 @@ def test_unsafe_fixes_only_with_the_flag(tmp_path: Path, cli) -> None:  # type: 
     assert (code, out, err) == (0, "All checks passed!\n", "Fixed 1 problem.\n")
 
 
-def test_overlapping_fixes_first_wins_the_rest_remain(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_overlapping_fixes_first_wins_the_rest_remain(tmp_path: Path, cli: Cli) -> None:
     source = "y = wrap(old_a)\nz = old_b\n"
     diagnostics = lint_text(source, "m.py", frozenset({"DK990", "DK992"})).diagnostics
     assert [(d.code, d.line, d.column) for d in diagnostics] == [
@@ -250,7 +254,7 @@ def test_overlapping_fixes_first_wins_the_rest_remain(tmp_path: Path, cli) -> No
     assert (code, path.read_text()) == (0, "y = new_a\nz = new_b\n")
 
 
-def test_json_carries_the_fix(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_json_carries_the_fix(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "m.py").write_text("x = risky(old_a)\n")
     code, out, _ = cli("--format", "json", "m.py")
     assert code == 1
@@ -283,8 +287,14 @@ def test_fix_from_stdin_writes_the_code_to_stdout(
     assert not (tmp_path / "m.py").exists()
 
 
-def test_notebooks_are_not_fixed(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["old_a = 1\n"]}
+def test_notebooks_are_not_fixed(tmp_path: Path, cli: Cli) -> None:
+    cell = {
+        "cell_type": "code",
+        "metadata": {},
+        "execution_count": None,
+        "outputs": [],
+        "source": ["old_a = 1\n"],
+    }
     document = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(document))
@@ -294,7 +304,9 @@ def test_notebooks_are_not_fixed(tmp_path: Path, cli) -> None:  # type: ignore[n
     assert (code, codes_of(out), err) == (1, [("nb.ipynb:cell 1:1:1", "DK990")], "")
 
 
-def test_fix_then_cache_sees_the_new_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_fix_then_cache_sees_the_new_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "m.py"
     path.write_text("old_a = todo\n")

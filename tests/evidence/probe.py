@@ -15,6 +15,7 @@ import runpy
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +25,20 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 MARKER = "DARKLINT-EVIDENCE-JSON:"
 
 
-def uses_keras() -> bool:
-    return "KERAS_BACKEND" in os.environ
-
-
 def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy and the Keras backend (or torch when Keras is not used)."""
+    """Seed Python, NumPy and TensorFlow or torch."""
     import random
 
     random.seed(seed)
     np.random.seed(seed)
-    if uses_keras():
+    backend = os.environ.get("KERAS_BACKEND")
+    if backend == "tensorflow":
         import keras
 
         keras.utils.set_random_seed(seed)
     else:
+        # keras.utils.set_random_seed would import TensorFlow (+2.5 s) on torch too;
+        # Keras's own unseeded initializers draw from Python's `random`.
         import torch
 
         torch.manual_seed(seed)
@@ -176,13 +176,24 @@ def count_warnings(text: str) -> Iterator[list[int]]:
 
 
 def versions() -> dict[str, str | None]:
+    """Installed versions (read from package metadata: importing costs seconds)."""
     out: dict[str, str | None] = {
         "python": platform.python_version(),
         "backend": os.environ.get("KERAS_BACKEND"),
     }
-    for name in ("keras", "tensorflow", "torch", "numpy"):
-        module = sys.modules.get(name)
-        out[name] = getattr(module, "__version__", None) if module else None
+    for name, dists in {
+        "keras": ("keras",),
+        "tensorflow": ("tensorflow-cpu", "tensorflow"),
+        "torch": ("torch",),
+        "numpy": ("numpy",),
+    }.items():
+        out[name] = None
+        for dist in dists:
+            try:
+                out[name] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
     return out
 
 

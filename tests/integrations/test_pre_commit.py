@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -196,7 +195,8 @@ def test_check_hook_fails_on_findings_and_passes_once_suppressed(
     failed = _pre_commit(user_repo, git_env, "darklint")
     out = _output(failed)
     assert failed.returncode == 1, out
-    assert "darklint" in out and "Failed" in out
+    assert "darklint" in out
+    assert "Failed" in out
     assert "train.py:7:1: DK104 [optimizer-instance-reused] `opt` was already passed" in out
     # types_or includes jupyter: notebooks reach the hook, reported by cell.
     assert "train.ipynb:cell 2:7:1: DK104" in out
@@ -245,19 +245,12 @@ def test_fix_hook_fails_when_unfixable_findings_remain(
     assert (user_repo / "train.py").read_text() == OPTIMIZER_REUSED
 
 
-@pytest.fixture
-def hooks_manifest() -> Iterator[list[dict[str, object]]]:
-    import yaml  # pre-commit depends on PyYAML
-
-    with (ROOT / ".pre-commit-hooks.yaml").open(encoding="utf-8") as handle:
-        yield yaml.safe_load(handle)
-
-
-def test_manifest_is_valid_for_pre_commit(hooks_manifest: list[dict[str, object]]) -> None:
+def test_manifest_is_valid_for_pre_commit() -> None:
     from pre_commit.clientlib import load_manifest
 
-    load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
-    by_id = {hook["id"]: hook for hook in hooks_manifest}
+    # pre-commit's own validation (unknown keys, types, a valid `language`).
+    manifest = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    by_id = {hook["id"]: hook for hook in manifest}
     assert set(by_id) == {"darklint", "darklint-fix"}
     for hook in by_id.values():
         assert hook["language"] == "python"

@@ -1,0 +1,137 @@
+"""darklint's positions, diagnostics and fixes as LSP types.
+
+darklint's positions are what users see: 1-based lines, 1-based columns
+counted in characters (code points), ``end_column`` exclusive.  LSP positions
+are 0-based and count columns in the client's code units (UTF-16 unless the
+client and server agreed on another encoding), so a line holding an emoji or
+a CJK character shifts every column after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from lsprotocol import types
+from pygls.workspace.position_codec import PositionCodec
+
+from darklint import DOCS_BASE_URL
+from darklint.diagnostics import Diagnostic, Edit, Severity
+from darklint.registry import rules_by_code
+from darklint.rules.dk002_unused_suppression import UnusedSuppression
+
+SOURCE = "darklint"
+
+# Python's and LSP's line breaks.  str.splitlines() (and pygls's
+# TextDocument.lines) also break on \f, \v, \x1c, \u2028..., which neither
+# Python nor LSP do, so lines after such a character would drift.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+# Where the repository is browsed: PyTorch references are files in it.
+REPOSITORY_URL = DOCS_BASE_URL.split("/blob/", 1)[0]
+
+_SEVERITIES = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` without their line breaks (a final break ends an empty last line)."""
+    return _LINE_BREAK.split(text)
+
+
+class LineIndex:
+    """One text's lines, to turn darklint positions into LSP positions."""
+
+    def __init__(self, text: str, codec: PositionCodec | None = None) -> None:
+        self.lines = split_lines(text)
+        self.codec = codec or PositionCodec()
+
+    def position(self, line: int, column: int) -> types.Position:
+        """darklint's 1-based line and column as an LSP position, clamped to the text.
+
+        Parsers report some errors one line past the end of the file; LSP
+        leaves such positions undefined, so they become the end of the text.
+        """
+        last = len(self.lines) - 1
+        index = min(max(line - 1, 0), last)
+        text = self.lines[index]
+        characters = len(text) if line - 1 > last else min(max(column - 1, 0), len(text))
+        return types.Position(line=index, character=self.codec.client_num_units(text[:characters]))
+
+    def range(self, line: int, column: int, end_line: int, end_column: int) -> types.Range:
+        start = self.position(line, column)
+        end = self.position(end_line, end_column)
+        if (end.line, end.character) < (start.line, start.character):
+            end = start
+        return types.Range(start=start, end=end)
+
+    def diagnostic_range(self, diagnostic: Diagnostic) -> types.Range:
+        return self.range(
+            diagnostic.line, diagnostic.column, diagnostic.end_line, diagnostic.end_column
+        )
+
+    def text_edit(self, edit: Edit) -> types.TextEdit:
+        return types.TextEdit(
+            range=self.range(edit.line, edit.column, edit.end_line, edit.end_column),
+            new_text=edit.content,
+        )
+
+    def insertion(self, line: int, column: int, text: str) -> types.TextEdit:
+        at = self.position(line, column)
+        return types.TextEdit(range=types.Range(start=at, end=at), new_text=text)
+
+
+def reference_url(reference: str) -> str:
+    return f"{REPOSITORY_URL}/blob/main/{reference}"
+
+
+def to_lsp(diagnostic: Diagnostic, index: LineIndex) -> types.Diagnostic:
+    message = diagnostic.message
+    if diagnostic.reference is not None:
+        # After a line break: clients that show one line (virtual text) keep
+        # the finding itself, the problem panel shows both.
+        message = f"{message}\nPyTorch reference: {diagnostic.reference}"
+    return types.Diagnostic(
+        range=index.diagnostic_range(diagnostic),
+        message=message,
+        severity=_SEVERITIES[diagnostic.severity],
+        code=diagnostic.code,
+        code_description=types.CodeDescription(href=diagnostic.url) if diagnostic.url else None,
+        source=SOURCE,
+        # Editors grey out an unused suppression instead of underlining it.
+        tags=[types.DiagnosticTag.Unnecessary]
+        if diagnostic.code == UnusedSuppression.code
+        else None,
+    )
+
+
+def fix_edits(diagnostics: Iterable[Diagnostic], index: LineIndex) -> list[types.TextEdit]:
+    return [
+        index.text_edit(edit)
+        for diagnostic in diagnostics
+        if diagnostic.fix is not None
+        for edit in diagnostic.fix.edits
+    ]
+
+
+def hover_markdown(diagnostics: Sequence[Diagnostic]) -> str:
+    """The rule behind each diagnostic: summary, documentation and PyTorch reference."""
+    parts = []
+    for diagnostic in diagnostics:
+        rule = rules_by_code().get(diagnostic.code)
+        summary = rule.summary() if rule is not None else diagnostic.name
+        lines = [f"**{diagnostic.code}** `{diagnostic.name}`: {summary}", ""]
+        links = []
+        if diagnostic.url:
+            links.append(f"[Documentation]({diagnostic.url})")
+        if diagnostic.reference:
+            links.append(
+                f"PyTorch reference: [`{diagnostic.reference}`]({reference_url(diagnostic.reference)})"
+            )
+        if links:
+            lines.append(" · ".join(links))
+        parts.append("\n".join(lines).rstrip())
+    return "\n\n---\n\n".join(parts)
