@@ -21,7 +21,7 @@ import collections
 import functools
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -359,11 +359,12 @@ class Interpreter:
         elif isinstance(target, (cst.Tuple, cst.List)):
             items = value.items if isinstance(value, ListVal) else ()
             for index, element in enumerate(target.elements):
+                item: Value = UNKNOWN
                 if isinstance(value, (TensorVal, GradVal)):
                     # `valid, label = D(img)`: each output carries D's provenance.
                     item = value
-                else:
-                    item = items[index] if index < len(items) else UNKNOWN
+                elif index < len(items):
+                    item = items[index]
                 self._bind(element.value, item)
 
     def _attrs(self, owner: Value) -> dict[str, Value] | None:
@@ -449,9 +450,9 @@ class Interpreter:
         self,
         node: cst.CSTNode,
         kind: str,
-        contains: set[int] = frozenset(),
+        contains: Iterable[int] = (),
         feature_of: int | None = None,
-    ) -> ModelVal:  # type: ignore[assignment]
+    ) -> ModelVal:
         key = self._key(node)
         existing = self.made.get(key)
         if isinstance(existing, ModelVal):
