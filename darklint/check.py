@@ -47,7 +47,11 @@ def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
     extend_select, ignore = _flatten(args.extend_select), _flatten(args.ignore)
     # Command-line selectors are checked on their own first, so that an
     # unknown code names the option it came from, not the config file.
-    for option, values in (("--select", select or ()), ("--extend-select", extend_select), ("--ignore", ignore)):
+    for option, values in (
+        ("--select", select or ()),
+        ("--extend-select", extend_select),
+        ("--ignore", ignore),
+    ):
         resolve_all(values, option)
     file_config = resolve_config(args.config, start)
     if file_config.path is not None:
@@ -163,7 +167,10 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
         crashes.extend(fix_outcome.crashes)
         changed = fix_outcome.changed
         if fix_outcome.fixed:
-            print(f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.", file=sys.stderr)
+            print(
+                f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.",
+                file=sys.stderr,
+            )
     _report(args, diagnostics, selection, None, {})
     _report_crashes(crashes)
     return _exit_code(args, diagnostics, crashes, found.errors, fixed=changed)
@@ -177,7 +184,9 @@ class _FixOutcome:
         self.changed = False
 
 
-def _fix_files(args: argparse.Namespace, tasks: Sequence[object], diagnostics: list[Diagnostic]) -> _FixOutcome:
+def _fix_files(
+    args: argparse.Namespace, tasks: Sequence[object], diagnostics: list[Diagnostic]
+) -> _FixOutcome:
     from darklint.engine import lint_path
     from darklint.fixes import apply_fixes, fixable, unified_diff
     from darklint.runner import FileTask
@@ -190,7 +199,11 @@ def _fix_files(args: argparse.Namespace, tasks: Sequence[object], diagnostics: l
     outcome = _FixOutcome()
     for display, found in grouped.items():
         task = by_display.get(display)
-        if task is None or task.path.suffix == ".ipynb" or not any(fixable(d, args.unsafe_fixes) for d in found):
+        if (
+            task is None
+            or task.path.suffix == ".ipynb"
+            or not any(fixable(d, args.unsafe_fixes) for d in found)
+        ):
             outcome.remaining.extend(found)
             continue
         try:
@@ -266,7 +279,9 @@ def _report(
         try:
             args.output_file.write_text(text, encoding="utf-8")
         except OSError as error:
-            raise OutputError(f"{args.output_file}: cannot write: {error.strerror or error}") from None
+            raise OutputError(
+                f"{args.output_file}: cannot write: {error.strerror or error}"
+            ) from None
     else:
         (stream or sys.stdout).write(text)
 

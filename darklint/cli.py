@@ -24,27 +24,70 @@ def _codes(value: str) -> list[str]:
 
 
 def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", default=["."], help="files or directories (- reads standard input)")
-    parser.add_argument("--format", choices=FORMAT_NAMES, default="text", help="output format (default: text)")
-    parser.add_argument("--select", type=_codes, action="append", help="codes, prefixes or slugs to enable (replaces the default set)")
-    parser.add_argument("--extend-select", type=_codes, action="append", default=[], help="codes, prefixes or slugs to add")
-    parser.add_argument("--ignore", type=_codes, action="append", default=[], help="codes, prefixes or slugs to disable")
-    parser.add_argument("--statistics", action="store_true", help="print a count per rule instead of each finding")
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: number of cores)")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write .darklint_cache/")
+    parser.add_argument(
+        "paths", nargs="*", default=["."], help="files or directories (- reads standard input)"
+    )
+    parser.add_argument(
+        "--format", choices=FORMAT_NAMES, default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--select",
+        type=_codes,
+        action="append",
+        help="codes, prefixes or slugs to enable (replaces the default set)",
+    )
+    parser.add_argument(
+        "--extend-select",
+        type=_codes,
+        action="append",
+        default=[],
+        help="codes, prefixes or slugs to add",
+    )
+    parser.add_argument(
+        "--ignore",
+        type=_codes,
+        action="append",
+        default=[],
+        help="codes, prefixes or slugs to disable",
+    )
+    parser.add_argument(
+        "--statistics", action="store_true", help="print a count per rule instead of each finding"
+    )
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=None, help="worker processes (default: number of cores)"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write .darklint_cache/"
+    )
     parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
-    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
-    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
-    parser.add_argument("--stdin-filename", help="the path of the file read from standard input (for config and output)")
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument(
+        "--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour"
+    )
+    parser.add_argument(
+        "--diff", action="store_true", help="print the fixes as a unified diff; write nothing"
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        help="the path of the file read from standard input (for config and output)",
+    )
+    parser.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
+    )
     parser.add_argument(
         "--exit-non-zero-on-fix",
         action="store_true",
         help="with --fix, exit 1 when any file was changed, even if no findings remain",
     )
-    parser.add_argument("--show-source", action="store_true", help="show the source line under each finding")
+    parser.add_argument(
+        "--show-source", action="store_true", help="show the source line under each finding"
+    )
     parser.add_argument("--config", type=Path, help="use this pyproject.toml or darklint.toml")
-    parser.add_argument("--output-file", "-o", type=Path, help="write the report to this file instead of standard output")
+    parser.add_argument(
+        "--output-file",
+        "-o",
+        type=Path,
+        help="write the report to this file instead of standard output",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        print(f"darklint: error: internal error (darklint {__version__}); please report it", file=sys.stderr)
+        print(
+            f"darklint: error: internal error (darklint {__version__}); please report it",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 
@@ -147,7 +193,14 @@ def _list_rules(fmt: str) -> int:
     if fmt == "json":
         print(json.dumps([{**row, "fixable": row["fixable"] == "yes"} for row in rows], indent=2))
         return EXIT_CLEAN
-    header = {"code": "CODE", "name": "NAME", "severity": "SEVERITY", "fixable": "FIX", "default": "DEFAULT", "reference": "REFERENCE"}
+    header = {
+        "code": "CODE",
+        "name": "NAME",
+        "severity": "SEVERITY",
+        "fixable": "FIX",
+        "default": "DEFAULT",
+        "reference": "REFERENCE",
+    }
     table = [header, *rows]
     widths = {key: max(len(str(row[key])) for row in table) for key in header}
     for row in table:

@@ -139,7 +139,9 @@ def merge_cli(
     would silently select nothing).  ``per-file-ignores`` still apply.
     """
     if select is not None:
-        return replace(config, select=tuple(select), extend_select=tuple(extend_select), ignore=tuple(ignore))
+        return replace(
+            config, select=tuple(select), extend_select=tuple(extend_select), ignore=tuple(ignore)
+        )
     return replace(
         config,
         extend_select=(*config.extend_select, *extend_select),

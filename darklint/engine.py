@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,9 +101,15 @@ def _syntax_error(text: str, path: str) -> Diagnostic | None:
         line = error.lineno or 1
         column = error.offset or 1
         end = None
-        if error.end_lineno and error.end_offset and (error.end_lineno, error.end_offset) > (line, column):
+        if (
+            error.end_lineno
+            and error.end_offset
+            and (error.end_lineno, error.end_offset) > (line, column)
+        ):
             end = (error.end_lineno, error.end_offset)
-        return _engine_diagnostic(SyntaxErrorInFile, path, line, column, end, detail=f"syntax error: {error.msg}")
+        return _engine_diagnostic(
+            SyntaxErrorInFile, path, line, column, end, detail=f"syntax error: {error.msg}"
+        )
     except (ValueError, RecursionError, MemoryError) as error:
         detail = str(error) or type(error).__name__
         return _engine_diagnostic(SyntaxErrorInFile, path, 1, 1, detail=f"syntax error: {detail}")
@@ -262,6 +268,8 @@ def lint_text(
         else:
             analysed = True
             context = FileContext(module=parsed, source=text, path=path)
+            if notebook is not None:
+                context.line_label = _cell_line_label(notebook)
             try:
                 crashes = _run_rules(context, rules)
                 found, bad_reports = _to_diagnostics(context, context.reports)
@@ -270,10 +278,14 @@ def lint_text(
             except RecursionError:
                 if UnsupportedSyntax.code in enabled:
                     detail = "the code is nested too deeply to analyse"
-                    diagnostics.append(_engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=detail))
+                    diagnostics.append(
+                        _engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=detail)
+                    )
     diagnostics = _apply_suppressions(diagnostics, suppressions, enabled, path)
     diagnostics = _to_cells(diagnostics, notebook)
-    return FileOutcome(tuple(sorted(diagnostics, key=Diagnostic.sort_key)), tuple(crashes), analysed)
+    return FileOutcome(
+        tuple(sorted(diagnostics, key=Diagnostic.sort_key)), tuple(crashes), analysed
+    )
 
 
 def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[Diagnostic]:
@@ -331,5 +343,15 @@ def lint_path(path: Path, display: str, enabled: frozenset[str]) -> FileOutcome:
 def _unreadable(display: str, error: Unreadable, enabled: frozenset[str]) -> FileOutcome:
     if SyntaxErrorInFile.code not in enabled:
         return FileOutcome(())
-    diagnostic = _engine_diagnostic(SyntaxErrorInFile, display, error.line, error.column, detail=str(error))
+    diagnostic = _engine_diagnostic(
+        SyntaxErrorInFile, display, error.line, error.column, detail=str(error)
+    )
     return FileOutcome((diagnostic,))
+
+
+def _cell_line_label(notebook: Notebook) -> Callable[[int], str]:
+    def label(line: int) -> str:
+        cell, cell_line = notebook.locate(line)
+        return f"{cell_line} of cell {cell}"
+
+    return label

@@ -44,7 +44,11 @@ def apply_fixes(text: str, diagnostics: Iterable[Diagnostic], *, unsafe: bool = 
 
 
 def _span(starts: list[int], edit: Edit) -> tuple[int, int, str]:
-    return (offset(starts, edit.line, edit.column), offset(starts, edit.end_line, edit.end_column), edit.content)
+    return (
+        offset(starts, edit.line, edit.column),
+        offset(starts, edit.end_line, edit.end_column),
+        edit.content,
+    )
 
 
 def _overlaps(a: tuple[int, int, str], b: tuple[int, int]) -> bool:

@@ -83,6 +83,8 @@ class FileContext:
     source: str
     path: str
     reports: list[Report] = field(default_factory=list)
+    # Notebooks map the joined code's lines back to cells for messages.
+    line_label: Callable[[int], str] = str
     _semantic: SemanticModel | None = None
     _positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
@@ -95,8 +97,9 @@ class FileContext:
             )
         return self._positions
 
-    def line_of(self, node: cst.CSTNode) -> int:
-        return self.positions[node].start.line
+    def line_of(self, node: cst.CSTNode) -> str:
+        """Where ``node`` starts, as a message says it ("29", or "2 of cell 3" in a notebook)."""
+        return self.line_label(self.positions[node].start.line)
 
     @property
     def semantic(self) -> SemanticModel:

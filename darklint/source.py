@@ -51,7 +51,9 @@ def decode(raw: bytes) -> SourceText:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:
         line, column = _byte_position(raw, error.start, encoding)
-        raise Unreadable(f"unreadable file: cannot decode as {encoding}: {error}", line, column) from None
+        raise Unreadable(
+            f"unreadable file: cannot decode as {encoding}: {error}", line, column
+        ) from None
     except LookupError as error:
         raise Unreadable(f"unreadable file: cannot decode as {encoding}: {error}") from None
     if encoding == "utf-8-sig" and text.startswith("\ufeff"):
@@ -106,7 +108,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     is flushed to disk, and only then replaces the original.
     """
     mode = path.stat().st_mode & 0o7777
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".darklint-tmp")
+    handle, temp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".darklint-tmp"
+    )
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)

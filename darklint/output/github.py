@@ -45,11 +45,7 @@ def format_command(diagnostic: Diagnostic) -> str:
     else:
         # GitHub shows the raw .ipynb: only its line is meaningful there, the
         # in-cell columns are not, so the cell position goes in the message.
-        line = (
-            diagnostic.file_line
-            if diagnostic.file_line is not None
-            else diagnostic.line
-        )
+        line = diagnostic.file_line if diagnostic.file_line is not None else diagnostic.line
         props = [("file", path), ("line", str(line))]
         message = f"cell {diagnostic.cell}: {message}"
     props.append(("title", title))

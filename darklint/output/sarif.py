@@ -31,9 +31,7 @@ _LEVELS = {
 
 
 def _rule_to_sarif(rule: RuleDescriptor) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "tags": ["keras", *(["fixable"] if rule.fixable else [])]
-    }
+    properties: dict[str, Any] = {"tags": ["keras", *(["fixable"] if rule.fixable else [])]}
     if rule.reference is not None:
         properties["reference"] = rule.reference
     return {
@@ -120,9 +118,7 @@ class _Fingerprints:
         self._seen: dict[tuple[str, str, str], int] = {}
 
     def __call__(self, diagnostic: Diagnostic, uri: str) -> str:
-        source = (
-            self._source_line(diagnostic) if self._source_line is not None else None
-        )
+        source = self._source_line(diagnostic) if self._source_line is not None else None
         text = source.strip() if source is not None else diagnostic.message
         key = (diagnostic.code, uri, text)
         occurrence = self._seen.get(key, 0)
@@ -151,9 +147,7 @@ def _result(
             }
         }
     ]
-    result["partialFingerprints"] = {
-        FINGERPRINT_KEY: fingerprint(diagnostic, location["uri"])
-    }
+    result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(diagnostic, location["uri"])}
     # Notebook edits are in cell coordinates, which SARIF cannot express.
     if diagnostic.fix is not None and diagnostic.fix.edits and diagnostic.cell is None:
         result["fixes"] = [_fix_to_sarif(diagnostic.fix, location)]

@@ -93,7 +93,7 @@ class TrainableToggledAroundCompile(Rule):
             reported.add(id(pattern.freeze.node))
             frozen = semantic.label(pattern.freeze.model)
             combined = semantic.label(pattern.compile.model)
-            train_line = self.context.line_of(pattern.train.node) if pattern.train else 0
+            train_line = self.context.line_of(pattern.train.node) if pattern.train else "?"
             if pattern.kind == "never-trains" and pattern.own_compile is not None:
                 holder = pattern.own_compile.model
                 template = NEVER_TRAINS if holder == pattern.freeze.model else NEVER_TRAINS_INSIDE

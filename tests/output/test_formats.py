@@ -56,9 +56,7 @@ RULES = (
 
 SAFE_FIX = Fix(
     title="Use predict_on_batch",
-    edits=(
-        Edit(line=7, column=13, end_line=7, end_column=20, content="predict_on_batch"),
-    ),
+    edits=(Edit(line=7, column=13, end_line=7, end_column=20, content="predict_on_batch"),),
     safe=True,
 )
 
@@ -115,15 +113,11 @@ def dk201(**changes: Any) -> Diagnostic:
 
 
 def nb_diag(**changes: Any) -> Diagnostic:
-    return dk101(
-        path="nb.ipynb", line=2, column=9, end_line=2, end_column=28, cell=3, **changes
-    )
+    return dk101(path="nb.ipynb", line=2, column=9, end_line=2, end_column=28, cell=3, **changes)
 
 
 def ctx(*diagnostics: Diagnostic, **changes: Any) -> OutputContext:
-    base = OutputContext(
-        diagnostics=diagnostics, rules=RULES, root=ROOT, tool_version="0.1.0"
-    )
+    base = OutputContext(diagnostics=diagnostics, rules=RULES, root=ROOT, tool_version="0.1.0")
     return replace(base, **changes)
 
 
@@ -176,9 +170,7 @@ def test_text_lines_and_summary() -> None:
 
 def test_text_singular_and_no_fix_hint() -> None:
     assert render("text", ctx(dk101())) == (
-        "gan.py:3:5: DK101 [trainable-toggled-around-compile] D never trains\n"
-        "\n"
-        "Found 1 problem.\n"
+        "gan.py:3:5: DK101 [trainable-toggled-around-compile] D never trains\n\nFound 1 problem.\n"
     )
     # The hint is the CLI's call (e.g. off when reading stdin).
     out = render("text", ctx(dk202(), fixable_hint=False))
@@ -235,17 +227,13 @@ def test_text_source_frame() -> None:
 
 
 def test_text_source_frame_clips_to_line_end() -> None:
-    context = ctx(
-        dk101(end_column=99), show_source=True, source_line=lambda d: "    D.x = 1"
-    )
+    context = ctx(dk101(end_column=99), show_source=True, source_line=lambda d: "    D.x = 1")
     assert render("text", context).splitlines()[1:3] == [
         "  |     D.x = 1",
         "  |     ^^^^^^^",
     ]
     # An empty span still gets one caret.
-    context = ctx(
-        dk101(end_column=5), show_source=True, source_line=lambda d: "    D.x = 1"
-    )
+    context = ctx(dk101(end_column=5), show_source=True, source_line=lambda d: "    D.x = 1")
     assert render("text", context).splitlines()[2] == "  |     ^"
 
 
@@ -512,9 +500,7 @@ def test_sarif_paths() -> None:
 
 def _fingerprints(context: OutputContext) -> list[str]:
     sarif = json.loads(render("sarif", context))
-    return [
-        r["partialFingerprints"]["darklint/v1"] for r in sarif["runs"][0]["results"]
-    ]
+    return [r["partialFingerprints"]["darklint/v1"] for r in sarif["runs"][0]["results"]]
 
 
 def test_sarif_fingerprints_stable_when_lines_shift() -> None:
@@ -549,9 +535,7 @@ def test_sarif_fingerprints_depend_on_code_path_and_source() -> None:
     assert fingerprint(dk101(), "G.trainable = False") != base
     assert fingerprint(dk101(code="DK103"), "D.trainable = False") != base
     # Without a source line the fingerprint still exists and is deterministic.
-    assert _fingerprints(ctx(dk101())) == _fingerprints(
-        ctx(dk101(line=50, end_line=50))
-    )
+    assert _fingerprints(ctx(dk101())) == _fingerprints(ctx(dk101(line=50, end_line=50)))
 
 
 def test_sarif_notebook_mapping() -> None:

@@ -5,10 +5,8 @@
 #   MEASURED
 #
 # Chosen: modes >= MIN_MODES and quality >= MIN_QUALITY. MARGIN
-import torch
 
 from reference_impls import feature_matching_gan
-from reference_impls.ring import mode_coverage, ring_centers, sample_ring
 
 STEPS = 2000
 MIN_MODES = 6
@@ -16,10 +14,7 @@ MIN_QUALITY = 0.6
 
 
 def passes(metrics: dict) -> bool:
-    return (
-        metrics["modes_covered"] >= MIN_MODES and metrics["high_quality_fraction"] >= MIN_QUALITY
-    )
-
+    return metrics["modes_covered"] >= MIN_MODES and metrics["high_quality_fraction"] >= MIN_QUALITY
 
 
 def test_trained_gan_covers_the_ring() -> None:

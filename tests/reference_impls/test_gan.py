@@ -16,9 +16,7 @@ MIN_QUALITY = 0.6
 
 
 def passes(metrics: dict) -> bool:
-    return (
-        metrics["modes_covered"] >= MIN_MODES and metrics["high_quality_fraction"] >= MIN_QUALITY
-    )
+    return metrics["modes_covered"] >= MIN_MODES and metrics["high_quality_fraction"] >= MIN_QUALITY
 
 
 def test_metric_scores_real_data_and_a_collapsed_generator() -> None:
