@@ -729,7 +729,7 @@ class Interpreter:
                 self._call(cls.methods["compile"], args, kwargs, receiver, node)
             return UNKNOWN
         if method in TRAIN_METHODS:
-            self._event(EventKind.TRAIN, model, node, method=method)
+            self._event(EventKind.TRAIN, model, node, method=method, states=self._states(model))
             return UNKNOWN
         if method in PREDICT_METHODS:
             self._event(EventKind.PREDICT, model, node, method=method)
@@ -746,14 +746,17 @@ class Interpreter:
     ) -> None:
         optimizer_value = kwargs.get("optimizer", args[0] if args else UNKNOWN)
         optimizer = optimizer_value.info if isinstance(optimizer_value, OptVal) else None
-        states = {
-            inner: self.state.get(inner, TRAINABLE_DEFAULT) for inner in self.result.closure(model)
-        }
-        self._event(EventKind.COMPILE, model, node, states=states, optimizer=optimizer)
+        self._event(EventKind.COMPILE, model, node, states=self._states(model), optimizer=optimizer)
         if optimizer is not None:
             self.optimizer_of[model] = optimizer
         else:
             self.optimizer_of.pop(model, None)
+
+    def _states(self, model: int) -> dict[int, frozenset[bool]]:
+        """The trainable state of a model and of everything it contains, now."""
+        return {
+            inner: self.state.get(inner, TRAINABLE_DEFAULT) for inner in self.result.closure(model)
+        }
 
     def _tape_call(self, node: cst.Call, tape: TapeVal, method: str, args: list[Value]) -> Value:
         if method == "watch" and node.args:

@@ -87,7 +87,7 @@ class Event:
     # TRAINABLE: the value(s) assigned, and the model's state before.
     value: frozenset[bool] = frozenset()
     before: frozenset[bool] = frozenset()
-    # COMPILE: trainable state of the model and of everything it contains.
+    # COMPILE, TRAIN: trainable state of the model and of everything it contains.
     states: Mapping[int, frozenset[bool]] = field(default_factory=dict)
     optimizer: OptimizerInfo | None = None
 
@@ -224,21 +224,20 @@ class SemanticModel:
                 {False}
             ):
                 continue
-            reset = self._reset_after(frozen, event)
-            never = self._never_trains(freeze, event, reset)
+            never = self._never_trains(freeze, event)
             if never is not None:
                 return never
-            if reset is not None:
-                train = self.trained_later_without_recompile(event.model, event)
-                if train is not None and reset.index < train.index:
+            # jacobgil order: the combined model trains while X is trainable again.
+            train = self.trained_later_without_recompile(event.model, event)
+            if train is not None and True in train.states.get(frozen, frozenset()):
+                reset = self._last_reset_before(frozen, train)
+                if reset is not None and reset.index > event.index:
                     return TogglePattern(
                         freeze, event, "trained-by-combined", reset=reset, train=train
                     )
         return None
 
-    def _never_trains(
-        self, freeze: Event, combined: Event, reset: Event | None
-    ) -> TogglePattern | None:
+    def _never_trains(self, freeze: Event, combined: Event) -> TogglePattern | None:
         """Keras-GAN order: X (or a model holding X) was compiled before the freeze and
         is trained after the combined compile, still frozen, without a recompile."""
         frozen = freeze.model
@@ -252,21 +251,19 @@ class SemanticModel:
             if own is None or True not in self.effective_trainable(own, frozen):
                 continue
             train = self.trained_later_without_recompile(holder, combined)
-            if train is not None and (reset is None or train.index < reset.index):
+            if train is not None and train.states.get(frozen) == frozenset({False}):
                 return TogglePattern(freeze, combined, "never-trains", own_compile=own, train=train)
         return None
 
-    def _reset_after(self, frozen: int, compile_event: Event) -> Event | None:
-        """The first ``X.trainable = True`` after the combined compile, before it is recompiled."""
-        for event in self.after(compile_event):
-            if event.model == compile_event.model and event.kind is EventKind.COMPILE:
-                return None
+    def _last_reset_before(self, frozen: int, event: Event) -> Event | None:
+        """The last ``X.trainable = True`` before ``event``."""
+        for earlier in reversed(self.trace[: event.index]):
             if (
-                event.model == frozen
-                and event.kind is EventKind.TRAINABLE
-                and event.value == frozenset({True})
+                earlier.model == frozen
+                and earlier.kind is EventKind.TRAINABLE
+                and True in earlier.value
             ):
-                return event
+                return earlier
         return None
 
     def compiles_with_optimizer(self) -> Iterator[Event]:

@@ -4,6 +4,17 @@ from darklint.diagnostics import Severity
 from darklint.keras.semantic import Event, EventKind, unique_by_node
 from darklint.rule import Invalid, Rule, Valid
 
+# Measured on keras 3.15.1 (tests/evidence): the two directions fail differently.
+FREEZE = (
+    "Keras 3 applies it on TensorFlow only when the train function is retraced (first call, new "
+    "batch shape), on torch at the next step, and on jax it raises; Keras 2 ignores it"
+)
+UNFREEZE = (
+    "the optimizer was built without these weights, so Keras 3 keeps them frozen on TensorFlow "
+    "until a retrace, which then fails with `ValueError: Unknown variable`, fails at the next step "
+    "on torch, and raises on jax; Keras 2 ignores it"
+)
+
 
 class TrainableChangedAfterCompile(Rule):
     """`trainable` changes after compile() and the model is trained again without recompiling.
@@ -18,13 +29,17 @@ class TrainableChangedAfterCompile(Rule):
     `trainable` is read at different moments by different Keras versions and
     backends, so the same source trains differently (measured, keras 3.15.1):
 
-    - Keras 3 on TensorFlow applies the change only when the train function
-      is (re)traced: on the first call, or when a new batch shape forces a
-      retrace. Whether it takes effect can depend on the last batch's size.
-    - Keras 3 on torch applies it at the next step.
+    - Freezing: Keras 3 on TensorFlow applies the change only when the train
+      function is (re)traced, on the first call or when a new batch shape
+      forces a retrace, so whether it takes effect can depend on the last
+      batch's size. Keras 3 on torch applies it at the next step.
+    - Unfreezing weights that were frozen at `compile()`: the optimizer was
+      built without them. Keras 3 on TensorFlow keeps them frozen until a
+      retrace, which then fails with `ValueError: Unknown variable`; on torch
+      the next step fails with that error.
     - Keras 3 on jax raises a `ValueError` (the variable count changed), and a
       failed `fit()` leaves the model unusable.
-    - Keras 2 ignores it until the next `compile()`.
+    - Keras 2 ignores the change until the next `compile()`.
 
     Toggling `d.trainable` inside a GAN loop (jacobgil/keras-dcgan) therefore
     does nothing on Keras 2 and something shape-dependent on Keras 3.
@@ -60,9 +75,7 @@ class TrainableChangedAfterCompile(Rule):
     name = "trainable-changed-after-compile"
     message = (
         "`{target}.trainable` changes after `{model}` was compiled (line {compile_line}) and `{model}` "
-        "is trained at line {train_line} without recompiling: Keras 3 applies it on TensorFlow only "
-        "when the train function is retraced, on torch at the next step, and on jax it raises; "
-        "Keras 2 ignores it"
+        "is trained at line {train_line} without recompiling: {consequence}"
     )
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
@@ -90,8 +103,25 @@ class TrainableChangedAfterCompile(Rule):
                         model=semantic.label(compile_event.model),
                         compile_line=self.context.line_of(compile_event.node),
                         train_line=self.context.line_of(train.node),
+                        consequence=UNFREEZE
+                        if self._unfreezes(occurrence, compile_event)
+                        else FREEZE,
                     )
                     break
+
+    def _overridden(self, assignment: Event, train: Event) -> bool:
+        """Another assignment to the same flag comes first: this one never reaches the training."""
+        return any(
+            event.kind is EventKind.TRAINABLE and event.model == assignment.model
+            for event in self.semantic.trace[assignment.index + 1 : train.index]
+        )
+
+    @staticmethod
+    def _unfreezes(assignment: Event, compile_event: Event) -> bool:
+        """True is assigned to weights that were frozen when the model was compiled."""
+        return assignment.value == frozenset({True}) and compile_event.states.get(
+            assignment.model
+        ) == frozenset({False})
 
     def _stale_compile(self, assignment: Event) -> tuple[Event, Event] | None:
         """A compiled model containing the target that trains after it with no recompile."""
@@ -105,7 +135,7 @@ class TrainableChangedAfterCompile(Rule):
             if compile_event is None:
                 continue
             train = semantic.trained_later_without_recompile(model, assignment)
-            if train is not None:
+            if train is not None and not self._overridden(assignment, train):
                 return compile_event, train
         return None
 

@@ -178,6 +178,42 @@ def test_dk101_jacobgil_order_combined_trains_d(run: Run) -> None:
     assert loop["d_on_g"]["changes"]["g"] > 0.0, f"{v}: G did not train in the loop"
 
 
+# --- DK101: the jacobgil order without the in-loop toggles (freeze_while_stacking.py) ---
+
+FREEZE_WHILE_STACKING = """
+import keras
+from probe import by_model, emit, load_fixture, spy
+
+ns = load_fixture("freeze_while_stacking")
+
+def is_stack(m):
+    return len(m.layers) == 2 and all(isinstance(x, keras.Model) for x in m.layers)
+
+with spy(
+    "train_on_batch",
+    tags=lambda m: "d_on_g" if is_stack(m) else "d",
+    watch=lambda m: {"d": m.layers[1], "g": m.layers[0]} if is_stack(m) else {"d": m},
+) as calls:
+    ns["train"](BATCH_SIZE=64, epochs=1)
+emit({"loop": by_model(calls)})
+"""
+
+
+@pytest.mark.parametrize(
+    "run", [Run("freeze_while_stacking", FREEZE_WHILE_STACKING, b) for b in BACKENDS], ids=str
+)
+def test_dk101_freeze_while_stacking_combined_trains_d(run: Run) -> None:
+    obs = run.result()
+    v = check_keras3(obs)
+    loop = obs["loop"]
+    assert loop["d_on_g"]["changes"]["d"] > 0.0, (
+        f"{v}: the stack's steps no longer move D once d.trainable is set back to True "
+        f"({loop['d_on_g']}): update KERAS_FACTS.md and DK101's jacobgil-order message"
+    )
+    assert loop["d_on_g"]["changes"]["g"] > 0.0, f"{v}: G did not train: {loop['d_on_g']}"
+    assert loop["d"]["changes"]["d"] > 0.0, f"{v}: d.train_on_batch no longer trains D"
+
+
 # --- DK102: D frozen before its own compile ---
 
 FROZEN_BEFORE_COMPILE = """
