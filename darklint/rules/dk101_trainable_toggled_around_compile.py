@@ -27,10 +27,12 @@ class TrainableToggledAroundCompile(Rule):
     `combined = Model(z, D(G(z)))`, compile it), when the program then relies
     on the freeze being a per-compile snapshot:
 
-    - **Keras-GAN order**: `X` was compiled *before* the freeze and is trained
-      later without being recompiled;
+    - **Keras-GAN order**: `X` (or a model holding it) was compiled *before*
+      the freeze and is trained later, still frozen, without being recompiled;
     - **jacobgil/keras-dcgan order**: `X.trainable = True` is set back *after*
-      the combined compile and before the combined model is trained.
+      the combined compile, and the combined model is then trained while `X`
+      is trainable. (jacobgil's own loop sets `X.trainable = False` again before
+      each combined step; those in-loop toggles are DK103's business.)
 
     ## Why is this bad?
     The trick depends on a Keras 2 implementation detail: Keras 2 snapshots
