@@ -4,11 +4,13 @@ One JSON file per darklint version under ``.darklint_cache/`` (which carries
 its own ``.gitignore``).  It is read once and written once per run, atomically,
 so concurrent runs can only lose each other's entries, never corrupt the
 file; a cache that fails to load (garbage, truncated, wrong shape) is ignored
-and rewritten.
+and rewritten.  A ``.darklint_cache`` that is a symlink is neither read nor
+written: a checkout must not be able to point darklint's writes elsewhere.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -36,9 +38,11 @@ class Cache:
         self._dirty = False
 
     def _load(self) -> dict[str, Any]:
+        if self.directory.is_symlink():
+            return {}
         try:
             data = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: "[[[[..."
             return {}
         return data if isinstance(data, dict) else {}
 
@@ -47,9 +51,10 @@ class Cache:
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
         try:
-            return tuple(Diagnostic.from_dict(item) for item in entry["diagnostics"])
-        except (KeyError, TypeError, ValueError):
+            diagnostics = tuple(Diagnostic.from_dict(item) for item in entry["diagnostics"])
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
+        return diagnostics if all(_well_formed(d) for d in diagnostics) else None
 
     def put(self, path: str, key: str, diagnostics: tuple[Diagnostic, ...]) -> None:
         self._entries[path] = {"key": key, "diagnostics": [d.to_dict() for d in diagnostics]}
@@ -58,15 +63,47 @@ class Cache:
     def save(self) -> None:
         if not self._dirty:
             return
+        temp = None
         try:
             self.directory.mkdir(exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by darklint\n*\n")
+            if self.directory.is_symlink():
+                return
+            _create_gitignore(self.directory / ".gitignore")
             handle, temp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(self._entries, out, separators=(",", ":"))
             os.replace(temp, self.file)
+            temp = None
         except OSError:
             # A read-only checkout still gets lint results, just no cache.
             pass
+        finally:
+            if temp is not None:  # the write failed (disk full...): no litter
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+
+
+def _create_gitignore(path: Path) -> None:
+    """Create the cache's .gitignore unless it exists, never through a symlink."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        handle = os.open(path, flags, 0o644)
+    except FileExistsError:  # also a symlink, dangling or not: left alone
+        return
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write("# Created by darklint\n*\n")
+
+
+_INT_FIELDS = ("line", "column", "end_line", "end_column")
+
+
+def _well_formed(diagnostic: Diagnostic) -> bool:
+    """Whether a diagnostic read back from the cache has the types the outputs rely on."""
+    return (
+        all(type(getattr(diagnostic, name)) is int for name in _INT_FIELDS)
+        and all(
+            isinstance(value, str)
+            for value in (diagnostic.path, diagnostic.code, diagnostic.message)
+        )
+        and (diagnostic.cell is None or type(diagnostic.cell) is int)
+    )

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -98,8 +98,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection) -> int:
-    from darklint.engine import lint_bytes, lint_text
-    from darklint.fixes import apply_fixes, unified_diff
+    from darklint.engine import lint_bytes
+    from darklint.fixes import fix_until_stable, unified_diff
     from darklint.source import Unreadable, decode
 
     display = args.stdin_filename or "-"
@@ -108,11 +108,24 @@ def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection)
     outcome = lint_bytes(raw, display, enabled)
     diagnostics = list(outcome.diagnostics)
     try:
-        text = decode(raw).text
+        source = decode(raw)
+        text, rewritable = source.text, not source.lossy
     except Unreadable:
-        text = ""
+        text, rewritable = "", False
+    if args.fix and not args.diff and (display.endswith(".ipynb") or not rewritable):
+        # Nothing darklint can rewrite: the input goes back to the editor,
+        # which replaces its buffer with standard output, byte for byte.
+        _write_bytes(raw)
+        _report(args, diagnostics, selection, sys.stderr, {display: text})
+        _report_crashes(outcome.crashes)
+        return _exit_code(args, diagnostics, outcome.crashes)
     if (args.fix or args.diff) and not display.endswith(".ipynb"):
-        fixed = apply_fixes(text, diagnostics, unsafe=args.unsafe_fixes)
+        fixed, remaining = fix_until_stable(
+            text,
+            diagnostics if rewritable else (),
+            _relinter(display, enabled, []),
+            unsafe=args.unsafe_fixes,
+        )
         if args.diff:
             sys.stdout.write(unified_diff(text, fixed.text, display))
             _report_crashes(outcome.crashes)
@@ -122,7 +135,6 @@ def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection)
         # Editors pipe a buffer through `darklint --fix -`: the fixed code goes
         # to standard output and what remains to standard error.
         sys.stdout.write(fixed.text)
-        remaining = list(lint_text(fixed.text, display, enabled).diagnostics)
         _report(args, remaining, selection, sys.stderr, {display: fixed.text})
         _report_crashes(outcome.crashes)
         return _exit_code(args, remaining, outcome.crashes, fixed=bool(fixed.applied))
@@ -145,12 +157,19 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
     )
     for given, reason in found.errors:
         _error(f"{given}: {reason}")
+    errors: list[tuple[str, str]] = list(found.errors)
     tasks = [
         FileTask(path, str(path), selection.for_path(_relative_to_root(path, config.root)))
         for path in found.files
     ]
     cache = None if args.no_cache else Cache(config.root)
     result = run(tasks, jobs=args.jobs or default_jobs(), cache=cache)
+    if getattr(args, "stats", False):
+        print(
+            f"darklint: analysed {result.analysed}/{result.files} files"
+            f" ({result.cached} from the cache)",
+            file=sys.stderr,
+        )
     diagnostics = result.diagnostics
     crashes = list(result.crashes)
     changed = False
@@ -160,12 +179,15 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
             # A missing path or a crashed rule is still an error (2): the diff
             # may be incomplete.
             _report_crashes(crashes)
-            if fix_outcome.changed and not (crashes or found.errors):
+            if fix_outcome.changed and not (crashes or errors):
                 return EXIT_FINDINGS
-            return _exit_code(args, diagnostics, crashes, found.errors)
+            return _exit_code(args, diagnostics, crashes, errors)
         diagnostics = fix_outcome.remaining
         crashes.extend(fix_outcome.crashes)
         changed = fix_outcome.changed
+        for path, reason in fix_outcome.errors:
+            _error(f"{path}: {reason}")
+        errors = [*errors, *fix_outcome.errors]
         if fix_outcome.fixed:
             print(
                 f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.",
@@ -173,13 +195,15 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
             )
     _report(args, diagnostics, selection, None, {})
     _report_crashes(crashes)
-    return _exit_code(args, diagnostics, crashes, found.errors, fixed=changed)
+    return _exit_code(args, diagnostics, crashes, errors, fixed=changed)
 
 
 class _FixOutcome:
     def __init__(self) -> None:
         self.remaining: list[Diagnostic] = []
         self.crashes: list[str] = []
+        # (path, reason): a fix that could not be written (exit 2).
+        self.errors: list[tuple[str, str]] = []
         self.fixed = 0
         self.changed = False
 
@@ -187,8 +211,8 @@ class _FixOutcome:
 def _fix_files(
     args: argparse.Namespace, tasks: Sequence[object], diagnostics: list[Diagnostic]
 ) -> _FixOutcome:
-    from darklint.engine import lint_path
-    from darklint.fixes import apply_fixes, fixable, unified_diff
+    from darklint.engine import lint_bytes
+    from darklint.fixes import fix_until_stable, fixable, unified_diff
     from darklint.runner import FileTask
     from darklint.source import Unreadable, decode, encode, read_bytes, write_atomic
 
@@ -207,11 +231,25 @@ def _fix_files(
             outcome.remaining.extend(found)
             continue
         try:
-            source = decode(read_bytes(task.path))
+            raw = read_bytes(task.path)
+            source = decode(raw)
         except Unreadable:
             outcome.remaining.extend(found)
             continue
-        fixed = apply_fixes(source.text, found, unsafe=args.unsafe_fixes)
+        if source.lossy:  # writing the text back would change its undecodable bytes
+            outcome.remaining.extend(found)
+            continue
+        # Fixes are positions: they are recomputed from the very bytes being
+        # rewritten, in case the file changed since the run linted it (an
+        # editor saved it meanwhile).
+        found = list(lint_bytes(raw, display, task.enabled).diagnostics)
+        relint_crashes: list[str] = []
+        fixed, left = fix_until_stable(
+            source.text,
+            found,
+            _relinter(display, task.enabled, relint_crashes),
+            unsafe=args.unsafe_fixes,
+        )
         if not fixed.applied:
             outcome.remaining.extend(found)
             continue
@@ -219,13 +257,44 @@ def _fix_files(
         if args.diff:
             sys.stdout.write(unified_diff(source.text, fixed.text, display))
             continue
-        write_atomic(task.path, encode(fixed.text, source.encoding))
+        try:
+            write_atomic(task.path, encode(fixed.text, source.encoding))
+        except OSError as error:  # the original is intact: write_atomic renames last
+            outcome.errors.append((display, f"cannot write: {error.strerror or error}"))
+            outcome.remaining.extend(found)
+            continue
         outcome.fixed += len(fixed.applied)
-        relinted = lint_path(task.path, display, task.enabled)
-        outcome.remaining.extend(relinted.diagnostics)
-        outcome.crashes.extend(relinted.crashes)
+        # The diagnostics of the text written (fix_until_stable linted it).
+        outcome.remaining.extend(left)
+        outcome.crashes.extend(relint_crashes)
     outcome.remaining.sort(key=Diagnostic.sort_key)
     return outcome
+
+
+def _relinter(
+    display: str, enabled: frozenset[str], crashes: list[str]
+) -> Callable[[str], Sequence[Diagnostic]]:
+    """Lint fixed text as ``display``; the crashes of the last call go to ``crashes``."""
+    from darklint.engine import lint_text
+
+    def relint(text: str) -> Sequence[Diagnostic]:
+        outcome = lint_text(text, display, enabled)
+        crashes[:] = outcome.crashes
+        return outcome.diagnostics
+
+    return relint
+
+
+def _write_bytes(raw: bytes) -> None:
+    """``raw`` to standard output unchanged (as text where there is no byte stream)."""
+    stdout = sys.stdout
+    buffer = getattr(stdout, "buffer", None)
+    if buffer is None:
+        stdout.write(raw.decode("utf-8", errors="replace"))
+        return
+    stdout.flush()
+    buffer.write(raw)
+    buffer.flush()
 
 
 def _source_line_reader(sources: dict[str, str]) -> object:

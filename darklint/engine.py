@@ -4,25 +4,29 @@ The order of the steps is what makes darklint both exact and fast:
 
 1. CPython's own parser (``ast.parse``) decides what is a syntax error, so a
    file gets DK001 if and only if Python rejects it.
-2. A text gate: a rule is only run on a file that imports Keras and contains
-   the substrings the rule cannot fire without.  Most files of a real
-   repository stop here and are never parsed by libcst.
+2. The gate (:mod:`darklint.gate`): a rule is only run on a file whose text
+   mentions Keras and the tokens the rule cannot fire without, and whose
+   ``ast`` (kept from step 1) imports Keras and has those tokens as
+   identifiers of its code.  Most files of a real repository stop here and
+   are never parsed by libcst (which is not even imported until one passes).
 3. libcst parses the file once; every remaining rule runs in one batched
    traversal, then queries the shared semantic model in ``finish()``.
 4. Positions are computed only when something was reported.
 
-The engine knows nothing about Keras beyond the gate's marker strings.
+The engine knows nothing about Keras; the gate knows its vocabulary.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from darklint import gate
 from darklint.diagnostics import Diagnostic, Edit, Fix
 from darklint.registry import all_rules, rules_by_code, rules_by_name
 from darklint.rule import FileContext, FixSafety, Report, Rule, RuleCrashed
@@ -30,15 +34,12 @@ from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
 from darklint.rules.dk002_unused_suppression import UnusedSuppression
 from darklint.rules.dk003_unsupported_syntax import UnsupportedSyntax
 from darklint.source import Unreadable, decode, read_bytes
-from darklint.suppressions import Suppressions, is_ours, scan
+from darklint.suppressions import EMPTY, Suppressions, is_ours, scan
 
 if TYPE_CHECKING:
     import libcst as cst
 
     from darklint.notebook import Notebook
-
-# A file that mentions neither can hold no Keras model darklint could prove.
-KERAS_MARKERS = ("keras", "tensorflow")
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,12 @@ class FileOutcome:
     analysed: bool = False
 
 
-def imports_keras(text: str) -> bool:
-    return any(marker in text for marker in KERAS_MARKERS)
-
-
-def rules_to_run(enabled: frozenset[str], text: str) -> list[type[Rule]]:
-    keras = imports_keras(text)
-    return [
-        rule
-        for rule in all_rules()
-        if rule.code in enabled and not rule.engine_rule and rule.may_apply(text, keras)
-    ]
+def rules_to_run(
+    enabled: frozenset[str], text: str, tree: ast.AST | None = None
+) -> list[type[Rule]]:
+    """The enabled rules that may fire on ``text`` (``tree``: its ``ast``, for the code gate)."""
+    candidates = [rule for rule in all_rules() if rule.code in enabled and not rule.engine_rule]
+    return gate.filter_rules(candidates, text, tree)
 
 
 def _engine_diagnostic(
@@ -87,7 +83,8 @@ def _engine_diagnostic(
     )
 
 
-def _syntax_error(text: str, path: str) -> Diagnostic | None:
+def _syntax_error(text: str, path: str) -> ast.Module | Diagnostic:
+    """The file's ``ast`` (the gate reads it), or its DK001."""
     try:
         with warnings.catch_warnings():
             # Invalid escape sequences and the like are the user's business.
@@ -96,7 +93,7 @@ def _syntax_error(text: str, path: str) -> Diagnostic | None:
             # file of that name to turn the byte offset into a column, which
             # gives wrong columns for a notebook (the file is the JSON) and for
             # an editor buffer piped with --stdin-filename.  "" is never a file.
-            ast.parse(text, filename="")
+            return ast.parse(text, filename="")
     except SyntaxError as error:
         line = error.lineno or 1
         column = error.offset or 1
@@ -113,7 +110,6 @@ def _syntax_error(text: str, path: str) -> Diagnostic | None:
     except (ValueError, RecursionError, MemoryError) as error:
         detail = str(error) or type(error).__name__
         return _engine_diagnostic(SyntaxErrorInFile, path, 1, 1, detail=f"syntax error: {detail}")
-    return None
 
 
 def _parse(text: str) -> cst.Module | str:
@@ -134,7 +130,9 @@ def _run_rules(context: FileContext, rules: Sequence[type[Rule]]) -> list[str]:
     instances = [rule(context) for rule in rules]
     visiting = [rule for rule in instances if rule.has_visitors()]
     if visiting:
-        cst.visit_batched(context.module, visiting)
+        # A rule is a batchable visitor by duck typing: libcst only calls
+        # ``get_visitors()`` (so that rule.py need not import libcst).
+        cst.visit_batched(context.module, cast("list[cst.BatchableCSTVisitor]", visiting))
     crashes = []
     for rule in instances:
         if rule.crash is None:
@@ -249,16 +247,19 @@ def lint_text(
     text: str, path: str, enabled: frozenset[str], *, notebook: Notebook | None = None
 ) -> FileOutcome:
     """Lint Python source already decoded (``notebook`` maps lines back to cells)."""
-    suppressions = scan(text)
-    if suppressions.skip_file:
+    # Suppressions are found by tokenizing, which costs more than parsing:
+    # only when they can matter (``_needs_suppressions``).
+    suppressions = scan(text) if _MAY_SKIP_FILE.search(text) else None
+    if suppressions is not None and suppressions.skip_file:
         return FileOutcome(())
-    syntax = _syntax_error(text, path)
-    if syntax is not None:
-        found = [syntax] if SyntaxErrorInFile.code in enabled else []
+    tree = _syntax_error(text, path)
+    if isinstance(tree, Diagnostic):
+        found = [tree] if SyntaxErrorInFile.code in enabled else []
         return FileOutcome(tuple(_to_cells(found, notebook)))
     diagnostics: list[Diagnostic] = []
     crashes: list[str] = []
-    rules = rules_to_run(enabled, text)
+    rules = rules_to_run(enabled, text, tree)
+    del tree  # the libcst tree is big enough without the ast alongside
     analysed = False
     if rules:
         parsed = _parse(text)
@@ -281,10 +282,30 @@ def lint_text(
                     diagnostics.append(
                         _engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=detail)
                     )
+    if suppressions is None:
+        suppressions = scan(text) if _needs_suppressions(text, diagnostics, enabled) else EMPTY
     diagnostics = _apply_suppressions(diagnostics, suppressions, enabled, path)
     diagnostics = _to_cells(diagnostics, notebook)
     return FileOutcome(
         tuple(sorted(diagnostics, key=Diagnostic.sort_key)), tuple(crashes), analysed
+    )
+
+
+# What a `# darklint: skip-file` comment, and one naming a code of ours, must contain.
+_MAY_SKIP_FILE = re.compile(r"skip-file", re.IGNORECASE)
+_MAY_NAME_A_CODE = re.compile(r"dk\d", re.IGNORECASE)
+
+
+def _needs_suppressions(text: str, diagnostics: list[Diagnostic], enabled: frozenset[str]) -> bool:
+    """Whether suppressions can change the result: a finding to suppress, or a DK002 to report.
+
+    DK002 only reports darklint's own codes and slugs, so with no finding a
+    file that names none of them has nothing to report.
+    """
+    if diagnostics:
+        return True
+    return UnusedSuppression.code in enabled and (
+        bool(_MAY_NAME_A_CODE.search(text)) or any(name in text for name in rules_by_name())
     )
 
 

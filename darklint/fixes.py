@@ -8,7 +8,7 @@ formatting, encoding, line endings.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from darklint.diagnostics import Diagnostic, Edit
@@ -41,6 +41,35 @@ def apply_fixes(text: str, diagnostics: Iterable[Diagnostic], *, unsafe: bool = 
     for start, end, content in sorted(chosen, reverse=True):
         text = text[:start] + content + text[end:]
     return FixResult(text, tuple(applied))
+
+
+# A fix can only be applied once the one it overlaps is (`g.predict(h.predict(x))`:
+# the outer call's fix spans the inner one); ruff stops after 100 passes.
+MAX_FIX_PASSES = 10
+
+
+def fix_until_stable(
+    text: str,
+    diagnostics: Iterable[Diagnostic],
+    relint: Callable[[str], Sequence[Diagnostic]],
+    *,
+    unsafe: bool = False,
+) -> tuple[FixResult, list[Diagnostic]]:
+    """Apply fixes, re-lint the result and apply again, until no fix applies.
+
+    Returns every fix applied (over all passes) with the final text, and the
+    diagnostics of that text: a second ``--fix`` changes nothing.
+    """
+    applied: list[Diagnostic] = []
+    current = list(diagnostics)
+    for _ in range(MAX_FIX_PASSES):
+        result = apply_fixes(text, current, unsafe=unsafe)
+        if not result.applied:
+            break
+        applied.extend(result.applied)
+        text = result.text
+        current = list(relint(text))
+    return FixResult(text, tuple(applied)), current
 
 
 def _span(starts: list[int], edit: Edit) -> tuple[int, int, str]:

@@ -9,6 +9,11 @@ which runs after the traversal and queries the file's semantic model.
 Rules never format output and never compute positions: they report nodes, and
 the engine turns nodes into line/column ranges only when something was
 reported (positions are the expensive part of libcst's metadata).
+
+Importing this module (and so the rule table) does not import libcst: a run
+whose files all stop at the gate (:mod:`darklint.gate`), ``darklint rules``
+and a configuration error never pay for it.  A rule is used as a libcst
+batchable visitor by duck typing (``get_visitors``).
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider
-
 from darklint import DOCS_BASE_URL
 from darklint.diagnostics import RuleDescriptor, Severity
+from darklint.gate import CodeFacts, Tokens, names_have, text_has
 
 if TYPE_CHECKING:
+    import libcst as cst
+    from libcst.metadata import CodeRange
+
     from darklint.keras.semantic import SemanticModel
 
 
@@ -92,9 +98,9 @@ class FileContext:
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
         # One codegen pass over the whole file: paid only by files with reports.
         if self._positions is None:
-            self._positions = cst.MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
-                PositionProvider
-            )
+            from darklint.positions import positions
+
+            self._positions = positions(self.module)
         return self._positions
 
     def line_of(self, node: cst.CSTNode) -> str:
@@ -126,7 +132,7 @@ class RuleCrashed(Exception):
         self.error = error
 
 
-class Rule(cst.BatchableCSTVisitor):
+class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     message: ClassVar[str]
@@ -141,15 +147,18 @@ class Rule(cst.BatchableCSTVisitor):
     # The engine's own diagnostics (DK0xx) are produced by the engine, not by
     # a traversal; they are rules only so that selection and docs see them.
     engine_rule: ClassVar[bool] = False
-    # Gate: the rule can only fire when the file imports Keras and contains
-    # every one of these substrings; anything else is never parsed for it.
+    # Gate (darklint.gate): the rule can only fire when the file imports
+    # Keras, contains every one of the ``requires`` substrings and has every
+    # one of the ``requires_names`` among the identifiers of its code (not
+    # its strings or comments); anything else is never parsed for it.  A
+    # tuple inside the tuple is a choice: one of its tokens is enough.
     needs_keras: ClassVar[bool] = True
-    requires: ClassVar[tuple[str, ...]] = ()
+    requires: ClassVar[Tokens] = ()
+    requires_names: ClassVar[Tokens] = ()
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
 
     def __init__(self, context: FileContext) -> None:
-        super().__init__()
         self.context = context
         self.crash: RuleCrashed | None = None
 
@@ -173,9 +182,10 @@ class Rule(cst.BatchableCSTVisitor):
         """Called once after the traversal; semantic-model rules work here."""
 
     def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
-        # Each visitor method is guarded so that one rule's crash neither stops
-        # the shared traversal nor silences the other rules.
-        return {name: self._guard(method) for name, method in super().get_visitors().items()}
+        # What libcst's ``BatchableCSTVisitor.get_visitors`` returns: every
+        # ``visit_*``/``leave_*`` method.  Each is guarded so that one rule's
+        # crash neither stops the shared traversal nor silences the other rules.
+        return {name: self._guard(getattr(self, name)) for name in self.visitor_names()}
 
     def _guard(self, method: Callable[[cst.CSTNode], None]) -> Callable[[cst.CSTNode], None]:
         @functools.wraps(method)
@@ -192,19 +202,30 @@ class Rule(cst.BatchableCSTVisitor):
     # Class-level facts, derived from the class attributes and docstring.
 
     @classmethod
-    def has_visitors(cls) -> bool:
-        # The base class defines every visit_*/leave_* as a marked no-op stub.
-        return any(
-            name.startswith(("visit_", "leave_"))
-            and not getattr(getattr(cls, name), "_is_no_op", False)
+    def visitor_names(cls) -> tuple[str, ...]:
+        return tuple(
+            name
             for name in dir(cls)
+            if name.startswith(("visit_", "leave_")) and callable(getattr(cls, name))
         )
 
     @classmethod
+    def has_visitors(cls) -> bool:
+        return bool(cls.visitor_names())
+
+    @classmethod
     def may_apply(cls, source: str, imports_keras: bool) -> bool:
+        """The gate's first step: the text (``imports_keras``: it mentions Keras)."""
         if cls.needs_keras and not imports_keras:
             return False
-        return all(token in source for token in cls.requires)
+        return text_has(source, cls.requires) and text_has(source, cls.requires_names)
+
+    @classmethod
+    def may_apply_to_code(cls, facts: CodeFacts) -> bool:
+        """The gate's second step, for a file that passed the first: its code."""
+        if cls.needs_keras and not facts.imports_keras:
+            return False
+        return names_have(facts.names, cls.requires_names)
 
     @classmethod
     def slug_names(cls) -> tuple[str, ...]:

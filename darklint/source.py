@@ -7,12 +7,14 @@ fix never turns CRLF into LF.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import os
 import re
 import tempfile
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,9 @@ class SourceText:
     text: str
     encoding: str  # "utf-8-sig" when the file starts with a BOM
     raw: bytes
+    # Bytes that do not decode were replaced by U+FFFD (see ``decode``): the
+    # text can be linted but must never be written back.
+    lossy: bool = False
 
 
 def decode(raw: bytes) -> SourceText:
@@ -47,18 +52,36 @@ def decode(raw: bytes) -> SourceText:
         # when one of the first two lines is not UTF-8; decoding as UTF-8
         # finds the byte, so DK001 points at it like CPython's message does.
         encoding = "utf-8"
+    lossy = False
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:
-        line, column = _byte_position(raw, error.start, encoding)
-        raise Unreadable(
-            f"unreadable file: cannot decode as {encoding}: {error}", line, column
-        ) from None
-    except LookupError as error:
+        if not _cpython_accepts(raw):
+            line, column = _byte_position(raw, error.start, encoding)
+            raise Unreadable(
+                f"unreadable file: cannot decode as {encoding}: {error}", line, column
+            ) from None
+        # CPython's parser checks the encoding only of what it tokenizes, so
+        # ast.parse (and import) accept undecodable bytes in a comment.  DK001
+        # follows ast.parse: such a file is linted with those bytes replaced.
+        text, lossy = raw.decode(encoding, errors="replace"), True
+    except (UnicodeError, LookupError) as error:
+        # LookupError: not a text encoding ("hex"); UnicodeError: a codec that
+        # fails without a position ("punycode").
         raise Unreadable(f"unreadable file: cannot decode as {encoding}: {error}") from None
     if encoding == "utf-8-sig" and text.startswith("\ufeff"):
         text = text[1:]
-    return SourceText(text, encoding, raw)
+    return SourceText(text, encoding, raw, lossy)
+
+
+def _cpython_accepts(raw: bytes) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(raw)
+    except Exception:  # SyntaxError, ValueError, RecursionError, MemoryError...
+        return False
+    return True
 
 
 _INVALID_UTF8_HEADER = re.compile(r"invalid or missing encoding declaration")
@@ -104,10 +127,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path``'s content without ever leaving a half-written file.
 
     The new content goes to a temporary file in the same directory (same file
-    system, so the rename is atomic), takes the original's permission bits,
-    is flushed to disk, and only then replaces the original.
+    system, so the rename is atomic), takes the original's owner and
+    permission bits, is flushed to disk, and only then replaces the original.
+    A symlink is written through: its target gets the new content (renaming
+    onto the link would replace it by a plain file).
     """
-    mode = path.stat().st_mode & 0o7777
+    path = Path(os.path.realpath(path))
+    status = path.stat()
     handle, temp_name = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".darklint-tmp"
     )
@@ -116,9 +142,21 @@ def write_atomic(path: Path, data: bytes) -> None:
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
-        os.chmod(temp_name, mode)
+        _keep_owner(temp_name, status)
+        os.chmod(temp_name, status.st_mode & 0o7777)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
+
+
+def _keep_owner(temp_name: str, original: os.stat_result) -> None:
+    """Give the new file the original's owner (run as root, it would be root's)."""
+    if not hasattr(os, "chown"):  # Windows
+        return
+    created = os.stat(temp_name)
+    if (created.st_uid, created.st_gid) != (original.st_uid, original.st_gid):
+        # Only root may give a file away; anyone else keeps a file of their own.
+        with contextlib.suppress(PermissionError):
+            os.chown(temp_name, original.st_uid, original.st_gid)

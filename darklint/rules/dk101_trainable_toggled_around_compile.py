@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
+from darklint.gate import TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
 NEVER_TRAINS = (
@@ -84,7 +85,8 @@ class TrainableToggledAroundCompile(Rule):
     message = "`{frozen}` is frozen only around `{combined}.compile()` (line {compile_line}): {consequence}"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires = ("trainable", "compile")
+    # A freeze, a compile and a training call (darklint.gate).
+    requires_names = ("trainable", "compile", TRAINS)
 
     def finish(self) -> None:
         semantic = self.semantic

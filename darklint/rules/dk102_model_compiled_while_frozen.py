@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
+from darklint.gate import TRAINS
 from darklint.keras.semantic import EventKind, unique_by_node
 from darklint.rule import Invalid, Rule, Valid
 
@@ -52,7 +53,8 @@ class ModelCompiledWhileFrozen(Rule):
     )
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires = ("trainable", "compile")
+    # A freeze, a compile and a training call (darklint.gate).
+    requires_names = ("trainable", "compile", TRAINS)
 
     def finish(self) -> None:
         semantic = self.semantic

@@ -64,7 +64,8 @@ class OptimizerInstanceReused(Rule):
     )
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires = ("compile",)
+    # Compiles given a Keras optimizer (`optimizers.*`) (darklint.gate).
+    requires_names = ("compile", "optimizers")
 
     def finish(self) -> None:
         semantic = self.semantic

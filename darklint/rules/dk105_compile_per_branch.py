@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
+from darklint.gate import TRAINS
 from darklint.keras.semantic import Event, EventKind, unique_by_node
 from darklint.rule import Invalid, Rule, Valid
 
@@ -56,7 +57,8 @@ class CompilePerBranch(Rule):
     )
     severity = Severity.WARNING
     reference = "reference_impls/multitask.py"
-    requires = ("compile",)
+    # Compiles of models that are trained (darklint.gate).
+    requires_names = ("compile", TRAINS)
 
     def finish(self) -> None:
         semantic = self.semantic

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from darklint.diagnostics import Severity
+from darklint.gate import MAKES_MODELS
 from darklint.keras.semantic import EventKind, Loop
 from darklint.rule import Invalid, Rule, Valid
 
@@ -56,7 +57,8 @@ class ManualMultiModelTrainLoop(Rule):
     )
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
-    requires = ("train_on_batch",)
+    # `train_on_batch` on models (darklint.gate).
+    requires_names = ("train_on_batch", MAKES_MODELS)
 
     def finish(self) -> None:
         semantic = self.semantic

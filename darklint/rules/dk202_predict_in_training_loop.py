@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from darklint.diagnostics import Severity
+from darklint.gate import MAKES_MODELS, STEPS
 from darklint.keras.semantic import Event, EventKind, Loop, unique_by_node
 from darklint.rule import FixSafety, Invalid, Replacement, Rule, Valid
 
@@ -69,7 +70,8 @@ class PredictInTrainingLoop(Rule):
     reference = "reference_impls/gan.py"
     fix_safety = FixSafety.SAFE
     fix_title = "Use `predict_on_batch`"
-    requires = ("predict",)
+    # `predict` on a model, and training in the same loop (darklint.gate).
+    requires_names = ("predict", STEPS, MAKES_MODELS)
 
     def finish(self) -> None:
         semantic = self.semantic

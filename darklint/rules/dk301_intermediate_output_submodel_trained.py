@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
+from darklint.gate import TRAINS
 from darklint.keras.semantic import EventKind
 from darklint.rule import Invalid, Rule, Valid
 
@@ -57,7 +58,9 @@ class IntermediateOutputSubmodelTrained(Rule):
     )
     severity = Severity.WARNING
     reference = "reference_impls/feature_matching_gan.py"
-    requires = ("output", "compile")
+    # A layer's output (`m.layers[i].output`, `m.get_layer(...).output`) in a
+    # model that is compiled and trained (darklint.gate).
+    requires_names = ("compile", TRAINS, ("output", "outputs"), ("layers", "get_layer"))
 
     def finish(self) -> None:
         semantic = self.semantic

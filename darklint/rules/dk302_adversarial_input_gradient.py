@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
+from darklint.gate import STEPS
 from darklint.rule import Invalid, Rule, Valid
 
 BACKEND = (
@@ -64,7 +65,13 @@ class AdversarialInputGradient(Rule):
     message = "gradient with respect to the inputs builds perturbed training inputs: {consequence}"
     severity = Severity.WARNING
     reference = "reference_impls/vat.py"
-    requires = ("gradient",)
+    # A tape's `.gradient` in a file that trains (`EventKind.TRAIN`/`STEP`), or
+    # `keras.backend.gradients` (darklint.gate; the two alternatives, as choices).
+    requires_names = (
+        ("GradientTape", "gradients"),
+        ("gradient", "gradients"),
+        (*STEPS, "gradients"),
+    )
 
     def finish(self) -> None:
         semantic = self.semantic

@@ -1,13 +1,21 @@
-# Thresholds for reference_impls/multitask.py, measured on CPU (torch 2.13.0, 2 threads)
-# with fit(steps=1000):
+# Proves reference_impls/multitask.py learns both tasks with one optimizer.
 #
-#   seed   trained r2 / accuracy    untrained (steps=0) r2 / accuracy
-#   MEASURED
+# Measured on CPU, torch 2.13.0, fit(steps=1000), 2048 test points (identical on
+# 1 and 2 threads):
 #
-# Chosen: r2 >= MIN_R2 and accuracy >= MIN_ACCURACY. MARGIN
+#   seed   trained: R^2 / accuracy   untrained (steps=0): R^2 / accuracy
+#   0      0.989 / 0.958             -0.028 / 0.522
+#   1      0.989 / 0.938             -0.043 / 0.564
+#   2      0.968 / 0.969             -0.037 / 0.499
+#   3      0.991 / 0.960             -0.013 / 0.622
+#   4      0.989 / 0.946             -0.018 / 0.491
+#
+# Chosen: R^2 >= 0.9 and accuracy >= 0.88. The test runs seed 0 (margins 0.089
+# and 0.078); the worst seeds keep 0.068 (R^2) and 0.058 (accuracy).
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,23 +27,33 @@ STEPS = 1000
 MIN_R2 = 0.9
 MIN_ACCURACY = 0.88
 
+Trained = tuple[multitask.MultiTaskNet, torch.optim.Optimizer, dict]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread() -> Iterator[None]:
+    # Pinned like the other reference tests so the numbers above reproduce exactly.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def trained() -> Trained:
+    return multitask.fit(steps=STEPS, seed=0)
+
 
 def passes(metrics: dict) -> bool:
     return metrics["r2"] >= MIN_R2 and metrics["accuracy"] >= MIN_ACCURACY
 
 
-@pytest.fixture(scope="module")
-def trained() -> tuple[torch.nn.Module, torch.optim.Optimizer, dict]:
-    return multitask.fit(steps=STEPS, seed=0)
-
-
-def test_both_heads_learn(trained: tuple) -> None:
+def test_both_heads_learn(trained: Trained) -> None:
     _, _, metrics = trained
-    assert metrics["r2"] >= MIN_R2, metrics
-    assert metrics["accuracy"] >= MIN_ACCURACY, metrics
+    assert passes(metrics), metrics
 
 
-def test_untrained_model_fails_the_same_check(trained: tuple) -> None:
+def test_untrained_model_fails_the_same_check(trained: Trained) -> None:
     untrained = multitask.train(steps=0, seed=0)
     assert not passes(untrained), untrained
     _, _, metrics = trained
@@ -43,21 +61,21 @@ def test_untrained_model_fails_the_same_check(trained: tuple) -> None:
     assert metrics["accuracy"] > untrained["accuracy"] + 0.3
 
 
-def test_one_optimizer_holds_exactly_one_state_per_parameter(trained: tuple) -> None:
+def test_one_optimizer_holds_exactly_one_state_per_parameter(trained: Trained) -> None:
     model, opt, _ = trained
     params = list(model.parameters())
     assert len(opt.state) == len(params)
     assert {id(p) for p in opt.state} == {id(p) for p in params}
     for p in model.trunk.parameters():
-        # In exactly one param group of the one optimizer, i.e. one Adam state...
+        # Listed once in the one optimizer, so it has exactly one Adam state...
         assert sum(q is p for group in opt.param_groups for q in group["params"]) == 1
-        # ...stepped once per training step (one backward of the summed loss),
-        # not once per task as with one optimizer per head.
+        # ...stepped once per training step (one backward of the weighted sum),
+        # not once per task as with one compiled model and optimizer per head.
         assert int(opt.state[p]["step"]) == STEPS
 
 
 def test_cli_prints_one_json_line_last() -> None:
-    # The CLI shared by all four modules: loss log on stderr, JSON result last on stdout.
+    # The CLI all four modules share: loss log on stderr, the JSON result last on stdout.
     out = subprocess.run(
         [sys.executable, "-m", "reference_impls.multitask", "--steps", "3", "--seed", "1"],
         capture_output=True,
@@ -66,4 +84,5 @@ def test_cli_prints_one_json_line_last() -> None:
         cwd=Path(__file__).resolve().parents[2],
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    assert result["steps"] == 3 and result["seed"] == 1 and result["seconds"] >= 0
+    assert (result["steps"], result["seed"]) == (3, 1)
+    assert result["seconds"] >= 0
