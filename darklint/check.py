@@ -35,11 +35,24 @@ def _report_crashes(crashes: Iterable[str]) -> None:
         _error(f"rule crashed: {crash}")
 
 
-def _relative_to_root(path: Path, root: Path) -> str:
+def _relative_to_root(path: Path, root: Path, directories: dict[str, str] | None = None) -> str:
     try:
-        return os.path.relpath(path.resolve(), root)
+        return os.path.relpath(_resolve(path, {} if directories is None else directories), root)
     except ValueError:  # another drive on Windows
         return str(path)
+
+
+def _resolve(path: Path, directories: dict[str, str]) -> str:
+    """``path.resolve()``, each directory resolved once (``directories``, for one run)."""
+    name = os.path.basename(path)
+    if name in ("", ".", "..") or os.path.islink(path):
+        return str(path.resolve())
+    # Not abspath: it would fold `link/..` before the link is resolved.
+    directory = os.path.join(os.getcwd(), os.path.dirname(path))
+    resolved = directories.get(directory)
+    if resolved is None:
+        resolved = directories[directory] = str(Path(directory).resolve())
+    return os.path.join(resolved, name)
 
 
 def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
@@ -158,8 +171,11 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
     for given, reason in found.errors:
         _error(f"{given}: {reason}")
     errors: list[tuple[str, str]] = list(found.errors)
+    directories: dict[str, str] = {}
     tasks = [
-        FileTask(path, str(path), selection.for_path(_relative_to_root(path, config.root)))
+        FileTask(
+            path, str(path), selection.for_path(_relative_to_root(path, config.root, directories))
+        )
         for path in found.files
     ]
     cache = None if args.no_cache else Cache(config.root)
@@ -173,6 +189,7 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
     diagnostics = result.diagnostics
     crashes = list(result.crashes)
     changed = False
+    write_errors: list[tuple[str, str]] = []  # fixes that could not be written
     if args.fix or args.diff:
         fix_outcome = _fix_files(args, tasks, diagnostics)
         if args.diff:
@@ -185,9 +202,7 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
         diagnostics = fix_outcome.remaining
         crashes.extend(fix_outcome.crashes)
         changed = fix_outcome.changed
-        for path, reason in fix_outcome.errors:
-            _error(f"{path}: {reason}")
-        errors = [*errors, *fix_outcome.errors]
+        write_errors = fix_outcome.errors
         if fix_outcome.fixed:
             print(
                 f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.",
@@ -195,7 +210,9 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
             )
     _report(args, diagnostics, selection, None, {})
     _report_crashes(crashes)
-    return _exit_code(args, diagnostics, crashes, errors, fixed=changed)
+    for path, reason in write_errors:
+        _error(f"{path}: {reason}")
+    return _exit_code(args, diagnostics, crashes, [*errors, *write_errors], fixed=changed)
 
 
 class _FixOutcome:
@@ -298,7 +315,6 @@ def _write_bytes(raw: bytes) -> None:
 
 
 def _source_line_reader(sources: dict[str, str]) -> object:
-    from darklint.notebook import NotebookError, load_notebook
     from darklint.source import Unreadable, decode, read_bytes
 
     lines: dict[tuple[str, int | None], list[str]] = {}
@@ -310,15 +326,25 @@ def _source_line_reader(sources: dict[str, str]) -> object:
                 text = sources.get(diagnostic.path)
                 if text is None:
                     text = decode(read_bytes(Path(diagnostic.path))).text
-                if diagnostic.cell is not None:
-                    text = load_notebook(text).cell_source(diagnostic.cell)
-                lines[key] = text.splitlines()
-            except (Unreadable, NotebookError, IndexError, KeyError):
+                lines[key] = _cell_or_file(text, diagnostic.cell).splitlines()
+            except (Unreadable, IndexError, KeyError):
                 lines[key] = []
         found = lines[key]
         return found[diagnostic.line - 1] if 0 < diagnostic.line <= len(found) else None
 
     return source_line
+
+
+def _cell_or_file(text: str, cell: int | None) -> str:
+    """The file's text, or its cell's (notebook support is imported only for notebooks)."""
+    if cell is None:
+        return text
+    from darklint.notebook import NotebookError, load_notebook
+
+    try:
+        return load_notebook(text).cell_source(cell)
+    except NotebookError:
+        return ""
 
 
 def _report(

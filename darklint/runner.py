@@ -7,17 +7,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from darklint.cache import Cache, entry_key
 from darklint.diagnostics import Diagnostic
 from darklint.engine import FileOutcome, lint_path
 from darklint.source import Unreadable, read_bytes
 
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
 # Below this many files to analyse, starting worker processes costs more than it saves.
 MIN_FILES_FOR_POOL = 8
+
+
+def __getattr__(name: str) -> Any:
+    # ``ProcessPoolExecutor`` is imported on first use: a run of a few files
+    # (a pre-commit hook) never starts a pool and need not pay for its import.
+    if name == "ProcessPoolExecutor":
+        from concurrent.futures import ProcessPoolExecutor
+
+        globals()[name] = ProcessPoolExecutor
+        return ProcessPoolExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -65,7 +79,7 @@ def run(tasks: Sequence[FileTask], *, jobs: int, cache: Cache | None) -> RunResu
     if jobs > 1 and len(misses) >= MIN_FILES_FOR_POOL:
         # Biggest files first, so that no worker is left with a huge file at the end.
         order = sorted(misses, key=lambda item: -_size(item[1].path))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with _pool_class()(max_workers=jobs) as pool:
             futures = [(index, key, task, pool.submit(_lint, task)) for index, task, key in order]
             for index, key, task, future in futures:
                 outcomes[index] = future.result()
@@ -89,6 +103,14 @@ def _store(cache: Cache | None, task: FileTask, key: str | None, outcome: FileOu
     # A file whose rules crashed is linted again next time, not remembered as clean.
     if cache is not None and key is not None and not outcome.crashes:
         cache.put(task.display, key, outcome.diagnostics)
+
+
+def _pool_class() -> type[ProcessPoolExecutor]:
+    # The module's attribute, as a test may have replaced it.
+    pool_class: type[ProcessPoolExecutor] = globals().get("ProcessPoolExecutor") or __getattr__(
+        "ProcessPoolExecutor"
+    )
+    return pool_class
 
 
 def _size(path: Path) -> int:

@@ -55,7 +55,8 @@ def corpus_root(name: str) -> Path:
     if name == "stdlib":
         return Path(sysconfig.get_paths()["stdlib"])
     spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.submodule_search_locations, f"{name} is not installed"
+    assert spec is not None, f"{name} is not installed"
+    assert spec.submodule_search_locations, f"{name} is not a package"
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -149,7 +150,7 @@ def test_corpus(
                 f"{'rejects it: ' + str(record.cpython_error) if rejected else 'accepts it'}"
             )
         for message in record.dk003:
-            if rejected or "libcst" not in message and "nested too deeply" not in message:
+            if rejected or ("libcst" not in message and "nested too deeply" not in message):
                 problems.append(f"{record.path}: unexpected DK003: {message}")
             limitations[_limitation(record.path, message)] += 1
     valid = sum(record.cpython_error is None for record in records)

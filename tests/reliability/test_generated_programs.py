@@ -1,0 +1,140 @@
+"""Generated programs: no crash, DK001 exactly when CPython rejects, and a --fix that holds.
+
+The programs and the properties are in ``reliability_programs.py`` (shared
+with ``scripts/fuzz.py``, which runs 100,000 of them).  Here each source runs
+a fixed number of examples, derandomized so that CI is reproducible, without
+a deadline (a slow example is not a failure) and without the example
+database (nothing written into the checkout).  Together they run
+``sum(EXAMPLES.values())`` = 1,100 programs; each test prints how many ran.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from reliability_programs import (
+    KNOWN_ISSUE_CALLS,
+    PropertyFailed,
+    Tally,
+    check_program,
+    grammar_programs,
+    mutated_fixtures,
+    node_programs,
+    spliced_programs,
+)
+
+pytestmark = [
+    pytest.mark.slow,
+    # hypothesmith compiles what it generates: `1()` and the like warn.
+    pytest.mark.filterwarnings("ignore::SyntaxWarning"),
+]
+
+EXAMPLES = {"grammar": 300, "node": 200, "fixtures": 400, "spliced": 200}
+STRATEGIES = {
+    "grammar": grammar_programs,
+    "node": node_programs,
+    "fixtures": mutated_fixtures,
+    "spliced": spliced_programs,
+}
+
+
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
+    )
+
+
+@pytest.mark.parametrize("source", sorted(EXAMPLES))
+def test_generated_programs(
+    source: str, capsys: pytest.CaptureFixture[str], record_property: pytest.RecordProperty
+) -> None:
+    tally = Tally()
+    seen: list[str] = []
+
+    @_settings(EXAMPLES[source])
+    @given(STRATEGIES[source]())
+    def run(program: str) -> None:
+        seen.append(program)
+        check_program(program, tally)
+
+    run()
+    summary = f"{source}: {tally}"
+    record_property("summary", summary)
+    with capsys.disabled():
+        print(f"\n[generated] {summary}")
+    # Every example ran (hypothesis can stop early when a space is exhausted).
+    assert len(seen) >= EXAMPLES[source]
+    assert tally.programs == len(seen)
+    if source in ("fixtures", "spliced"):
+        # The mutations keep most programs valid and put fixes in many of them.
+        assert tally.valid > tally.programs // 2
+        assert tally.with_fixes > tally.programs // 10
+
+
+def test_nested_predicts_are_fixed_in_one_run() -> None:
+    """The outer call's fix spans the inner one: --fix applies the second in a second pass."""
+    program = (
+        "import keras\n"
+        "g = keras.Sequential([keras.layers.Dense(2)])\n"
+        "d = keras.Sequential([keras.layers.Dense(1)])\n"
+        'd.compile(optimizer="adam", loss="mse")\n'
+        "for step in range(10):\n"
+        "    fake = g.predict(g.predict(noise, verbose=0))\n"
+        "    d.train_on_batch(fake, zeros)\n"
+    )
+    tally = Tally()
+    check_program(program, tally)
+    assert tally.fixes_applied == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=PropertyFailed,
+    reason="rules/dk202: the safe fix rebuilds the argument list and deletes its comments",
+)
+@pytest.mark.parametrize(
+    "call", KNOWN_ISSUE_CALLS, ids=["comment-after-the-input", "comment-after-a-keyword"]
+)
+def test_dk202_fix_keeps_comments_inside_the_call(call: str) -> None:
+    program = (
+        "import keras\n"
+        "g = keras.Sequential([keras.layers.Dense(2)])\n"
+        "d = keras.Sequential([keras.layers.Dense(1)])\n"
+        'd.compile(optimizer="adam", loss="mse")\n'
+        "for step in range(10):\n"
+        f"    fake = {call.format(model='g', indent='    ')}\n"
+        "    d.train_on_batch(fake, zeros)\n"
+    )
+    check_program(program)
+
+
+@_settings(50)
+@given(mutated_fixtures())
+def test_the_property_catches_a_broken_fix(program: str) -> None:
+    """The checker is not vacuous: a fix that breaks the code is reported."""
+    from darklint import fixes
+
+    tally = Tally()
+    check_program(program, tally)
+    if not tally.with_fixes:
+        return  # nothing to fix: nothing to break
+    real = fixes.apply_fixes
+
+    def broken(text: str, diagnostics: object, *, unsafe: bool = False) -> fixes.FixResult:
+        result = real(text, diagnostics, unsafe=unsafe)  # type: ignore[arg-type]
+        return fixes.FixResult(result.text + "\n)", result.applied) if result.applied else result
+
+    fixes.apply_fixes = broken  # type: ignore[assignment]
+    try:
+        with pytest.raises(PropertyFailed, match="does not parse"):
+            check_program(program)
+    finally:
+        fixes.apply_fixes = real  # type: ignore[assignment]
