@@ -8,6 +8,6 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     sys.path.pop(0)
 
-from darklint.cli import main  # noqa: E402
+from darklint.cli import main
 
 raise SystemExit(main())
