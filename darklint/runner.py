@@ -51,7 +51,14 @@ class RunResult:
 
 
 def _lint(task: FileTask) -> FileOutcome:
-    return lint_path(task.path, task.display, task.enabled)
+    try:
+        return lint_path(task.path, task.display, task.enabled)
+    except Exception as error:
+        # darklint's own bug on this one file (a rule's is caught closer to
+        # it): reported as a crash (exit 2), and every other file is linted.
+        return FileOutcome(
+            (), (f"{task.display}: internal error: {type(error).__name__}: {error}",)
+        )
 
 
 def default_jobs() -> int:

@@ -562,3 +562,31 @@ def test_fix_on_stdin_gives_back_what_it_cannot_rewrite(
     assert result.stdout == content
     assert result.returncode == 1
     assert result.stderr.decode().startswith(f"{name}:")
+
+
+# --------------------------------------------------------------------------
+# darklint's own bug on one file
+
+
+def test_an_internal_error_on_one_file_spares_the_others(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import darklint.engine
+
+    (tmp_path / "a_bad.py").write_text("x = 'trigger'\n")
+    (tmp_path / "b_good.py").write_text(DK104_SOURCE)
+    real = darklint.engine.decode
+
+    def decode(raw: bytes) -> Any:
+        if b"trigger" in raw:
+            raise KeyError("a darklint bug")
+        return real(raw)
+
+    monkeypatch.setattr(darklint.engine, "decode", decode)
+    for _ in range(2):  # with the cache: the file that failed is not remembered as clean
+        code, out, err = cli("--format", "json", ".")
+        assert code == 2
+        assert err == (
+            "darklint: error: rule crashed: a_bad.py: internal error: KeyError: 'a darklint bug'\n"
+        )
+        assert [f[:4] for f in found(out)] == [("b_good.py", 7, 1, "DK104")]
