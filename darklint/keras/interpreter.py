@@ -18,7 +18,6 @@ when the same functions are called from many places.
 from __future__ import annotations
 
 import collections
-import functools
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -141,6 +140,7 @@ class Interpreter:
         # does not make two models.
         self.made: dict[tuple[int, tuple[int, ...]], Value] = {}
         self.promoted: dict[int, ModelVal] = {}
+        self.helpers: dict[int, bool] = {}
         self.budget = 0
 
     # Entry ------------------------------------------------------------
@@ -168,6 +168,13 @@ class Interpreter:
         finally:
             sys.setrecursionlimit(limit)
         return self.result
+
+    def _trainable_helper(self, function: cst.FunctionDef) -> bool:
+        # Cached per file (a module-level cache would keep every file's tree alive).
+        key = id(function)
+        if key not in self.helpers:
+            self.helpers[key] = _only_sets_trainable(function)
+        return self.helpers[key]
 
     def _entries(self) -> list[tuple[cst.FunctionDef, ClassInfo | None]]:
         """Functions and methods nobody called yet, callers before callees.
@@ -423,7 +430,7 @@ class Interpreter:
             about_argument
             and frame.function is not None
             and frame.call_site is not None
-            and _only_sets_trainable(frame.function)
+            and self._trainable_helper(frame.function)
         ):
             return frame.call_site
         return statement
@@ -897,7 +904,7 @@ class Interpreter:
         self_value: Value | None,
         call_site: cst.CSTNode | None,
     ) -> Value:
-        helper = _only_sets_trainable(function)
+        helper = self._trainable_helper(function)
         if (
             function in self.active
             or len(self.frames) > MAX_CALL_DEPTH
@@ -1048,7 +1055,6 @@ def _subexpressions(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     return []
 
 
-@functools.cache
 def _only_sets_trainable(function: cst.FunctionDef) -> bool:
     """A helper whose whole body sets ``trainable`` flags (docstring aside)."""
     body = function.body.body if isinstance(function.body, cst.IndentedBlock) else [function.body]

@@ -63,29 +63,27 @@ class ManualMultiModelTrainLoop(Rule):
     def finish(self) -> None:
         semantic = self.semantic
         trained: dict[Loop, set[int]] = {}
-        depth: dict[Loop, int] = {}
-        for event in semantic.events(EventKind.TRAIN):
-            if event.method != "train_on_batch":
-                continue
-            for level, loop in enumerate(event.loops):
-                trained.setdefault(loop, set()).add(event.model)
-                depth[loop] = level
+        # (outer, inner) for every pair of loops nested in some event's loop stack.
+        nested: set[tuple[Loop, Loop]] = set()
+        for event in semantic.trace:
+            stack = event.loops
+            nested.update(
+                (stack[i], stack[j]) for i in range(len(stack)) for j in range(i + 1, len(stack))
+            )
+            if event.kind is EventKind.TRAIN and event.method == "train_on_batch":
+                for loop in stack:
+                    trained.setdefault(loop, set()).add(event.model)
         qualifying = [loop for loop, models in trained.items() if len(models) >= 2]
         for loop in qualifying:
-            if any(self._inside(other, loop) for other in qualifying if other != loop):
+            if any((loop, other) in nested for other in qualifying if other != loop):
                 continue  # an inner loop already trains two models
             labels = sorted(f"`{semantic.label(model)}`" for model in trained[loop])
             header_end = loop.node.iter if isinstance(loop.node, cst.For) else loop.node.test
             self.report(
-                loop.node, end_node=header_end, models=", ".join(labels[:-1]) + f" and {labels[-1]}"
+                loop.node,
+                end_node=header_end,
+                models=", ".join(labels[:-1]) + f" and {labels[-1]}",
             )
-
-    def _inside(self, inner: Loop, outer: Loop) -> bool:
-        return any(
-            event.loops.index(inner) > event.loops.index(outer)
-            for event in self.semantic.trace
-            if inner in event.loops and outer in event.loops
-        )
 
     VALID = (
         # One model, rebuilt on every pass of the loop, is still one model per iteration.
