@@ -22,6 +22,7 @@ status 1 when anything failed.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -125,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     start = time.perf_counter()
     print(f"fuzz: {args.examples} programs in {len(chunks)} chunks on {args.jobs} jobs", flush=True)
-    with ProcessPoolExecutor(args.jobs) as pool:
+    # A fresh worker every few chunks: hypothesis holds on to memory across runs.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=context, max_tasks_per_child=4) as pool:
         futures = [
             pool.submit(run_chunk, source, size, seed, args.known) for source, size, seed in chunks
         ]

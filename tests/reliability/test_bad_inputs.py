@@ -245,6 +245,7 @@ def test_encodings_and_line_endings_are_linted_and_kept_by_fix(
 # Size and depth
 
 
+@pytest.mark.slow
 def test_a_50000_line_file(tmp_path: Path, cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     functions = "".join(
         f"def f{i}(x):\n    y = x + {i}\n    return y * 2\n\n" for i in range(12_500)

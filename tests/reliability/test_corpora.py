@@ -17,8 +17,9 @@ traversal, semantic model, positions) on 1,800 files of real Python and
 finds libcst's limitations (DK003).  keras and tensorflow go through the
 gate as a user's run would; a third of their files reach the rules.
 
-Runtime on 2 cores (``-m slow``; measured, see ``test_corpus``'s summary
-line): the whole module takes a few minutes, most of it tensorflow.
+Runtime with 2 jobs on an idle 2-core machine (each test prints a summary
+line with its own time): stdlib 14 s, stdlib ungated 60 s, keras 9 s,
+tensorflow 15 s (1,847 files: all of it is linted) -- about 100 s in all.
 """
 
 from __future__ import annotations
