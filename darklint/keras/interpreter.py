@@ -585,15 +585,8 @@ class Interpreter:
     def _attribute(self, node: cst.Attribute) -> Value:
         owner = self._eval(node.value)
         attr = node.attr.value
-        if isinstance(owner, (KerasRef, ModuleRef)):
-            return self._imported(node)
-        if isinstance(owner, InstanceVal):
-            if attr in owner.attrs:
-                return owner.attrs[attr]
-            method = owner.cls.methods.get(attr)
-            return FuncVal(method, owner) if method is not None else UNKNOWN
-        if isinstance(owner, ModelVal):
-            return self._model_attribute(owner, attr)
+        if isinstance(owner, (KerasRef, ModuleRef, InstanceVal, ModelVal)):
+            return self._attribute_of(owner, node)
         if isinstance(owner, LayerVal) and attr in ("output", "outputs", "input", "inputs"):
             intermediate = (
                 frozenset({owner.of})
@@ -678,16 +671,18 @@ class Interpreter:
             args, kwargs = self._arguments(node)
         return self._apply(node, callee, args, kwargs)
 
-    def _attribute_of(self, receiver: Value, func: cst.Attribute) -> Value:
+    def _attribute_of(self, receiver: Value, node: cst.Attribute) -> Value:
+        """``receiver.attr`` for what can carry attributes or methods (also callees)."""
+        attr = node.attr.value
         if isinstance(receiver, (KerasRef, ModuleRef)):
-            return self._imported(func)
+            return self._imported(node)
         if isinstance(receiver, InstanceVal):
-            if func.attr.value in receiver.attrs:
-                return receiver.attrs[func.attr.value]
-            method = receiver.cls.methods.get(func.attr.value)
+            if attr in receiver.attrs:
+                return receiver.attrs[attr]
+            method = receiver.cls.methods.get(attr)
             return FuncVal(method, receiver) if method is not None else UNKNOWN
         if isinstance(receiver, ModelVal):
-            return self._model_attribute(receiver, func.attr.value)
+            return self._model_attribute(receiver, attr)
         return UNKNOWN
 
     def _arguments(self, node: cst.Call) -> tuple[list[Value], dict[str, Value]]:
