@@ -17,8 +17,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:
+    # Annotations only: importing the rule table must not import libcst.
+    import libcst as cst
 
 TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
 PREDICT_METHODS = frozenset({"predict"})

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import libcst as cst
-
 from darklint.diagnostics import Severity
 from darklint.gate import MAKES_MODELS
 from darklint.keras.semantic import EventKind, Loop
@@ -61,6 +59,8 @@ class ManualMultiModelTrainLoop(Rule):
     requires_names = ("train_on_batch", MAKES_MODELS)
 
     def finish(self) -> None:
+        import libcst as cst  # not at module level: the rule table stays libcst-free
+
         semantic = self.semantic
         trained: dict[Loop, set[int]] = {}
         # (outer, inner) for every pair of loops nested in some event's loop stack.

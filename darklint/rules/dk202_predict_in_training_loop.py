@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
 from darklint.gate import MAKES_MODELS, STEPS
 from darklint.keras.semantic import Event, EventKind, Loop, unique_by_node
 from darklint.rule import FixSafety, Invalid, Replacement, Rule, Valid
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 # predict_on_batch takes the batch alone: these keywords only steer predict's
 # own batching and logging, which a single batch does not need.
@@ -74,6 +77,8 @@ class PredictInTrainingLoop(Rule):
     requires_names = ("predict", STEPS, MAKES_MODELS)
 
     def finish(self) -> None:
+        import libcst as cst  # not at module level: the rule table stays libcst-free
+
         semantic = self.semantic
         training = [e for e in semantic.trace if e.kind in (EventKind.TRAIN, EventKind.STEP)]
         for predict in unique_by_node(semantic.events(EventKind.PREDICT)):
@@ -112,6 +117,8 @@ class PredictInTrainingLoop(Rule):
 
     @staticmethod
     def _fix(call: cst.Call) -> Replacement | None:
+        import libcst as cst
+
         positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
         others = [arg for arg in call.args if arg not in positional]
         if len(positional) != 1 or any(

@@ -73,3 +73,33 @@ def test_linting_keras_code_imports_no_framework(tmp_path: Path) -> None:
     # ...without importing what it lints.
     assert report["before"] == []
     assert report["after"] == []
+
+
+LIGHT_SCRIPT = """\
+import json, sys
+from darklint.cli import main
+
+code = main(["--no-cache", "--jobs", "1", "plain.py", "docs.py"])
+print(json.dumps({"code": code, "libcst": "libcst" in sys.modules}), file=sys.stderr)
+"""
+
+
+def test_files_the_gate_stops_never_import_libcst(tmp_path: Path) -> None:
+    """libcst's import alone costs more than a pre-commit run on a plain file.
+
+    A file without Keras, and one that only talks about ``model.compile()``
+    in a docstring, stop at the gate: the run must not pay for libcst.
+    """
+    (tmp_path / "plain.py").write_text("import os\nprint(os.getcwd())\n")
+    (tmp_path / "docs.py").write_text('"""Call keras model.compile() then fit()."""\nx = 1\n')
+    proc = subprocess.run(
+        [sys.executable, "-c", LIGHT_SCRIPT],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert report == {"code": 0, "libcst": False}
