@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from darklint import __version__
+from darklint.startup import collector_paused_then_frozen
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "rules", "lsp")
@@ -125,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_rules(args.format)
         if args.command == "lsp":
             return _serve_lsp()
-        from darklint.check import run_check
+        with collector_paused_then_frozen():
+            from darklint.check import run_check
 
         return run_check(args)
     except BrokenPipeError:

@@ -36,6 +36,7 @@ from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
 from darklint.rules.dk002_unused_suppression import UnusedSuppression
 from darklint.rules.dk003_unsupported_syntax import UnsupportedSyntax
 from darklint.source import Unreadable, decode, read_bytes
+from darklint.startup import first_import_of
 from darklint.suppressions import EMPTY, Suppressions, is_ours, scan
 
 if TYPE_CHECKING:
@@ -135,7 +136,8 @@ def _gc_paused() -> Iterator[None]:
 
 def _parse(text: str) -> cst.Module | str:
     """The libcst module, or why libcst could not give one."""
-    import libcst as cst
+    with first_import_of("libcst"):
+        import libcst as cst
 
     try:
         return cst.parse_module(text)

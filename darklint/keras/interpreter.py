@@ -209,7 +209,7 @@ class Interpreter:
         # Imports anywhere in the file count (inside functions too); the
         # table is one per file, as names rarely change meaning within one.
         for child in _walk(node):
-            if isinstance(child, (cst.Import, cst.ImportFrom)):
+            if type(child) is cst.Import or type(child) is cst.ImportFrom:
                 self.imports.add(child)
 
     # Statements ---------------------------------------------------------
@@ -229,27 +229,24 @@ class Interpreter:
 
     def _statement(self, node: cst.CSTNode) -> None:
         self._tick()
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        if type(node) is cst.SimpleStatementLine or type(node) is cst.SimpleStatementSuite:
             for small in node.body:
                 self._small(small)
-        elif isinstance(node, cst.BaseSmallStatement):
-            # The body of a one-line compound statement (`if x: d.trainable = False`).
-            self._small(node)
-        elif isinstance(node, cst.FunctionDef):
+        elif type(node) is cst.FunctionDef:
             self._define_function(node)
-        elif isinstance(node, cst.ClassDef):
+        elif type(node) is cst.ClassDef:
             self._define_class(node)
-        elif isinstance(node, cst.If):
+        elif type(node) is cst.If:
             self._if(node)
-        elif isinstance(node, (cst.For, cst.While)):
+        elif type(node) is cst.For or type(node) is cst.While:
             self._loop(node)
-        elif isinstance(node, cst.With):
+        elif type(node) is cst.With:
             for item in node.items:
                 value = self._eval(item.item)
                 if item.asname is not None:
                     self._bind(item.asname.name, value)
             self._block(node.body.body)
-        elif isinstance(node, (cst.Try, cst.TryStar)):
+        elif type(node) is cst.Try or type(node) is cst.TryStar:
             self._block(node.body.body)
             for handler in node.handlers:
                 self._block(handler.body.body)
@@ -257,25 +254,28 @@ class Interpreter:
                 self._block(node.orelse.body.body)
             if node.finalbody is not None:
                 self._block(node.finalbody.body.body)
-        elif isinstance(node, cst.Match):
+        elif type(node) is cst.Match:
             self._eval(node.subject)
             for case in node.cases:
                 self._block(case.body.body)
-        elif isinstance(node, cst.IndentedBlock):
+        elif type(node) is cst.IndentedBlock:
             self._block(node.body)
+        elif isinstance(node, cst.BaseSmallStatement):
+            # The body of a one-line compound statement (`if x: d.trainable = False`).
+            self._small(node)
 
     def _small(self, node: cst.BaseSmallStatement) -> None:
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             value = self._eval(node.value)
             for target in node.targets:
                 self._assign(target.target, value, node)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+        elif type(node) is cst.AnnAssign and node.value is not None:
             self._assign(node.target, self._eval(node.value), node)
-        elif isinstance(node, (cst.AugAssign, cst.Expr)):
+        elif type(node) is cst.AugAssign or type(node) is cst.Expr:
             self._eval(node.value)
-        elif isinstance(node, cst.Return):
+        elif type(node) is cst.Return:
             self.frame.returns.append(self._eval(node.value) if node.value is not None else UNKNOWN)
-        elif isinstance(node, cst.Global):
+        elif type(node) is cst.Global:
             self.frame.global_names.update(n.name.value for n in node.names)
 
     def _if(self, node: cst.If) -> None:
@@ -284,9 +284,9 @@ class Interpreter:
         self._block(node.body.body)
         after_body = self.state
         self.state = dict(before)
-        if isinstance(node.orelse, cst.If):
+        if type(node.orelse) is cst.If:
             self._if(node.orelse)
-        elif isinstance(node.orelse, cst.Else):
+        elif type(node.orelse) is cst.Else:
             self._block(node.orelse.body.body)
         self.state = _merge(after_body, self.state)
 
@@ -302,7 +302,7 @@ class Interpreter:
             # Twice: the second pass sees the state the first one left, as
             # the next iteration would.
             for _ in range(2):
-                if isinstance(node, cst.For):
+                if type(node) is cst.For:
                     self._assign(node.target, _element(iterable), node)
                 self._block(node.body.body)
         finally:
@@ -320,7 +320,7 @@ class Interpreter:
 
     def _define_class(self, node: cst.ClassDef) -> None:
         methods = {
-            stmt.name.value: stmt for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
+            stmt.name.value: stmt for stmt in node.body.body if type(stmt) is cst.FunctionDef
         }
         keras_model = any(
             (isinstance(base := self._eval(arg.value), KerasRef) and base.kind is Kind.MODEL_CLASS)
@@ -334,10 +334,10 @@ class Interpreter:
     # Assignment -----------------------------------------------------------
 
     def _assign(self, target: cst.BaseExpression, value: Value, statement: cst.CSTNode) -> None:
-        if isinstance(target, cst.Attribute) and target.attr.value == "trainable":
+        if type(target) is cst.Attribute and target.attr.value == "trainable":
             self._set_trainable(target.value, value, statement)
             return
-        if isinstance(target, cst.Attribute) and target.attr.value in ("output", "outputs"):
+        if type(target) is cst.Attribute and target.attr.value in ("output", "outputs"):
             owner = self._eval(target.value)
             intermediate = provenance(value).intermediate_of
             if isinstance(owner, ModelVal) and intermediate:
@@ -348,12 +348,12 @@ class Interpreter:
         self._bind(target, value)
 
     def _bind(self, target: cst.BaseExpression, value: Value) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             frame = self.frame
             scope = self.globals if target.value in frame.global_names else frame.locals
             scope[target.value] = value
             self._name(value, target.value)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             owner = self._eval(target.value)
             attrs = self._attrs(owner)
             if attrs is not None:
@@ -363,7 +363,7 @@ class Interpreter:
                     self._name(value, spelled)
                 if isinstance(owner, ModelVal) and isinstance(value, ModelVal):
                     self._contain(owner.id, {value.id})
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) is cst.Tuple or type(target) is cst.List:
             items = value.items if isinstance(value, ListVal) else ()
             for index, element in enumerate(target.elements):
                 item: Value = UNKNOWN
@@ -416,12 +416,12 @@ class Interpreter:
     def _anchor(self, owner_node: cst.BaseExpression, statement: cst.CSTNode) -> cst.CSTNode:
         """Report a freeze done by a one-purpose helper (``set_trainable(d, False)``) at its call site."""
         root = owner_node
-        while isinstance(root, (cst.Attribute, cst.Subscript)):
+        while type(root) is cst.Attribute or type(root) is cst.Subscript:
             root = root.value
         frame = self.frame
         # The helper freezes what it was given: its parameter, or the layers
         # of its parameter through a loop variable.
-        about_argument = isinstance(root, cst.Name) and (
+        about_argument = type(root) is cst.Name and (
             root.value in frame.params
             or root.value == "self"
             or isinstance(frame.locals.get(root.value), LayerVal)
@@ -518,41 +518,46 @@ class Interpreter:
     def _eval_raw(self, node: cst.BaseExpression | None) -> Value:
         if node is None:
             return UNKNOWN
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return self._lookup(node)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             return self._attribute(node)
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             return self._call_expression(node)
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             return self._subscript(node)
-        if isinstance(node, (cst.List, cst.Tuple)):
+        if type(node) is cst.List or type(node) is cst.Tuple:
             return ListVal(tuple(self._eval(element.value) for element in node.elements))
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             return self._binary(node)
-        if isinstance(node, cst.UnaryOperation):
+        if type(node) is cst.UnaryOperation:
             operand = self._eval(node.expression)
-            if isinstance(node.operator, cst.Not) and isinstance(operand, BoolVal):
+            if type(node.operator) is cst.Not and isinstance(operand, BoolVal):
                 return BoolVal(not operand.value)
             return operand if isinstance(operand, (GradVal, TensorVal)) else UNKNOWN
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             # Model outputs given as a dict: keep the values' provenance.
             return ListVal(
                 tuple(
                     self._eval(element.value)
                     for element in node.elements
-                    if isinstance(element, cst.DictElement)
+                    if type(element) is cst.DictElement
                 )
             )
-        if isinstance(node, cst.NamedExpr):
+        if type(node) is cst.NamedExpr:
             value = self._eval(node.value)
             self._bind(node.target, value)
             return value
-        if isinstance(node, cst.Lambda):
+        if type(node) is cst.Lambda:
             return UNKNOWN  # not run where it is written
         for child in _subexpressions(node):
             self._eval(child)
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if (
+            type(node) is cst.ListComp
+            or type(node) is cst.SetComp
+            or type(node) is cst.GeneratorExp
+            or type(node) is cst.DictComp
+        ):
             self._comprehension(node.for_in)
         return UNKNOWN
 
@@ -625,14 +630,14 @@ class Interpreter:
     def _subscript(self, node: cst.Subscript) -> Value:
         owner = self._eval(node.value)
         for element in node.slice:
-            if isinstance(element.slice, cst.Index):
+            if type(element.slice) is cst.Index:
                 self._eval(element.slice.value)
-        sliced = any(isinstance(element.slice, cst.Slice) for element in node.slice)
+        sliced = any(type(element.slice) is cst.Slice for element in node.slice)
         if isinstance(owner, LayerListVal):
             return LayerListVal(owner.of, whole=False) if sliced else LayerVal(owner.of)
         if isinstance(owner, ListVal) and not sliced and len(node.slice) == 1:
             index = node.slice[0].slice
-            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+            if type(index) is cst.Index and type(index.value) is cst.Integer:
                 position = int(index.value.value)
                 if position < len(owner.items):
                     return owner.items[position]
@@ -645,7 +650,9 @@ class Interpreter:
         left, right = self._eval(node.left), self._eval(node.right)
         grads = [side for side in (left, right) if isinstance(side, GradVal)]
         if grads:
-            if isinstance(node.operator, (cst.Add, cst.Subtract)) and len(grads) == 1:
+            if (type(node.operator) is cst.Add or type(node.operator) is cst.Subtract) and len(
+                grads
+            ) == 1:
                 # x + eps * sign(grad): the gradient becomes a perturbed input.
                 grads[0].info.perturbs_inputs = True
                 return provenance(left if grads[0] is right else right)
@@ -658,7 +665,7 @@ class Interpreter:
 
     def _call_expression(self, node: cst.Call) -> Value:
         func = node.func
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             receiver = self._eval(func.value)
             method = func.attr.value
             args, kwargs = self._arguments(node)
@@ -771,7 +778,7 @@ class Interpreter:
             # `tape.gradient(loss, [x])` is as common as `tape.gradient(loss, x)`.
             sources = (
                 [element.value for element in source.elements]
-                if isinstance(source, (cst.List, cst.Tuple))
+                if (type(source) is cst.List or type(source) is cst.Tuple)
                 else [source]
             )
             watched = any(dotted(item) in tape.watched for item in sources)
@@ -841,7 +848,7 @@ class Interpreter:
     def _backend_gradients(self, node: cst.Call, args: list[Value]) -> Value:
         wrt = args[1] if len(args) > 1 else UNKNOWN
         source = node.args[1].value if len(node.args) > 1 else None
-        if isinstance(source, cst.Attribute) and source.attr.value in ("input", "inputs"):
+        if type(source) is cst.Attribute and source.attr.value in ("input", "inputs"):
             # `model.input` of a model passed in as a parameter: still an input.
             return GradVal(self._gradient(node, backend_call=True))
         if isinstance(wrt, ListVal):
@@ -938,9 +945,7 @@ class Interpreter:
         self.loops = list(saved_loops)
         try:
             self._block(
-                function.body.body
-                if isinstance(function.body, cst.IndentedBlock)
-                else [function.body]
+                function.body.body if type(function.body) is cst.IndentedBlock else [function.body]
             )
         finally:
             self.loops = saved_loops
@@ -966,9 +971,9 @@ def _element(iterable: Value) -> Value:
 
 
 def _callee_name(func: cst.BaseExpression) -> str:
-    if isinstance(func, cst.Name):
+    if type(func) is cst.Name:
         return func.value
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         return func.attr.value
     return ""
 
@@ -981,9 +986,9 @@ def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
     stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, (cst.Import, cst.ImportFrom)):
+        if type(current) is cst.Import or type(current) is cst.ImportFrom:
             found.append(current)
-        elif isinstance(current, cst.SimpleStatementLine):
+        elif type(current) is cst.SimpleStatementLine:
             stack.extend(current.body)
         else:
             stack.extend(_blocks(current))
@@ -992,27 +997,28 @@ def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
     """What sits directly inside a compound statement (or module)."""
-    if isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite)):
+    if (
+        type(node) is cst.Module
+        or type(node) is cst.IndentedBlock
+        or type(node) is cst.SimpleStatementSuite
+    ):
         return list(node.body)
-    if isinstance(node, (cst.If, cst.For, cst.While)):
+    if type(node) is cst.If or type(node) is cst.For or type(node) is cst.While:
         return [node.body, *([node.orelse] if node.orelse is not None else [])]
-    if isinstance(node, (cst.Try, cst.TryStar)):
+    if type(node) is cst.Try or type(node) is cst.TryStar:
         tail = [part for part in (node.orelse, node.finalbody) if part is not None]
         return [node.body, *node.handlers, *tail]
-    if isinstance(node, cst.Match):
+    if type(node) is cst.Match:
         return list(node.cases)
-    if isinstance(
-        node,
-        (
-            cst.FunctionDef,
-            cst.ClassDef,
-            cst.With,
-            cst.Else,
-            cst.Finally,
-            cst.ExceptHandler,
-            cst.ExceptStarHandler,
-            cst.MatchCase,
-        ),
+    if (
+        type(node) is cst.FunctionDef
+        or type(node) is cst.ClassDef
+        or type(node) is cst.With
+        or type(node) is cst.Else
+        or type(node) is cst.Finally
+        or type(node) is cst.ExceptHandler
+        or type(node) is cst.ExceptStarHandler
+        or type(node) is cst.MatchCase
     ):
         return [node.body]
     return []
@@ -1020,56 +1026,54 @@ def _blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _subexpressions(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The expressions evaluated inside ``node``, for the kinds ``_eval`` does not model."""
-    if isinstance(node, cst.Comparison):
+    if type(node) is cst.Comparison:
         return [node.left, *(target.comparator for target in node.comparisons)]
-    if isinstance(node, cst.BooleanOperation):
+    if type(node) is cst.BooleanOperation:
         return [node.left, node.right]
-    if isinstance(node, cst.IfExp):
+    if type(node) is cst.IfExp:
         return [node.test, node.body, node.orelse]
-    if isinstance(node, cst.Await):
+    if type(node) is cst.Await:
         return [node.expression]
-    if isinstance(node, cst.Yield):
+    if type(node) is cst.Yield:
         value = node.value
         return [value.item] if isinstance(value, cst.From) else [value] if value is not None else []
-    if isinstance(node, (cst.Set,)):
+    if type(node) is cst.Set:
         return [element.value for element in node.elements]
-    if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+    if type(node) is cst.ListComp or type(node) is cst.SetComp or type(node) is cst.GeneratorExp:
         return [node.elt]
-    if isinstance(node, cst.DictComp):
+    if type(node) is cst.DictComp:
         return [node.key, node.value]
-    if isinstance(node, cst.FormattedString):
+    if type(node) is cst.FormattedString:
         return [
-            part.expression
-            for part in node.parts
-            if isinstance(part, cst.FormattedStringExpression)
+            part.expression for part in node.parts if type(part) is cst.FormattedStringExpression
         ]
-    if isinstance(node, cst.ConcatenatedString):
+    if type(node) is cst.ConcatenatedString:
         return [node.left, node.right]
-    if isinstance(node, cst.StarredElement):
+    if type(node) is cst.StarredElement:
         return [node.value]
     return []
 
 
 def _only_sets_trainable(function: cst.FunctionDef) -> bool:
     """A helper whose whole body sets ``trainable`` flags (docstring aside)."""
-    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else [function.body]
+    body = function.body.body if type(function.body) is cst.IndentedBlock else [function.body]
     return bool(body) and all(_sets_trainable(statement) for statement in body)
 
 
 def _sets_trainable(statement: cst.CSTNode) -> bool:
-    if isinstance(statement, cst.SimpleStatementLine):
+    if type(statement) is cst.SimpleStatementLine:
         return all(
             (
-                isinstance(small, cst.Assign)
+                type(small) is cst.Assign
                 and all(
-                    isinstance(t.target, cst.Attribute) and t.target.attr.value == "trainable"
+                    type(t.target) is cst.Attribute and t.target.attr.value == "trainable"
                     for t in small.targets
                 )
             )
-            or (isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString))
+            or (type(small) is cst.Expr and type(small.value) is cst.SimpleString)
             for small in statement.body
         )
-    if isinstance(statement, cst.For):
+    if type(statement) is cst.For:
         return all(_sets_trainable(inner) for inner in statement.body.body)
     return False
 

@@ -122,7 +122,7 @@ class ImportTable:
                 full = dotted(alias.name)
                 if full is None:
                     continue
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                if alias.asname is not None and type(alias.asname.name) is cst.Name:
                     self.names[alias.asname.name.value] = full
                 else:
                     # ``import tensorflow.keras`` binds ``tensorflow``.
@@ -144,14 +144,14 @@ class ImportTable:
                 continue
             local = (
                 alias.asname.name.value
-                if alias.asname and isinstance(alias.asname.name, cst.Name)
+                if alias.asname and type(alias.asname.name) is cst.Name
                 else name
             )
             self.names[local] = f"{module}.{name}"
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
         """The fully qualified name an expression spells, if it comes from an import."""
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             if node.value in self.names:
                 return self.names[node.value]
             for module in self.star_modules:
@@ -159,7 +159,7 @@ class ImportTable:
                 if classify(path) is not Kind.OTHER or path in KERAS_SUBMODULES:
                     return f"{module}.{node.value}"
             return None
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             base = self.qualify(node.value)
             return f"{base}.{node.attr.value}" if base else None
         return None
@@ -177,9 +177,9 @@ class ImportTable:
 
 def dotted(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` as a string, for plain dotted names only."""
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         base = dotted(node.value)
         return f"{base}.{node.attr.value}" if base else None
     return None
