@@ -37,6 +37,7 @@ from darklint.rules.dk002_unused_suppression import UnusedSuppression
 from darklint.rules.dk003_unsupported_syntax import UnsupportedSyntax
 from darklint.source import Unreadable, decode, read_bytes
 from darklint.startup import first_import_of
+from darklint.statement_positions import statement_starts
 from darklint.suppressions import EMPTY, Suppressions, is_ours, scan
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ def _to_diagnostics(
         if any(node not in positions for node in nodes):
             crashes.append(f"{rule.code}: reported a node that is not in the file")
             continue
-        start = positions[report.node].start
+        start_line, start_column = context.start_of(report.node)
         end = positions[report.end_node or report.node].end
         fix = None
         if report.fix is not None and rule.fix_safety is not None:
@@ -212,8 +213,8 @@ def _to_diagnostics(
         diagnostics.append(
             Diagnostic(
                 path=context.path,
-                line=start.line,
-                column=start.column + 1,
+                line=start_line,
+                column=start_column + 1,
                 end_line=end.line,
                 end_column=end.column + 1,
                 code=rule.code,
@@ -291,7 +292,10 @@ def lint_text(
     diagnostics: list[Diagnostic] = []
     crashes: list[str] = []
     rules = rules_to_run(enabled, text, tree)
-    del tree  # the libcst tree is big enough without the ast alongside
+    # Where each statement starts is all positions need of the ast; the
+    # libcst tree is big enough without the whole ast alongside.
+    starts = statement_starts(tree) if rules else None
+    del tree
     analysed = False
     if rules:
         with _gc_paused():
@@ -303,7 +307,9 @@ def lint_text(
                     )
             else:
                 analysed = True
-                context = FileContext(module=parsed, source=text, path=path)
+                context = FileContext(
+                    module=parsed, source=text, path=path, statement_starts=starts
+                )
                 if notebook is not None:
                     context.line_label = _cell_line_label(notebook)
                 try:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from darklint import DOCS_BASE_URL
 from darklint.diagnostics import RuleDescriptor, Severity
 from darklint.gate import CodeFacts, Tokens, names_have, text_has
+from darklint.statement_positions import StatementPositions
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -91,21 +92,38 @@ class FileContext:
     reports: list[Report] = field(default_factory=list)
     # Notebooks map the joined code's lines back to cells for messages.
     line_label: Callable[[int], str] = str
+    # Where ``ast`` says each statement starts (``darklint.statement_positions``):
+    # positions are then computed for the reported statements only.
+    statement_starts: Sequence[tuple[int, int]] | None = None
     _semantic: SemanticModel | None = None
     _positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
     @property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        # One codegen pass over the whole file: paid only by files with reports.
+        # Paid only by files with reports: the reported statements' codegen,
+        # or one codegen pass over the whole file when ``ast`` was not kept.
         if self._positions is None:
-            from darklint.positions import positions
+            if self.statement_starts is not None:
+                self._positions = StatementPositions(
+                    self.module, self.source, self.statement_starts
+                )
+            else:
+                from darklint.positions import positions
 
-            self._positions = positions(self.module)
+                self._positions = positions(self.module)
         return self._positions
+
+    def start_of(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Where ``node`` starts: (line, 0-based column); a statement's costs no codegen."""
+        positions = self.positions
+        if isinstance(positions, StatementPositions):
+            return positions.start(node)
+        start = positions[node].start
+        return start.line, start.column
 
     def line_of(self, node: cst.CSTNode) -> str:
         """Where ``node`` starts, as a message says it ("29", or "2 of cell 3" in a notebook)."""
-        return self.line_label(self.positions[node].start.line)
+        return self.line_label(self.start_of(node)[0])
 
     @property
     def semantic(self) -> SemanticModel:
