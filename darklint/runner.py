@@ -61,6 +61,40 @@ def _lint(task: FileTask) -> FileOutcome:
         )
 
 
+def _lint_batch(tasks: list[FileTask]) -> list[FileOutcome]:
+    return [_lint(task) for task in tasks]
+
+
+# A batch of small files is sent to a worker as one task: most files of a
+# repository stop at the gate within a millisecond, about what sending each
+# one to a worker and its result back would cost.
+BATCH_BYTES = 64 * 1024
+BATCH_FILES = 32
+
+Miss = tuple[int, FileTask, "str | None"]
+
+
+def _batches(misses: list[Miss]) -> list[list[Miss]]:
+    """Biggest files first, alone, so that no worker is left with a huge file at the end;
+    then the small ones, a batch of about ``BATCH_BYTES`` at a time."""
+    sized = sorted(((_size(miss[1].path), miss) for miss in misses), key=lambda item: -item[0])
+    batches: list[list[Miss]] = []
+    current: list[Miss] = []
+    current_bytes = 0
+    for size, miss in sized:
+        if size >= BATCH_BYTES:
+            batches.append([miss])
+            continue
+        current.append(miss)
+        current_bytes += size
+        if current_bytes >= BATCH_BYTES or len(current) >= BATCH_FILES:
+            batches.append(current)
+            current, current_bytes = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
@@ -68,7 +102,7 @@ def default_jobs() -> int:
 def run(tasks: Sequence[FileTask], *, jobs: int, cache: Cache | None) -> RunResult:
     result = RunResult(files=len(tasks))
     outcomes: dict[int, FileOutcome] = {}
-    misses: list[tuple[int, FileTask, str | None]] = []
+    misses: list[Miss] = []
     for index, task in enumerate(tasks):
         key = None
         if cache is not None:
@@ -84,13 +118,15 @@ def run(tasks: Sequence[FileTask], *, jobs: int, cache: Cache | None) -> RunResu
         misses.append((index, task, key))
 
     if jobs > 1 and len(misses) >= MIN_FILES_FOR_POOL:
-        # Biggest files first, so that no worker is left with a huge file at the end.
-        order = sorted(misses, key=lambda item: -_size(item[1].path))
         with _pool_class()(max_workers=jobs) as pool:
-            futures = [(index, key, task, pool.submit(_lint, task)) for index, task, key in order]
-            for index, key, task, future in futures:
-                outcomes[index] = future.result()
-                _store(cache, task, key, outcomes[index])
+            futures = [
+                (batch, pool.submit(_lint_batch, [task for _, task, _ in batch]))
+                for batch in _batches(misses)
+            ]
+            for batch, future in futures:
+                for (index, task, key), outcome in zip(batch, future.result(), strict=True):
+                    outcomes[index] = outcome
+                    _store(cache, task, key, outcome)
     else:
         for index, task, key in misses:
             outcomes[index] = _lint(task)

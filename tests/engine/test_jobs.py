@@ -141,3 +141,20 @@ def test_few_files_do_not_start_a_pool(tmp_path: Path, pool_starts: list[int]) -
     tasks = [FileTask(tmp_path / name, name, default_codes()) for name in names]
     run(tasks, jobs=4, cache=None)
     assert pool_starts == []
+
+
+def test_batches_send_big_files_alone_first_and_small_ones_together(tmp_path: Path) -> None:
+    sizes = [runner.BATCH_BYTES * 3, 10, runner.BATCH_BYTES, 500, *([100] * 70)]
+    misses: list[runner.Miss] = []
+    for index, size in enumerate(sizes):
+        path = tmp_path / f"f{index}.py"
+        path.write_bytes(b"#" * size)
+        misses.append((index, FileTask(path, path.name, frozenset()), None))
+    batches = runner._batches(misses)
+    # Every file exactly once.
+    assert sorted(miss[0] for batch in batches for miss in batch) == list(range(len(sizes)))
+    # The two big ones alone, biggest first; then the small ones in batches.
+    assert [[miss[0] for miss in batch] for batch in batches[:2]] == [[0], [2]]
+    small = batches[2:]
+    assert all(1 < len(batch) <= runner.BATCH_FILES for batch in small[:-1])
+    assert len(small) == -(-72 // runner.BATCH_FILES)
