@@ -14,6 +14,7 @@ Rules ask questions here; they never re-walk the tree to rediscover facts.
 
 from __future__ import annotations
 
+import bisect
 import enum
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     # Annotations only: importing the rule table must not import libcst.
     import libcst as cst
+
+_TRAINABLE = frozenset({True})
+_FROZEN = frozenset({False})
 
 TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
 PREDICT_METHODS = frozenset({"predict"})
@@ -132,6 +136,12 @@ class SemanticModel:
     trace: list[Event] = field(default_factory=list)
     gradients: list[GradientInfo] = field(default_factory=list)
     _closure: dict[int, frozenset[int]] = field(default_factory=dict)
+    # Derived once the trace is complete (rules query, they never add):
+    # each model's events in trace order, and effective trainable states.
+    _by_model: dict[int, list[Event]] | None = None
+    _indexed_length: int = -1
+    _effective: dict[int, dict[int, frozenset[bool]]] = field(default_factory=dict)
+    _trainable_at: dict[int, frozenset[int]] = field(default_factory=dict)
 
     # Containment ------------------------------------------------------
 
@@ -157,16 +167,59 @@ class SemanticModel:
         Freezing a model freezes everything inside it, so the inner
         ``Sequential`` of a frozen discriminator is frozen too.
         """
+        own = compile_event.states.get(model, _TRAINABLE)
+        return self._effective_table(compile_event).get(model, own)
+
+    def trainable_at(self, compile_event: Event) -> frozenset[int]:
+        """The models inside the compiled one (itself included) that may be trainable there."""
+        found = self._trainable_at.get(compile_event.index)
+        if found is None:
+            table = self._effective_table(compile_event)
+            found = frozenset(model for model, state in table.items() if True in state)
+            self._trainable_at[compile_event.index] = found
+        return found
+
+    def _effective_table(self, compile_event: Event) -> dict[int, frozenset[bool]]:
+        """``effective_trainable`` of every model inside the compiled one, in one pass.
+
+        Flags flow down the containment edges from the compiled model: below
+        a surely frozen model everything is frozen; below a maybe-frozen one
+        everything may be.  Each model is visited at most three times (first,
+        and once per flag it gains), so a file with many nested models stays
+        linear where asking model by model was cubic.  (A model cannot
+        contain itself in Keras; in code that pretends so, a cycle's flags
+        reach its own members.)
+        """
+        table = self._effective.get(compile_event.index)
+        if table is not None:
+            return table
         states = compile_event.states
-        result = states.get(model, frozenset({True}))
-        for container in self.closure(compile_event.model):
-            if container == model or not self.contains(container, model):
-                continue
-            outer = states.get(container, frozenset({True}))
-            if outer == frozenset({False}):
-                return outer
-            result = result | (outer & frozenset({False}))
-        return result
+        surely: set[int] = set()  # some model around it is surely frozen
+        maybe: set[int] = set()  # some model around it may be frozen
+        seen = {compile_event.model}
+        work = [compile_event.model]
+        while work:
+            outer = work.pop()
+            state = states.get(outer, _TRAINABLE)
+            outer_surely = state == _FROZEN or outer in surely
+            outer_maybe = False in state or outer in maybe
+            for inner in self.models[outer].contains:
+                changed = inner not in seen
+                if outer_surely and inner not in surely:
+                    surely.add(inner)
+                    changed = True
+                if outer_maybe and inner not in maybe:
+                    maybe.add(inner)
+                    changed = True
+                if changed:
+                    seen.add(inner)
+                    work.append(inner)
+        table = {}
+        for model in seen:
+            own = states.get(model, _TRAINABLE)
+            table[model] = _FROZEN if model in surely else own | _FROZEN if model in maybe else own
+        self._effective[compile_event.index] = table
+        return table
 
     def label(self, model: int) -> str:
         return self.models[model].label
@@ -179,10 +232,29 @@ class SemanticModel:
     def after(self, event: Event) -> Iterable[Event]:
         return self.trace[event.index + 1 :]
 
+    def model_events(self, model: int) -> list[Event]:
+        """``model``'s events, in trace order.
+
+        The queries below walk these rather than the whole trace: on a file
+        with many models the whole-trace scans made the rules cubic.
+        """
+        if self._by_model is None or self._indexed_length != len(self.trace):
+            by_model: dict[int, list[Event]] = {}
+            for event in self.trace:
+                by_model.setdefault(event.model, []).append(event)
+            self._by_model, self._indexed_length = by_model, len(self.trace)
+        return self._by_model.get(model, [])
+
+    def _split(self, model: int, event: Event) -> tuple[list[Event], int]:
+        """``model``'s events, and how many of them come before ``event``."""
+        events = self.model_events(model)
+        return events, bisect.bisect_left(events, event.index, key=_index)
+
     def trained_later_without_recompile(self, model: int, start: Event) -> Event | None:
         """The first training of ``model`` after ``start`` with no compile of it in between."""
-        for event in self.after(start):
-            if event.model != model:
+        events, position = self._split(model, start)
+        for event in events[position:]:
+            if event.index <= start.index:
                 continue
             if event.kind is EventKind.COMPILE:
                 return None
@@ -191,13 +263,14 @@ class SemanticModel:
         return None
 
     def last_compile_before(self, model: int, event: Event) -> Event | None:
-        for earlier in reversed(self.trace[: event.index]):
-            if earlier.model == model and earlier.kind is EventKind.COMPILE:
+        events, position = self._split(model, event)
+        for earlier in reversed(events[:position]):
+            if earlier.kind is EventKind.COMPILE:
                 return earlier
         return None
 
     def is_trained(self, model: int) -> bool:
-        return any(True for _ in self.events(EventKind.TRAIN, model))
+        return any(event.kind is EventKind.TRAIN for event in self.model_events(model))
 
     def trains_anything(self) -> bool:
         return any(e.kind in (EventKind.TRAIN, EventKind.STEP) for e in self.trace)
@@ -217,6 +290,7 @@ class SemanticModel:
 
     def _toggle_after(self, freeze: Event) -> TogglePattern | None:
         frozen = freeze.model
+        compiled_before: list[tuple[int, Event]] | None = None
         for event in self.after(freeze):
             if event.model == frozen and event.kind is EventKind.TRAINABLE and True in event.value:
                 # Unfrozen again before any combined compile: not this pattern.
@@ -227,7 +301,9 @@ class SemanticModel:
                 {False}
             ):
                 continue
-            never = self._never_trains(freeze, event)
+            if compiled_before is None:  # the same for every combined compile
+                compiled_before = self._compiled_before(freeze)
+            never = self._never_trains(freeze, event, compiled_before)
             if never is not None:
                 return never
             # jacobgil order: the combined model trains while X is trainable again.
@@ -240,18 +316,29 @@ class SemanticModel:
                     )
         return None
 
-    def _never_trains(self, freeze: Event, combined: Event) -> TogglePattern | None:
-        """Keras-GAN order: X (or a model holding X) was compiled before the freeze and
-        is trained after the combined compile, still frozen, without a recompile."""
+    def _compiled_before(self, freeze: Event) -> list[tuple[int, Event]]:
+        """X and the models holding X, each with its compile before the freeze, while X trained."""
         frozen = freeze.model
         holders = [frozen] + [
             model
             for model in sorted(self.models)
-            if model not in (frozen, combined.model) and self.contains(model, frozen)
+            if model != frozen and self.contains(model, frozen)
         ]
+        found = []
         for holder in holders:
             own = self.last_compile_before(holder, freeze)
-            if own is None or True not in self.effective_trainable(own, frozen):
+            if own is not None and True in self.effective_trainable(own, frozen):
+                found.append((holder, own))
+        return found
+
+    def _never_trains(
+        self, freeze: Event, combined: Event, compiled_before: list[tuple[int, Event]]
+    ) -> TogglePattern | None:
+        """Keras-GAN order: X (or a model holding X) was compiled before the freeze and
+        is trained after the combined compile, still frozen, without a recompile."""
+        frozen = freeze.model
+        for holder, own in compiled_before:
+            if holder == combined.model:
                 continue
             train = self.trained_later_without_recompile(holder, combined)
             if train is not None and train.states.get(frozen) == frozenset({False}):
@@ -260,17 +347,18 @@ class SemanticModel:
 
     def _last_reset_before(self, frozen: int, event: Event) -> Event | None:
         """The last ``X.trainable = True`` before ``event``."""
-        for earlier in reversed(self.trace[: event.index]):
-            if (
-                earlier.model == frozen
-                and earlier.kind is EventKind.TRAINABLE
-                and True in earlier.value
-            ):
+        events, position = self._split(frozen, event)
+        for earlier in reversed(events[:position]):
+            if earlier.kind is EventKind.TRAINABLE and True in earlier.value:
                 return earlier
         return None
 
     def compiles_with_optimizer(self) -> Iterator[Event]:
         return (e for e in self.events(EventKind.COMPILE) if e.optimizer is not None)
+
+
+def _index(event: Event) -> int:
+    return event.index
 
 
 def unique_by_node(events: Iterable[Event]) -> list[Event]:

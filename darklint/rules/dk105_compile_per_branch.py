@@ -89,13 +89,7 @@ class CompilePerBranch(Rule):
         if earlier.model == later.model:
             return None  # a recompile of the same model
         semantic = self.semantic
-        shared = semantic.closure(earlier.model) & semantic.closure(later.model)
-        trainable = [
-            model
-            for model in sorted(shared)
-            if True in semantic.effective_trainable(earlier, model)
-            and True in semantic.effective_trainable(later, model)
-        ]
+        trainable = sorted(semantic.trainable_at(earlier) & semantic.trainable_at(later))
         # Name the outermost shared model (the encoder, not its inner block).
         for model in trainable:
             if not any(other != model and semantic.contains(other, model) for other in trainable):
