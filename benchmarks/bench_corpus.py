@@ -119,6 +119,34 @@ for label, enabled in selections:
 """
 
 
+CHAIN_SCRIPT = """\
+import statistics, sys, time
+from darklint.engine import lint_text
+from darklint.selection import default_codes
+
+
+def chain(n):
+    # Each model frozen, then wrapped by the next, which is compiled and trained.
+    lines = ["import keras", "from keras import Sequential, layers",
+             "m0 = Sequential([layers.Dense(1)])", "m0.compile(optimizer='adam', loss='mse')"]
+    for i in range(1, n):
+        lines += [f"m{i - 1}.trainable = False",
+                  f"m{i} = Sequential([m{i - 1}, layers.Dense(1)])",
+                  f"m{i}.compile(optimizer='adam', loss='mse')", f"m{i}.fit(x, y)"]
+    return "\\n".join(lines) + "\\n"
+
+
+lint_text(chain(10), "warmup.py", default_codes())
+for n in (int(arg) for arg in sys.argv[1:]):
+    text, times = chain(n), []
+    for _ in range(3):
+        start = time.perf_counter()
+        lint_text(text, "chain.py", default_codes())
+        times.append(time.perf_counter() - start)
+    print(n, text.count("\\n"), statistics.median(times))
+"""
+
+
 @dataclass
 class Run:
     wall: float
@@ -455,7 +483,26 @@ def bench_linearity(work: Path) -> list[Row]:
             growth <= 5,
         ),
         Row("… each rule alone (parse, semantic model, positions included)", per_rule),
+        _chain_row(work),
     ]
+
+
+def _chain_row(work: Path) -> Row:
+    """The stress case: N models, each frozen and wrapped by the next (all rules)."""
+    base = 50
+    result = run([sys.executable, "-c", CHAIN_SCRIPT, str(base), str(4 * base)], work, clean_env())
+    if result.returncode != 0:
+        raise SystemExit(f"chain check failed:\n{result.stderr}")
+    (n1, lines1, t1), (n4, lines4, t4) = (
+        (int(a), int(b), float(c))
+        for a, b, c in (line.split() for line in result.stdout.splitlines())
+    )
+    return Row(
+        f"{n1} vs {n4} nested frozen wrapper models ({lines1:,} vs {lines4:,} lines)",
+        f"{t1:.3f} s vs {t4:.3f} s: {t4 / t1:.2f}× the time for 4× the size",
+        "≤ 5× (linear: 4×)",
+        t4 / t1 <= 5,
+    )
 
 
 def machine() -> str:
