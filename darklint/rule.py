@@ -121,6 +121,11 @@ class FileContext:
         start = positions[node].start
         return start.line, start.column
 
+    def indentation_of(self, node: cst.CSTNode) -> str | None:
+        """The block indentation of ``node``'s statement, as libcst writes it (None: unknown)."""
+        positions = self.positions
+        return positions.indentation(node) if isinstance(positions, StatementPositions) else None
+
     def line_of(self, node: cst.CSTNode) -> str:
         """Where ``node`` starts, as a message says it ("29", or "2 of cell 3" in a notebook)."""
         return self.line_label(self.start_of(node)[0])

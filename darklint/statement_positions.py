@@ -85,6 +85,19 @@ class StatementPositions(Mapping["cst.CSTNode", "CodeRange"]):
         start = self[node].start
         return start.line, start.column
 
+    def indentation(self, node: cst.CSTNode) -> str | None:
+        """The indentation libcst adds to the lines of ``node``'s statement (None: unknown).
+
+        What a line break inside the statement marked ``indent`` stands
+        for: a fix generated on its own must write it out.
+        """
+        try:
+            unit = self._units().get(node)
+        except _Fallback:
+            return None
+        assert self._walk is not None
+        return None if unit is None else self._walk.indent_of[unit]
+
     # Mapping ------------------------------------------------------------------
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:

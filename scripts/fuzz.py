@@ -3,7 +3,7 @@
 
     python scripts/fuzz.py                      # 100,000 programs
     python scripts/fuzz.py -n 20000 --jobs 2    # fewer, on two cores
-    python scripts/fuzz.py --sources fixtures --known --out /tmp/fuzz-failures
+    python scripts/fuzz.py --sources fixtures --out /tmp/fuzz-failures
 
 The programs and the properties are those of
 ``tests/reliability/test_generated_programs.py`` (``reliability_programs.py``):
@@ -47,7 +47,7 @@ class ChunkResult:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (message, program)
 
 
-def run_chunk(source: str, examples: int, seed: int, known: bool) -> ChunkResult:
+def run_chunk(source: str, examples: int, seed: int) -> ChunkResult:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as with_seed
     from reliability_programs import (
@@ -64,7 +64,7 @@ def run_chunk(source: str, examples: int, seed: int, known: bool) -> ChunkResult
     strategies = {
         "grammar": grammar_programs(),
         "node": node_programs(),
-        "fixtures": mutated_fixtures(known_issues=known),
+        "fixtures": mutated_fixtures(),
         "spliced": spliced_programs(),
     }
     tally = Tally()
@@ -100,9 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sources", default=",".join(SOURCES), help=f"comma-separated, of {', '.join(SOURCES)}"
     )
-    parser.add_argument(
-        "--known", action="store_true", help="also generate the known DK202 fix issue"
-    )
     parser.add_argument("--out", type=Path, help="write each failing program to this directory")
     args = parser.parse_args(argv)
     sources = [s for s in args.sources.split(",") if s]
@@ -129,9 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     # A fresh worker every few chunks: hypothesis holds on to memory across runs.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=context, max_tasks_per_child=4) as pool:
-        futures = [
-            pool.submit(run_chunk, source, size, seed, args.known) for source, size, seed in chunks
-        ]
+        futures = [pool.submit(run_chunk, source, size, seed) for source, size, seed in chunks]
         for done, future in enumerate(as_completed(futures), 1):
             result = future.result()
             totals[result.source].add(result.tally)  # type: ignore[arg-type]

@@ -9,6 +9,8 @@ a CJK character shifts every column after it.
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 
@@ -115,6 +117,66 @@ def fix_edits(diagnostics: Iterable[Diagnostic], index: LineIndex) -> list[types
         if diagnostic.fix is not None
         for edit in diagnostic.fix.edits
     ]
+
+
+def diff_edits(before: str, after: str, index: LineIndex) -> list[types.TextEdit]:
+    """Edits that turn ``before`` (the text ``index`` is of) into ``after``.
+
+    One edit per run of changed lines, trimmed to the characters that differ
+    (a fix that renames a call is one small edit, as the rule's own would
+    be), never splitting a ``\\r\\n``.  For a result that is not a set of
+    edits of ``before``: fixes applied over several passes, each on the
+    previous pass's text.
+    """
+    starts = [0, *(match.end() for match in _LINE_BREAK.finditer(before))]
+    old_lines = _lines(before)
+    new_lines = _lines(after)
+    edits = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        start = starts[i1] if i1 < len(old_lines) else len(before)
+        end = starts[i2] if i2 < len(old_lines) else len(before)
+        old, new = before[start:end], "".join(new_lines[j1:j2])
+        prefix = _common_prefix(old, new)
+        if prefix and old[prefix - 1 : prefix + 1] == "\r\n":
+            prefix -= 1
+        suffix = _common_prefix(old[prefix:][::-1], new[prefix:][::-1])
+        if suffix and old[len(old) - suffix - 1 : len(old) - suffix + 1] == "\r\n":
+            suffix -= 1
+        edits.append(
+            types.TextEdit(
+                range=types.Range(
+                    start=_position(index, starts, start + prefix),
+                    end=_position(index, starts, end - suffix),
+                ),
+                new_text=new[prefix : len(new) - suffix],
+            )
+        )
+    return edits
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text`` with their line breaks (Python's and LSP's)."""
+    ends = [match.end() for match in _LINE_BREAK.finditer(text)]
+    lines = [text[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+    if not ends or ends[-1] < len(text):
+        lines.append(text[ends[-1] if ends else 0 :])
+    return [line for line in lines if line]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    limit = min(len(a), len(b))
+    length = 0
+    while length < limit and a[length] == b[length]:
+        length += 1
+    return length
+
+
+def _position(index: LineIndex, starts: list[int], offset: int) -> types.Position:
+    line = bisect.bisect_right(starts, offset)
+    return index.position(line, offset - starts[line - 1] + 1)
 
 
 def hover_markdown(diagnostics: Sequence[Diagnostic]) -> str:

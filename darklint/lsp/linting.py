@@ -15,6 +15,7 @@ from pathlib import Path
 from darklint.config import ConfigError, resolve_config
 from darklint.diagnostics import Diagnostic
 from darklint.engine import FileOutcome, lint_text
+from darklint.fixes import fix_until_stable
 from darklint.notebook import Notebook, load_notebook
 from darklint.registry import rules_by_code
 from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
@@ -70,6 +71,20 @@ def settings_for(path: Path | None, fallback: Path) -> Settings:
 
 def lint_python(text: str, display: str, settings: Settings) -> FileOutcome:
     return lint_text(text, display, settings.enabled)
+
+
+def fix_all(text: str, diagnostics: Sequence[Diagnostic], display: str, settings: Settings) -> str:
+    """``text`` as ``darklint --fix`` writes it: its safe fixes, until none applies.
+
+    One pass applies the first of overlapping fixes; the text is then linted
+    again and the fixes it offers applied, until no fix applies
+    (``fixes.fix_until_stable``, as the CLI does): ``g.predict(h.predict(x))``
+    needs two passes.
+    """
+    fixed, _ = fix_until_stable(
+        text, diagnostics, lambda again: lint_python(again, display, settings).diagnostics
+    )
+    return fixed.text
 
 
 @dataclass(frozen=True)

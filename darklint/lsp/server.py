@@ -31,11 +31,12 @@ from pygls.uris import to_fs_path
 from darklint import __version__
 from darklint.diagnostics import Diagnostic
 from darklint.engine import FileOutcome
-from darklint.fixes import apply_fixes, fixable
-from darklint.lsp.convert import SOURCE, LineIndex, fix_edits, hover_markdown, to_lsp
+from darklint.fixes import fixable
+from darklint.lsp.convert import SOURCE, LineIndex, diff_edits, fix_edits, hover_markdown, to_lsp
 from darklint.lsp.linting import (
     NotebookCellText,
     Settings,
+    fix_all,
     lint_notebook,
     lint_python,
     settings_for,
@@ -71,6 +72,9 @@ class Linted:
     published: tuple[types.Diagnostic, ...]
     # For a cell: the notebook it belongs to (darklint does not fix notebooks).
     notebook: str | None = None
+    # For a document: what it was linted as, to lint its fixed text alike.
+    display: str = ""
+    settings: Settings | None = None
 
 
 def _path_of(uri: str) -> Path | None:
@@ -243,6 +247,8 @@ class DarklintServer(LanguageServer):
             index=index,
             diagnostics=outcome.diagnostics,
             published=tuple(to_lsp(d, index) for d in outcome.diagnostics),
+            display=display,
+            settings=settings,
         )
         self._publish(uri, linted)
         return linted
@@ -386,9 +392,9 @@ class DarklintServer(LanguageServer):
             for diagnostic, published in self._targets(linted, params):
                 actions.extend(self._quick_fixes(uri, linted, diagnostic, published))
         if _wanted(FIX_ALL_KIND, only):
-            fix_all = self._fix_all(uri, linted)
-            if fix_all is not None:
-                actions.append(fix_all)
+            fix_everything = await self._fix_all(uri, linted)
+            if fix_everything is not None:
+                actions.append(fix_everything)
         return actions
 
     def _targets(
@@ -449,15 +455,27 @@ class DarklintServer(LanguageServer):
             )
         return actions
 
-    def _fix_all(self, uri: str, linted: Linted) -> types.CodeAction | None:
-        if linted.notebook is not None or not any(fixable(d, False) for d in linted.diagnostics):
+    async def _fix_all(self, uri: str, linted: Linted) -> types.CodeAction | None:
+        settings = linted.settings
+        if (
+            linted.notebook is not None
+            or settings is None
+            or not any(fixable(d, False) for d in linted.diagnostics)
+        ):
             return None
-        # Safe fixes only, the first of overlapping ones: what `darklint --fix` does.
-        applied = apply_fixes(linted.text, linted.diagnostics).applied
+        # What `darklint --fix` writes: the safe fixes, the text linted again
+        # and fixed again until no fix applies (in the worker: it lints).
+        fixed = await self._in_worker(
+            lambda: fix_all(linted.text, linted.diagnostics, linted.display, settings)
+        )
+        if fixed == linted.text:
+            return None
         return types.CodeAction(
             title="darklint: fix all auto-fixable problems",
             kind=FIX_ALL_KIND,
-            edit=self._workspace_edit(uri, linted.version, fix_edits(applied, linted.index)),
+            edit=self._workspace_edit(
+                uri, linted.version, diff_edits(linted.text, fixed, linted.index)
+            ),
         )
 
     def hover(self, params: types.HoverParams) -> types.Hover | None:

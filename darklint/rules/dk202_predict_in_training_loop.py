@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
@@ -13,6 +14,68 @@ if TYPE_CHECKING:
 # predict_on_batch takes the batch alone: these keywords only steer predict's
 # own batching and logging, which a single batch does not need.
 DROPPABLE_KEYWORDS = frozenset({"verbose", "batch_size"})
+
+
+# A fix is written out by libcst's codegen, which recurses once per level of
+# nesting: a call nested deeper (`m.predict(a.b.b.b...)`) gets no fix, and
+# its report stands.
+MAX_FIX_DEPTH = 100
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every node inside it (no recursion: any depth)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _deeper_than(node: cst.CSTNode, limit: int) -> bool:
+    stack = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in current.children)
+    return False
+
+
+def _has_comment(node: cst.CSTNode) -> bool:
+    import libcst as cst
+
+    return any(isinstance(inner, cst.Comment) for inner in _walk(node))
+
+
+def _adds_indentation(node: cst.CSTNode) -> bool:
+    """Whitespace whose line starts with the indentation of the block it is in."""
+    import libcst as cst
+
+    return isinstance(node, (cst.ParenthesizedWhitespace, cst.EmptyLine)) and node.indent
+
+
+def _spelled_out(node: cst.CSTNode, indentation: str) -> cst.CSTNode:
+    """``node`` with ``indentation`` written into each line that added the block's."""
+    import libcst as cst
+
+    class SpellOut(cst.CSTTransformer):
+        def leave_ParenthesizedWhitespace(
+            self, original: cst.ParenthesizedWhitespace, updated: cst.ParenthesizedWhitespace
+        ) -> cst.ParenthesizedWhitespace:
+            if not updated.indent:
+                return updated
+            last = cst.SimpleWhitespace(indentation + updated.last_line.value)
+            return updated.with_changes(indent=False, last_line=last)
+
+        def leave_EmptyLine(self, original: cst.EmptyLine, updated: cst.EmptyLine) -> cst.EmptyLine:
+            if not updated.indent:
+                return updated
+            whitespace = cst.SimpleWhitespace(indentation + updated.whitespace.value)
+            return updated.with_changes(indent=False, whitespace=whitespace)
+
+    spelled = node.visit(SpellOut())
+    assert isinstance(spelled, cst.CSTNode)  # only whitespace changes
+    return spelled
 
 
 class PredictInTrainingLoop(Rule):
@@ -56,6 +119,8 @@ class PredictInTrainingLoop(Rule):
     positional argument and no arguments other than `verbose`/`batch_size`.
     Both return NumPy arrays of the same values (an evidence test compares
     them on Keras 3); only the per-call overhead and the progress bar go.
+    Every comment of the call stays: one after `x,` stays with `x`, and a
+    call with a comment on a dropped `verbose`/`batch_size` gets no fix.
 
     ## References
     - tensorflow/tensorflow#40261, #44711, #33009; keras-team/keras#13118
@@ -103,7 +168,7 @@ class PredictInTrainingLoop(Rule):
                 call,
                 model=self.context.module.code_for_node(call.func.value),
                 loop_line=self.context.line_of(loop.node),
-                fix=self._fix(call),
+                fix=self._with_indentation(call, self._fix(call)),
             )
 
     @staticmethod
@@ -117,6 +182,13 @@ class PredictInTrainingLoop(Rule):
 
     @staticmethod
     def _fix(call: cst.Call) -> Replacement | None:
+        """``predict_on_batch`` with the input alone, keeping every comment of the call.
+
+        The dropped keywords go with their commas and whitespace, so a comment
+        among them (``verbose=0,  # quiet``, or on its own line above one) is
+        about what goes: no fix then.  A comment after the input's comma
+        (``x,  # the batch``) is about the input: the comma stays, with it.
+        """
         import libcst as cst
 
         positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
@@ -126,12 +198,42 @@ class PredictInTrainingLoop(Rule):
             for arg in others
         ):
             return None
+        if any(_has_comment(arg) for arg in others):
+            return None
+        kept, comma = positional[0], positional[0].comma
+        if isinstance(comma, cst.Comma) and _has_comment(comma):
+            after = comma.whitespace_after
+            if others and isinstance(after, cst.ParenthesizedWhitespace):
+                if any(line.comment is not None for line in after.empty_lines):
+                    return None  # on its own line above a dropped keyword: about it
+                # The comment's line ends the arguments: `)` goes on the next
+                # line, at the statement's indentation (if that line had it).
+                after = after.with_changes(empty_lines=(), last_line=cst.SimpleWhitespace(""))
+            kept = kept.with_changes(comma=comma.with_changes(whitespace_after=after))
+        else:
+            kept = kept.with_changes(comma=cst.MaybeSentinel.DEFAULT)
         assert isinstance(call.func, cst.Attribute)
         new = call.with_changes(
-            func=call.func.with_changes(attr=cst.Name("predict_on_batch")),
-            args=[positional[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)],
+            func=call.func.with_changes(attr=cst.Name("predict_on_batch")), args=[kept]
         )
         return Replacement(call, new)
+
+    def _with_indentation(self, call: cst.Call, fix: Replacement | None) -> Replacement | None:
+        """The fix with the indentation of its lines written out.
+
+        A fix is generated on its own, outside the block it is in: a line
+        break inside the call would lose the block's indentation (libcst
+        adds it when it generates the whole file).  Here it is made part of
+        each line of the fix.  None (no fix) if it is not known.
+        """
+        if fix is None or _deeper_than(fix.new, MAX_FIX_DEPTH):
+            return None
+        if not any(_adds_indentation(node) for node in _walk(fix.new)):
+            return fix
+        indentation = self.context.indentation_of(call)
+        if indentation is None:
+            return None
+        return Replacement(fix.old, _spelled_out(fix.new, indentation))
 
     VALID = (
         # k-fold cross-validation: fit, then predict the held-out fold.
@@ -204,6 +306,63 @@ d = keras.Sequential([keras.layers.Dense(1)])
 d.compile(optimizer="adam", loss="binary_crossentropy")
 for step in range(100):
     fake = g.predict_on_batch(noise)  # expect: DK202
+    d.train_on_batch(fake, zeros)
+""",
+        ),
+        # A multi-line call: the comment after the input stays with it, and
+        # each line keeps its indentation.
+        Invalid(
+            """
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(100):
+    if step % 2:
+        fake = g.predict(  # expect: DK202
+            noise,  # the latent batch
+            batch_size=32,
+            verbose=0,
+        )
+        d.train_on_batch(fake, zeros)
+""",
+            fixed="""
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(100):
+    if step % 2:
+        fake = g.predict_on_batch(  # expect: DK202
+            noise,  # the latent batch
+        )
+        d.train_on_batch(fake, zeros)
+""",
+        ),
+        # A comment on a keyword the fix would drop: no fix, the comment stays.
+        Invalid(
+            """
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(100):
+    fake = g.predict(  # expect: DK202
+        noise,
+        verbose=0,  # no progress bar
+    )
+    d.train_on_batch(fake, zeros)
+""",
+            fixed="""
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(100):
+    fake = g.predict(  # expect: DK202
+        noise,
+        verbose=0,  # no progress bar
+    )
     d.train_on_batch(fake, zeros)
 """,
         ),

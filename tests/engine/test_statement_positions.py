@@ -108,7 +108,8 @@ def test_fixtures(path: Path) -> None:
 
 def test_a_sample_of_keras_own_sources() -> None:
     spec = importlib.util.find_spec("keras")
-    assert spec is not None and spec.origin is not None
+    assert spec is not None
+    assert spec.origin is not None
     files = sorted((Path(spec.origin).parent / "src").rglob("*.py"))
     checked = 0
     for path in random.Random(0).sample(files, 20):

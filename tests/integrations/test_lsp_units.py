@@ -8,14 +8,18 @@ that are slow or awkward to reach through a client.
 from __future__ import annotations
 
 import asyncio
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from pygls.workspace import Workspace
 from pygls.workspace.position_codec import PositionCodec
 
 from darklint.diagnostics import Diagnostic, Severity
-from darklint.lsp.convert import LineIndex, hover_markdown, to_lsp
+from darklint.fixes import apply_fixes, fix_until_stable
+from darklint.lsp.convert import LineIndex, diff_edits, hover_markdown, to_lsp
 from darklint.lsp.linting import (
     NotebookCellText,
     Settings,
@@ -23,7 +27,7 @@ from darklint.lsp.linting import (
     lint_python,
     suppression_insert,
 )
-from darklint.lsp.server import DarklintServer, _guarded, _wanted
+from darklint.lsp.server import FIX_ALL_KIND, DarklintServer, _guarded, _wanted
 from darklint.selection import default_codes
 
 GAN = textwrap.dedent(
@@ -236,3 +240,134 @@ def test_unused_suppression_is_not_offered_on_itself() -> None:
         "x.py", 1, 1, 1, 2, "DK002", "unused-suppression", Severity.WARNING, "m"
     )
     assert suppression_insert("x = 1  # noqa: DK101\n", diagnostic.line, diagnostic.code) is None
+
+
+# --------------------------------------------------------------------------
+# "Fix all": what `darklint --fix` writes, in edits of the document
+
+
+def _apply(text: str, edits: list[types.TextEdit], codec: PositionCodec | None = None) -> str:
+    """Apply LSP edits as a client does: positions in the client's code units."""
+    codec = codec or PositionCodec()
+    starts = [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", text))]
+    lines = re.split(r"\r\n|\r|\n", text)
+
+    def offset(position: types.Position) -> int:
+        line = lines[position.line]
+        units = 0
+        for index, char in enumerate(line):
+            if units >= position.character:
+                return starts[position.line] + index
+            units += codec.client_num_units(char)
+        return starts[position.line] + len(line)
+
+    spans = sorted(
+        ((offset(e.range.start), offset(e.range.end), e.new_text) for e in edits), reverse=True
+    )
+    for (_, end, _), (next_start, _, _) in zip(spans[1:], spans, strict=False):
+        assert end <= next_start, "overlapping edits"
+    for start, end, new in spans:
+        text = text[:start] + new + text[end:]
+    return text
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("a = g.predict(x)\n", "a = g.predict_on_batch(x)\n"),
+        ("a\nb\nc\nd\n", "a\nB\nc\nD\n"),  # two places
+        ("a\nb\n", "a\nb\nc\n"),  # a line added at the end
+        ("a\nb", "a\nbc"),  # no final line break
+        ("a\nb\nc\n", "a\nc\n"),  # a line removed
+        ("x = f(\r\n    y,\r\n)\r\n", "x = f(y)\r\n"),  # CRLF kept whole
+        ("x = 1\r\n", "x = 1\n"),  # a line break changed
+        ("s = '😀'; g.predict(x)\n", "s = '😀'; g.predict_on_batch(x)\n"),  # UTF-16 columns
+        ("", "x = 1\n"),
+        ("x = 1\n", ""),
+        ("same\n", "same\n"),
+    ],
+)
+def test_diff_edits_make_the_new_text(before: str, after: str) -> None:
+    for encoding in (types.PositionEncodingKind.Utf16, types.PositionEncodingKind.Utf8):
+        codec = PositionCodec(encoding)
+        edits = diff_edits(before, after, LineIndex(before, codec))
+        assert _apply(before, edits, codec) == after
+    if before == after:
+        assert edits == []
+
+
+def test_diff_edits_are_small() -> None:
+    before = GAN + "    more = g.predict(noise)\n"
+    [edit, other] = diff_edits(
+        before, before.replace("predict(", "predict_on_batch("), LineIndex(before)
+    )
+    assert edit.new_text == other.new_text == "_on_batch"
+    assert edit.range.start == edit.range.end == _position(5, 20)
+
+
+class _Client(_RecordingServer):
+    """A server given a workspace and a client's capabilities, as `initialize` would."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.protocol.client_capabilities = types.ClientCapabilities(
+            workspace=types.WorkspaceClientCapabilities(
+                workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)
+            )
+        )
+        self.protocol._workspace = Workspace(root.as_uri())
+        self.published: list[types.PublishDiagnosticsParams] = []
+
+    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None:
+        self.published.append(params)
+
+    def open(self, path: Path, text: str) -> str:
+        uri = path.as_uri()
+        self.workspace.put_text_document(
+            types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
+        self._documents.add(uri)
+        return uri
+
+    async def fix_all(self, uri: str) -> str:
+        actions = await self.code_actions(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(start=_position(0, 0), end=_position(0, 0)),
+                # As the client's JSON arrives: kinds are strings.
+                context=types.CodeActionContext(diagnostics=[], only=["source.fixAll"]),
+            )
+        )
+        assert actions is not None
+        [action] = actions
+        assert action.kind == FIX_ALL_KIND
+        assert action.edit is not None
+        assert action.edit.document_changes is not None
+        [change] = action.edit.document_changes
+        assert isinstance(change, types.TextDocumentEdit)
+        assert change.text_document.version == 1
+        edits = [e for e in change.edits if isinstance(e, types.TextEdit)]
+        return _apply(self.workspace.get_text_document(uri).source, edits)
+
+
+def test_fix_all_applies_fixes_until_none_applies(tmp_path: Path) -> None:
+    """The outer call's fix spans the inner one: one pass fixes one, --fix both."""
+    (tmp_path / "pyproject.toml").write_text("[tool.darklint]\n")
+    text = GAN.replace("g.predict(noise)", "g.predict(g.predict(noise, verbose=0))")
+    one_pass = apply_fixes(text, lint_python(text, "gan.py", DEFAULTS).diagnostics).text
+    assert one_pass.count(".predict(") == 1  # what "fix all" used to offer
+    cli, _ = fix_until_stable(
+        text,
+        lint_python(text, "gan.py", DEFAULTS).diagnostics,
+        lambda again: lint_python(again, "gan.py", DEFAULTS).diagnostics,
+    )
+    assert ".predict(" not in cli.text
+
+    server = _Client(tmp_path)
+    try:
+        uri = server.open(tmp_path / "gan.py", text)
+        fixed = asyncio.run(server.fix_all(uri))
+    finally:
+        server.stop_linting()
+    assert fixed == cli.text
+    assert lint_python(fixed, "gan.py", DEFAULTS).diagnostics == ()

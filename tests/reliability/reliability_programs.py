@@ -250,6 +250,17 @@ _NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,7}", fullmatch=True).filter(
     lambda name: not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
 )
 
+# Comments inside the parentheses: DK202's fix must keep every one (a comment
+# after the input stays with it; one on a keyword the fix drops means no
+# fix).  ``test_generated_programs.py`` also checks each on its own.
+COMMENTED_CALLS = (
+    "{model}.predict(\n{indent}    noise,  # the latent batch\n{indent}    verbose=0,\n{indent})",
+    "{model}.predict(\n{indent}    noise,\n{indent}    verbose=0,  # quiet\n{indent})",
+    "{model}.predict(\n{indent}    noise,\n{indent}    # quiet\n{indent}    verbose=0,\n{indent})",
+    "{model}.predict(noise,  # the batch\n{indent}                 batch_size=8)",
+    "{model}.predict(noise, verbose=(  # quiet\n{indent}    0))",
+    "{model}.predict(\n{indent}    noise,  # the batch\n{indent})",
+)
 # The shapes a predict() call takes in real loops; some have DK202's safe fix
 # (one positional argument, and only verbose/batch_size besides), some not.
 PREDICT_CALLS = (
@@ -271,14 +282,7 @@ PREDICT_CALLS = (
     "({model}).predict(noise)",
     "{model}.predict(noise) if step else None",
     "{model} . predict ( noise )",
-)
-# Known: DK202's "safe" fix deletes the comments inside the argument list
-# (it rebuilds the arguments: the comma after the input and the dropped
-# keywords go, with their comments); ``test_generated_programs.py`` holds the
-# reproducer as a strict xfail.  ``scripts/fuzz.py --known`` generates them.
-KNOWN_ISSUE_CALLS = (
-    "{model}.predict(\n{indent}    noise,  # the latent batch\n{indent}    verbose=0,\n{indent})",
-    "{model}.predict(\n{indent}    noise,\n{indent}    verbose=0,  # quiet\n{indent})",
+    *COMMENTED_CALLS,
 )
 
 
@@ -383,10 +387,8 @@ MUTATIONS: dict[str, Mutation] = {
 
 
 @st.composite
-def mutated_fixtures(draw: st.DrawFn, known_issues: bool = False) -> str:
+def mutated_fixtures(draw: st.DrawFn) -> str:
     source = draw(st.sampled_from(FIXTURE_SOURCES))
-    if known_issues:
-        source = _insert_predict(draw, source, PREDICT_CALLS + KNOWN_ISSUE_CALLS)
     # Most programs get a predict() of some shape: that is where the fix is.
     names = draw(
         st.lists(st.sampled_from(sorted(MUTATIONS)), max_size=4).map(

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from reliability_programs import (
-    KNOWN_ISSUE_CALLS,
+    ALL_CODES,
+    COMMENTED_CALLS,
     PropertyFailed,
     Tally,
     check_program,
@@ -22,6 +23,9 @@ from reliability_programs import (
     node_programs,
     spliced_programs,
 )
+
+from darklint.engine import lint_text
+from darklint.fixes import apply_fixes
 
 pytestmark = [
     pytest.mark.slow,
@@ -95,25 +99,51 @@ def test_nested_predicts_are_fixed_in_one_run() -> None:
     assert tally.fixes_applied == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=PropertyFailed,
-    reason="rules/dk202: the safe fix rebuilds the argument list and deletes its comments",
-)
+# Each commented call, and what --fix makes of it (None: no fix offered).
+COMMENTED_FIXES = {
+    COMMENTED_CALLS[0]: "g.predict_on_batch(\n        noise,  # the latent batch\n    )",
+    COMMENTED_CALLS[1]: None,  # the comment is on the dropped keyword
+    COMMENTED_CALLS[2]: None,  # on its own line, above the dropped keyword
+    COMMENTED_CALLS[3]: "g.predict_on_batch(noise,  # the batch\n    )",
+    COMMENTED_CALLS[4]: None,  # inside the dropped keyword's value
+    COMMENTED_CALLS[5]: "g.predict_on_batch(\n        noise,  # the batch\n    )",
+}
+
+
 @pytest.mark.parametrize(
-    "call", KNOWN_ISSUE_CALLS, ids=["comment-after-the-input", "comment-after-a-keyword"]
+    ("call", "fixed"),
+    list(COMMENTED_FIXES.items()),
+    ids=[
+        "comment-after-the-input",
+        "comment-after-a-keyword",
+        "comment-above-a-keyword",
+        "comment-then-a-keyword-aligned",
+        "comment-in-a-keyword-value",
+        "comment-after-the-input-alone",
+    ],
 )
-def test_dk202_fix_keeps_comments_inside_the_call(call: str) -> None:
-    program = (
-        "import keras\n"
-        "g = keras.Sequential([keras.layers.Dense(2)])\n"
-        "d = keras.Sequential([keras.layers.Dense(1)])\n"
-        'd.compile(optimizer="adam", loss="mse")\n'
-        "for step in range(10):\n"
-        f"    fake = {call.format(model='g', indent='    ')}\n"
-        "    d.train_on_batch(fake, zeros)\n"
-    )
-    check_program(program)
+def test_dk202_fix_keeps_comments_inside_the_call(call: str, fixed: str | None) -> None:
+    def program(call: str) -> str:
+        return (
+            "import keras\n"
+            "g = keras.Sequential([keras.layers.Dense(2)])\n"
+            "d = keras.Sequential([keras.layers.Dense(1)])\n"
+            'd.compile(optimizer="adam", loss="mse")\n'
+            "for step in range(10):\n"
+            f"    fake = {call}\n"
+            "    d.train_on_batch(fake, zeros)\n"
+        )
+
+    source = program(call.format(model="g", indent="    "))
+    tally = Tally()
+    check_program(source, tally)  # parses, keeps every comment, final
+    [report] = [d for d in lint_text(source, "x.py", ALL_CODES).diagnostics if d.code == "DK202"]
+    if fixed is None:
+        assert report.fix is None
+        assert tally.fixes_applied == 0
+    else:
+        assert apply_fixes(source, [report]).text == program(fixed)
+        assert tally.fixes_applied == 1
 
 
 @_settings(50)
