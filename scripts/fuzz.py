@@ -29,6 +29,7 @@ import time
 import traceback
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,25 @@ def run_chunk(source: str, examples: int, seed: int) -> ChunkResult:
     return ChunkResult(source, seed, tally, time.perf_counter() - start, failures)
 
 
+# Chunks per worker before the pool is replaced: hypothesis holds on to
+# memory across runs.  (Not ``max_tasks_per_child``: on Python 3.11 a pool
+# hangs for good when its last worker retires, cpython gh-115634.)
+CHUNKS_PER_WORKER = 8
+
+
+def _run_chunks(chunks: list[tuple[str, int, int]], jobs: int) -> Iterator[ChunkResult]:
+    context = multiprocessing.get_context("spawn")
+    per_pool = jobs * CHUNKS_PER_WORKER
+    for first in range(0, len(chunks), per_pool):
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            futures = [
+                pool.submit(run_chunk, source, size, seed)
+                for source, size, seed in chunks[first : first + per_pool]
+            ]
+            for future in as_completed(futures):
+                yield future.result()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--examples", type=int, default=100_000, help="programs in all")
@@ -110,11 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     chunks: list[tuple[str, int, int]] = []
     per_source = [args.examples // len(sources)] * len(sources)
     per_source[0] += args.examples - sum(per_source)
-    for source, count in zip(sources, per_source, strict=True):
-        while count > 0:
-            size = min(args.chunk, count)
-            chunks.append((source, size, args.seed + len(chunks)))
-            count -= size
+    # The sources take turns, so that a run stopped early has tried them all.
+    left = dict(zip(sources, per_source, strict=True))
+    while any(left.values()):
+        for source in sources:
+            size = min(args.chunk, left[source])
+            if size:
+                chunks.append((source, size, args.seed + len(chunks)))
+                left[source] -= size
 
     from reliability_programs import Tally
 
@@ -123,28 +146,23 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     start = time.perf_counter()
     print(f"fuzz: {args.examples} programs in {len(chunks)} chunks on {args.jobs} jobs", flush=True)
-    # A fresh worker every few chunks: hypothesis holds on to memory across runs.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.jobs, mp_context=context, max_tasks_per_child=4) as pool:
-        futures = [pool.submit(run_chunk, source, size, seed) for source, size, seed in chunks]
-        for done, future in enumerate(as_completed(futures), 1):
-            result = future.result()
-            totals[result.source].add(result.tally)  # type: ignore[arg-type]
-            for message, program in result.failures:
-                messages[message] += 1
-                if args.out is not None:
-                    args.out.mkdir(parents=True, exist_ok=True)
-                    name = f"{result.source}-seed{result.seed}-{failed}.py"
-                    (args.out / name).write_text(f"# {message}\n{program}", encoding="utf-8")
-                failed += 1
-            ran = sum(t.programs for t in totals.values())
-            print(
-                f"[{done}/{len(chunks)}] {result.source} seed {result.seed}: "
-                f"{result.tally.programs} in {result.seconds:.0f} s, "  # type: ignore[attr-defined]
-                f"{len(result.failures)} failures; {ran} programs, {failed} failures "
-                f"so far ({time.perf_counter() - start:.0f} s)",
-                flush=True,
-            )
+    for done, result in enumerate(_run_chunks(chunks, args.jobs), 1):
+        totals[result.source].add(result.tally)  # type: ignore[arg-type]
+        for message, program in result.failures:
+            messages[message] += 1
+            if args.out is not None:
+                args.out.mkdir(parents=True, exist_ok=True)
+                name = f"{result.source}-seed{result.seed}-{failed}.py"
+                (args.out / name).write_text(f"# {message}\n{program}", encoding="utf-8")
+            failed += 1
+        ran = sum(t.programs for t in totals.values())
+        print(
+            f"[{done}/{len(chunks)}] {result.source} seed {result.seed}: "
+            f"{result.tally.programs} in {result.seconds:.0f} s, "  # type: ignore[attr-defined]
+            f"{len(result.failures)} failures; {ran} programs, {failed} failures "
+            f"so far ({time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
     print(f"\nfuzz: done in {time.perf_counter() - start:.0f} s")
     for source, tally in totals.items():
         print(f"  {source}: {tally}")
