@@ -43,6 +43,20 @@ print(json.dumps({{"code": code, "before": before, "after": after}}), file=sys.s
 """
 
 
+def _run(script: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    """Run ``script`` in a fresh interpreter; its report is the last line of its stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc, json.loads(proc.stderr.strip().splitlines()[-1])
+
+
 def test_linting_keras_code_imports_no_framework(tmp_path: Path) -> None:
     (tmp_path / "model.py").write_text(KERAS_SOURCE)
     cell = {
@@ -54,16 +68,7 @@ def test_linting_keras_code_imports_no_framework(tmp_path: Path) -> None:
     }
     notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(heavy=HEAVY)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    proc, report = _run(SCRIPT.format(heavy=HEAVY), tmp_path)
     # The run really linted the Keras code...
     assert report["code"] == 1
     assert {(d["path"], d["code"]) for d in json.loads(proc.stdout)} >= {
@@ -92,14 +97,5 @@ def test_files_the_gate_stops_never_import_libcst(tmp_path: Path) -> None:
     """
     (tmp_path / "plain.py").write_text("import os\nprint(os.getcwd())\n")
     (tmp_path / "docs.py").write_text('"""Call keras model.compile() then fit()."""\nx = 1\n')
-    proc = subprocess.run(
-        [sys.executable, "-c", LIGHT_SCRIPT],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    _, report = _run(LIGHT_SCRIPT, tmp_path)
     assert report == {"code": 0, "libcst": False}
