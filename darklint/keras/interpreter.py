@@ -468,7 +468,7 @@ class Interpreter:
         model_id = len(self.result.models)
         self.result.models[model_id] = ModelInfo(model_id, node, kind, set(contains), feature_of)
         self.result.models[model_id].feature_anchor = node if feature_of is not None else None
-        self.result._closure.clear()
+        self.result.containment_changed(closures=False)
         self.made[key] = ModelVal(model_id)
         return ModelVal(model_id)
 
@@ -495,7 +495,7 @@ class Interpreter:
         inner = inner - {outer}
         if inner:
             self.result.models[outer].contains |= inner
-            self.result._closure.clear()
+            self.result.containment_changed()
 
     def _new_optimizer(self, node: cst.CSTNode) -> OptVal:
         key = self._key(node)

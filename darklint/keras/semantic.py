@@ -136,6 +136,8 @@ class SemanticModel:
     trace: list[Event] = field(default_factory=list)
     gradients: list[GradientInfo] = field(default_factory=list)
     _closure: dict[int, frozenset[int]] = field(default_factory=dict)
+    _holders: dict[int, frozenset[int]] = field(default_factory=dict)
+    _contained_in: dict[int, list[int]] | None = None
     # Derived once the trace is complete (rules query, they never add):
     # each model's events in trace order, and effective trainable states.
     _by_model: dict[int, list[Event]] | None = None
@@ -160,6 +162,43 @@ class SemanticModel:
 
     def contains(self, outer: int, inner: int) -> bool:
         return inner in self.closure(outer)
+
+    def holders(self, model: int) -> frozenset[int]:
+        """Every other model that contains ``model``, transitively.
+
+        Walking up the containment edges from ``model`` costs what it finds,
+        where asking ``contains(m, model)`` of every model cost the whole
+        model table per question.
+        """
+        found = self._holders.get(model)
+        if found is None:
+            contained_in = self._contained_in
+            if contained_in is None:
+                contained_in = self._contained_in = {}
+                for outer, info in self.models.items():
+                    for inner in info.contains:
+                        contained_in.setdefault(inner, []).append(outer)
+            seen: set[int] = set()
+            stack = [model]
+            while stack:
+                for outer in contained_in.get(stack.pop(), ()):
+                    if outer not in seen:
+                        seen.add(outer)
+                        stack.append(outer)
+            seen.discard(model)
+            found = self._holders[model] = frozenset(seen)
+        return found
+
+    def containment_changed(self, *, closures: bool = True) -> None:
+        """Forget what was derived from the containment edges (the interpreter adds edges).
+
+        A new model changes no existing model's closure (nothing contains it
+        yet), only who holds what: ``closures=False`` keeps the closures.
+        """
+        if closures:
+            self._closure.clear()
+        self._holders.clear()
+        self._contained_in = None
 
     def effective_trainable(self, compile_event: Event, model: int) -> frozenset[bool]:
         """``model``'s trainable state at a compile, counting frozen models around it.
@@ -291,15 +330,11 @@ class SemanticModel:
     def _toggle_after(self, freeze: Event) -> TogglePattern | None:
         frozen = freeze.model
         compiled_before: list[tuple[int, Event]] | None = None
-        for event in self.after(freeze):
-            if event.model == frozen and event.kind is EventKind.TRAINABLE and True in event.value:
-                # Unfrozen again before any combined compile: not this pattern.
-                return None
-            if event.kind is not EventKind.COMPILE or event.model == frozen:
-                continue
-            if not self.contains(event.model, frozen) or event.states.get(frozen) != frozenset(
-                {False}
-            ):
+        # Only compiles of models holding X, before X is unfrozen again, can
+        # make the pattern: walk those, not the whole rest of the trace (a
+        # file with many models made that quadratic).
+        for event in self._holder_compiles(freeze, self._next_unfreeze(freeze)):
+            if event.states.get(frozen) != frozenset({False}):
                 continue
             if compiled_before is None:  # the same for every combined compile
                 compiled_before = self._compiled_before(freeze)
@@ -316,14 +351,35 @@ class SemanticModel:
                     )
         return None
 
+    def _next_unfreeze(self, freeze: Event) -> int:
+        """The trace index of the first ``X.trainable = True`` after ``freeze`` (or the end)."""
+        events, position = self._split(freeze.model, freeze)
+        for event in events[position:]:
+            if (
+                event.index > freeze.index
+                and event.kind is EventKind.TRAINABLE
+                and True in event.value
+            ):
+                return event.index
+        return len(self.trace)
+
+    def _holder_compiles(self, freeze: Event, stop: int) -> list[Event]:
+        """Compiles of the models holding X between ``freeze`` and ``stop``, in trace order."""
+        found: list[Event] = []
+        for holder in self.holders(freeze.model):
+            events, position = self._split(holder, freeze)
+            for event in events[position:]:
+                if event.index >= stop:
+                    break
+                if event.kind is EventKind.COMPILE and event.index > freeze.index:
+                    found.append(event)
+        found.sort(key=_index)
+        return found
+
     def _compiled_before(self, freeze: Event) -> list[tuple[int, Event]]:
         """X and the models holding X, each with its compile before the freeze, while X trained."""
         frozen = freeze.model
-        holders = [frozen] + [
-            model
-            for model in sorted(self.models)
-            if model != frozen and self.contains(model, frozen)
-        ]
+        holders = [frozen, *sorted(self.holders(frozen))]
         found = []
         for holder in holders:
             own = self.last_compile_before(holder, freeze)

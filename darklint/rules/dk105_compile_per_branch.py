@@ -63,27 +63,64 @@ class CompilePerBranch(Rule):
     def finish(self) -> None:
         semantic = self.semantic
         compiles = [e for e in semantic.events(EventKind.COMPILE) if semantic.is_trained(e.model)]
+        # Each model's compiles that may train it, in trace order: a compile
+        # looks up the models it trains instead of pairing with every compile
+        # before it (quadratic on a file with many models).
+        training_it: dict[int, list[Event]] = {}
+        for event in compiles:
+            for model in semantic.trainable_at(event):
+                training_it.setdefault(model, []).append(event)
         for later in unique_by_node(compiles):
-            for earlier in compiles:
+            found = self._first_sharing(later, compiles, training_it)
+            if found is None:
+                continue
+            earlier, shared = found
+            other, shared_label = semantic.label(earlier.model), semantic.label(shared)
+            if shared == earlier.model:
+                relation = f"contains `{other}`, also compiled on its own"
+            elif shared == later.model:
+                relation = f"is part of `{other}`, also compiled"
+            else:
+                relation = f"shares `{shared_label}` with `{other}`, also compiled"
+            self.report(
+                later.node,
+                model=semantic.label(later.model),
+                relation=relation,
+                shared=shared_label,
+                other_line=self.context.line_of(earlier.node),
+            )
+
+    def _first_sharing(
+        self, later: Event, compiles: list[Event], training_it: dict[int, list[Event]]
+    ) -> tuple[Event, int] | None:
+        """The first compile of another model before ``later`` that trains a model ``later`` trains.
+
+        For each model ``later`` trains, its first such compile; the earliest
+        of those shares weights with ``later`` (the outermost shared model
+        exists unless the code pretends a model contains itself: then every
+        earlier compile is asked, as before the index).
+        """
+        candidates = []
+        for model in self.semantic.trainable_at(later):
+            for earlier in training_it.get(model, ()):
                 if earlier.index >= later.index:
                     break
-                shared = self._shared_trainable(earlier, later)
-                if shared is not None:
-                    other, shared_label = semantic.label(earlier.model), semantic.label(shared)
-                    if shared == earlier.model:
-                        relation = f"contains `{other}`, also compiled on its own"
-                    elif shared == later.model:
-                        relation = f"is part of `{other}`, also compiled"
-                    else:
-                        relation = f"shares `{shared_label}` with `{other}`, also compiled"
-                    self.report(
-                        later.node,
-                        model=semantic.label(later.model),
-                        relation=relation,
-                        shared=shared_label,
-                        other_line=self.context.line_of(earlier.node),
-                    )
+                if earlier.model != later.model:
+                    candidates.append(earlier)
                     break
+        if not candidates:
+            return None
+        for earlier in sorted(candidates, key=lambda event: event.index):
+            shared = self._shared_trainable(earlier, later)
+            if shared is not None:
+                return earlier, shared
+        for earlier in compiles:
+            if earlier.index >= later.index:
+                break
+            shared = self._shared_trainable(earlier, later)
+            if shared is not None:
+                return earlier, shared
+        return None
 
     def _shared_trainable(self, earlier: Event, later: Event) -> int | None:
         if earlier.model == later.model:

@@ -74,8 +74,13 @@ class ManualMultiModelTrainLoop(Rule):
                 for loop in stack:
                     trained.setdefault(loop, set()).add(event.model)
         qualifying = [loop for loop, models in trained.items() if len(models) >= 2]
+        # Loops with a qualifying loop inside: that inner loop is the one reported.
+        qualifying_set = set(qualifying)
+        around_qualifying = {
+            outer for outer, inner in nested if inner != outer and inner in qualifying_set
+        }
         for loop in qualifying:
-            if any((loop, other) in nested for other in qualifying if other != loop):
+            if loop in around_qualifying:
                 continue  # an inner loop already trains two models
             labels = sorted(f"`{semantic.label(model)}`" for model in trained[loop])
             header_end = loop.node.iter if isinstance(loop.node, cst.For) else loop.node.test

@@ -145,17 +145,19 @@ class PredictInTrainingLoop(Rule):
         import libcst as cst  # not at module level: the rule table stays libcst-free
 
         semantic = self.semantic
-        training = [e for e in semantic.trace if e.kind in (EventKind.TRAIN, EventKind.STEP)]
+        # The training events inside each loop, in trace order (looked up per
+        # predict; scanning every training event per predict was quadratic).
+        training_in: dict[Loop, list[Event]] = {}
+        for event in semantic.trace:
+            if event.kind in (EventKind.TRAIN, EventKind.STEP):
+                for around in dict.fromkeys(event.loops):
+                    training_in.setdefault(around, []).append(event)
         for predict in unique_by_node(semantic.events(EventKind.PREDICT)):
             loop = next(
-                (
-                    loop
-                    for loop in reversed(predict.lexical_loops)
-                    if any(loop in event.loops for event in training)
-                ),
+                (around for around in reversed(predict.lexical_loops) if around in training_in),
                 None,
             )
-            if loop is not None and self._evaluates_after_fit(predict, loop, training):
+            if loop is not None and self._evaluates_after_fit(predict, training_in[loop]):
                 continue
             call = predict.node
             if (
@@ -172,9 +174,11 @@ class PredictInTrainingLoop(Rule):
             )
 
     @staticmethod
-    def _evaluates_after_fit(predict: Event, loop: Loop, training: list[Event]) -> bool:
-        """`model.fit(...)` then `model.predict(x_val)` once per fold or epoch: what predict is for."""
-        in_loop = [event for event in training if loop in event.loops]
+    def _evaluates_after_fit(predict: Event, in_loop: list[Event]) -> bool:
+        """`model.fit(...)` then `model.predict(x_val)` once per fold or epoch: what predict is for.
+
+        ``in_loop``: the training events inside the predict's training loop.
+        """
         return predict.model in {event.model for event in in_loop} and all(
             event.kind is EventKind.TRAIN and event.method in ("fit", "fit_generator")
             for event in in_loop

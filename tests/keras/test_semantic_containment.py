@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from semantic_helpers import build
+from semantic_helpers import Built, build
 
 GD = """
 import keras
@@ -280,3 +280,49 @@ combined = keras.Model(z, {"validity": D(img), "code": Q(img)})
 """
     )
     assert built.contained("combined") == {"G", "D", "Q"}
+
+
+def _holders_agree_with_contains(built: Built) -> None:
+    sem = built.sem
+    for inner in sem.models:
+        expected = {outer for outer in sem.models if outer != inner and sem.contains(outer, inner)}
+        assert sem.holders(inner) == expected, built.describe()
+
+
+def test_holders_are_the_models_containing_one_transitively() -> None:
+    built = build(
+        GD
+        + """
+inner = keras.Sequential([G])
+outer = keras.Sequential([inner, D])
+combined = keras.Model(z, outer(z))
+"""
+    )
+    assert {built.sem.label(m) for m in built.sem.holders(built.model("G"))} == {
+        "inner",
+        "outer",
+        "combined",
+    }
+    assert built.sem.holders(built.model("combined")) == frozenset()
+    _holders_agree_with_contains(built)
+
+
+def test_holders_are_asked_again_once_containment_changes() -> None:
+    # The interpreter adds edges (`stack.add(D)`) and says so: no stale answer.
+    built = build(GD + "stack = keras.Sequential([G])\n")
+    sem, d, stack = built.sem, built.model("D"), built.model("stack")
+    assert sem.holders(d) == frozenset()
+    sem.models[stack].contains.add(d)
+    sem.containment_changed()
+    assert sem.holders(d) == {stack}
+    assert sem.contains(stack, d)
+    _holders_agree_with_contains(built)
+
+
+def test_holders_of_code_pretending_a_model_contains_itself() -> None:
+    # `a.add(b)`, `b.add(a)`: not Keras, but the walk up must end.
+    built = build(GD + "a = keras.Sequential([G])\nb = keras.Sequential([a])\na.add(b)\n")
+    a, b = built.model("a"), built.model("b")
+    assert built.sem.holders(a) == {b}
+    assert built.sem.holders(b) == {a}
+    _holders_agree_with_contains(built)
