@@ -466,7 +466,9 @@ class Interpreter:
             self._contain(existing.id, set(contains))
             return existing
         model_id = len(self.result.models)
-        self.result.models[model_id] = ModelInfo(model_id, node, kind, set(contains), feature_of)
+        self.result.models[model_id] = ModelInfo(
+            model_id, node, kind, set(contains), feature_of, created_at=len(self.result.trace)
+        )
         self.result.models[model_id].feature_anchor = node if feature_of is not None else None
         self.result.containment_changed(closures=False)
         self.made[key] = ModelVal(model_id)

@@ -61,6 +61,9 @@ class ModelInfo:
     # Where DK301 reports a feature model: its constructor, or the
     # `m.outputs = [...]` assignment that truncated it.
     feature_anchor: cst.CSTNode | None = None
+    # The trace's length when the model was made: none of its events, and no
+    # event of a model holding it, can come earlier.
+    created_at: int = 0
 
     @property
     def label(self) -> str:
@@ -141,6 +144,7 @@ class SemanticModel:
     # Derived once the trace is complete (rules query, they never add):
     # each model's events in trace order, and effective trainable states.
     _by_model: dict[int, list[Event]] | None = None
+    _compiles_by_model: dict[int, list[Event]] = field(default_factory=dict)
     _indexed_length: int = -1
     _effective: dict[int, dict[int, frozenset[bool]]] = field(default_factory=dict)
     _trainable_at: dict[int, frozenset[int]] = field(default_factory=dict)
@@ -188,6 +192,20 @@ class SemanticModel:
             seen.discard(model)
             found = self._holders[model] = frozenset(seen)
         return found
+
+    def holders_before(self, model: int, event: Event) -> list[int]:
+        """``model`` and the models holding it that existed before ``event``, in model order.
+
+        A model made after ``event`` has no event before it: skipping those
+        keeps "the compile before this freeze" questions off every later
+        wrapper model of a file (quadratic with hundreds of nested models).
+        """
+        models = self.models
+        return sorted(
+            {model}.union(
+                holder for holder in self.holders(model) if models[holder].created_at <= event.index
+            )
+        )
 
     def containment_changed(self, *, closures: bool = True) -> None:
         """Forget what was derived from the containment edges (the interpreter adds edges).
@@ -277,12 +295,20 @@ class SemanticModel:
         The queries below walk these rather than the whole trace: on a file
         with many models the whole-trace scans made the rules cubic.
         """
+        self._index_trace()
+        assert self._by_model is not None
+        return self._by_model.get(model, [])
+
+    def _index_trace(self) -> None:
         if self._by_model is None or self._indexed_length != len(self.trace):
             by_model: dict[int, list[Event]] = {}
+            compiles: dict[int, list[Event]] = {}
             for event in self.trace:
                 by_model.setdefault(event.model, []).append(event)
-            self._by_model, self._indexed_length = by_model, len(self.trace)
-        return self._by_model.get(model, [])
+                if event.kind is EventKind.COMPILE:
+                    compiles.setdefault(event.model, []).append(event)
+            self._by_model, self._compiles_by_model = by_model, compiles
+            self._indexed_length = len(self.trace)
 
     def _split(self, model: int, event: Event) -> tuple[list[Event], int]:
         """``model``'s events, and how many of them come before ``event``."""
@@ -302,11 +328,12 @@ class SemanticModel:
         return None
 
     def last_compile_before(self, model: int, event: Event) -> Event | None:
-        events, position = self._split(model, event)
-        for earlier in reversed(events[:position]):
-            if earlier.kind is EventKind.COMPILE:
-                return earlier
-        return None
+        self._index_trace()
+        compiles = self._compiles_by_model.get(model)
+        if not compiles:
+            return None
+        position = bisect.bisect_left(compiles, event.index, key=_index)
+        return compiles[position - 1] if position else None
 
     def is_trained(self, model: int) -> bool:
         return any(event.kind is EventKind.TRAIN for event in self.model_events(model))
@@ -329,15 +356,24 @@ class SemanticModel:
 
     def _toggle_after(self, freeze: Event) -> TogglePattern | None:
         frozen = freeze.model
-        compiled_before: list[tuple[int, Event]] | None = None
+        stop = self._next_unfreeze(freeze)
+        # Keras-GAN order needs a model compiled while X trained that trains
+        # again after the freeze; jacobgil order needs X unfrozen again.
+        # Without either no compile after the freeze can make the pattern,
+        # and the walk below is skipped (a file of many nested models).
+        compiled_before = [
+            (holder, own)
+            for holder, own in self._compiled_before(freeze)
+            if self._trains_after(holder, freeze)
+        ]
+        if not compiled_before and stop == len(self.trace):
+            return None
         # Only compiles of models holding X, before X is unfrozen again, can
         # make the pattern: walk those, not the whole rest of the trace (a
         # file with many models made that quadratic).
-        for event in self._holder_compiles(freeze, self._next_unfreeze(freeze)):
+        for event in self._holder_compiles(freeze, stop):
             if event.states.get(frozen) != frozenset({False}):
                 continue
-            if compiled_before is None:  # the same for every combined compile
-                compiled_before = self._compiled_before(freeze)
             never = self._never_trains(freeze, event, compiled_before)
             if never is not None:
                 return never
@@ -363,6 +399,23 @@ class SemanticModel:
                 return event.index
         return len(self.trace)
 
+    def _trains_after(self, model: int, event: Event) -> bool:
+        events, position = self._split(model, event)
+        return any(
+            later.kind is EventKind.TRAIN and later.index > event.index
+            for later in events[position:]
+        )
+
+    def has_event_between(self, model: int, kind: EventKind, start: Event, end: Event) -> bool:
+        """Whether ``model`` has an event of ``kind`` strictly between ``start`` and ``end``."""
+        events, position = self._split(model, start)
+        for event in events[position:]:
+            if event.index >= end.index:
+                return False
+            if event.kind is kind and event.index > start.index:
+                return True
+        return False
+
     def _holder_compiles(self, freeze: Event, stop: int) -> list[Event]:
         """Compiles of the models holding X between ``freeze`` and ``stop``, in trace order."""
         found: list[Event] = []
@@ -379,7 +432,7 @@ class SemanticModel:
     def _compiled_before(self, freeze: Event) -> list[tuple[int, Event]]:
         """X and the models holding X, each with its compile before the freeze, while X trained."""
         frozen = freeze.model
-        holders = [frozen, *sorted(self.holders(frozen))]
+        holders = [frozen, *(h for h in self.holders_before(frozen, freeze) if h != frozen)]
         found = []
         for holder in holders:
             own = self.last_compile_before(holder, freeze)

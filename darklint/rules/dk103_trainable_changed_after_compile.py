@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.gate import TRAINS
-from darklint.keras.semantic import Event, EventKind, unique_by_node
+from darklint.keras.semantic import Event, EventKind
 from darklint.rule import Invalid, Rule, Valid
 
 # Measured on keras 3.15.1 (tests/evidence): the two directions fail differently.
@@ -91,11 +91,15 @@ class TrainableChangedAfterCompile(Rule):
             for event in (pattern.freeze, pattern.reset)
             if event is not None
         }
-        assignments = list(semantic.events(EventKind.TRAINABLE))
-        for assignment in unique_by_node(assignments):
+        # Each assignment's occurrences (a loop body is walked twice), in trace order.
+        occurrences: dict[int, list[Event]] = {}
+        for event in semantic.events(EventKind.TRAINABLE):
+            occurrences.setdefault(id(event.node), []).append(event)
+        for same_node in occurrences.values():
+            assignment = same_node[0]
             if id(assignment.node) in explained:
                 continue
-            for occurrence in (e for e in assignments if e.node is assignment.node):
+            for occurrence in same_node:
                 found = self._stale_compile(occurrence)
                 if found is not None:
                     compile_event, train = found
@@ -113,9 +117,8 @@ class TrainableChangedAfterCompile(Rule):
 
     def _overridden(self, assignment: Event, train: Event) -> bool:
         """Another assignment to the same flag comes first: this one never reaches the training."""
-        return any(
-            event.kind is EventKind.TRAINABLE and event.model == assignment.model
-            for event in self.semantic.trace[assignment.index + 1 : train.index]
+        return self.semantic.has_event_between(
+            assignment.model, EventKind.TRAINABLE, assignment, train
         )
 
     @staticmethod
@@ -130,9 +133,9 @@ class TrainableChangedAfterCompile(Rule):
         if assignment.value == assignment.before and len(assignment.value) == 1:
             return None  # no change on any path
         semantic = self.semantic
-        for model in sorted(semantic.models):
-            if not semantic.contains(model, assignment.model):
-                continue
+        # The target and every model holding it, in model order (those made
+        # after the assignment have no compile before it).
+        for model in semantic.holders_before(assignment.model, assignment):
             compile_event = semantic.last_compile_before(model, assignment)
             if compile_event is None:
                 continue

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from semantic_helpers import Built, build
 
+from darklint.keras.semantic import EventKind
+
 GD = """
 import keras
 from keras import layers
@@ -326,3 +328,22 @@ def test_holders_of_code_pretending_a_model_contains_itself() -> None:
     assert built.sem.holders(a) == {b}
     assert built.sem.holders(b) == {a}
     _holders_agree_with_contains(built)
+
+
+def test_holders_before_an_event_leave_out_models_made_after_it() -> None:
+    built = build(
+        GD
+        + """
+early = keras.Sequential([D])
+D.trainable = False
+late = keras.Sequential([D, G])
+late.compile(optimizer="adam", loss="mse")
+"""
+    )
+    sem = built.sem
+    d, early, late = built.model("D"), built.model("early"), built.model("late")
+    freeze = built.events(EventKind.TRAINABLE, "D")[0]
+    compile_late = built.events(EventKind.COMPILE, "late")[0]
+    assert sem.holders(d) == {early, late}
+    assert sem.holders_before(d, freeze) == sorted({d, early})
+    assert sem.holders_before(d, compile_late) == sorted({d, early, late})
