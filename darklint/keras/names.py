@@ -12,6 +12,7 @@ from that.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -167,12 +168,16 @@ class ImportTable:
     def keras_kind(self, node: cst.BaseExpression) -> tuple[Kind, str] | None:
         """(kind, path inside Keras) when ``node`` names something of Keras."""
         qualified = self.qualify(node)
-        if qualified is None:
-            return None
-        path = keras_path(qualified)
-        if path is None:
-            return None
-        return classify(path), path
+        return None if qualified is None else _kind_of(qualified)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kind_of(qualified: str) -> tuple[Kind, str] | None:
+    """``keras_kind`` of a qualified name: the same few names recur in every call of a file."""
+    path = keras_path(qualified)
+    if path is None:
+        return None
+    return classify(path), path
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
