@@ -318,7 +318,7 @@ class SemanticModel:
     def trained_later_without_recompile(self, model: int, start: Event) -> Event | None:
         """The first training of ``model`` after ``start`` with no compile of it in between."""
         events, position = self._split(model, start)
-        for event in events[position:]:
+        for event in _from(events, position):
             if event.index <= start.index:
                 continue
             if event.kind is EventKind.COMPILE:
@@ -390,7 +390,7 @@ class SemanticModel:
     def _next_unfreeze(self, freeze: Event) -> int:
         """The trace index of the first ``X.trainable = True`` after ``freeze`` (or the end)."""
         events, position = self._split(freeze.model, freeze)
-        for event in events[position:]:
+        for event in _from(events, position):
             if (
                 event.index > freeze.index
                 and event.kind is EventKind.TRAINABLE
@@ -403,13 +403,13 @@ class SemanticModel:
         events, position = self._split(model, event)
         return any(
             later.kind is EventKind.TRAIN and later.index > event.index
-            for later in events[position:]
+            for later in _from(events, position)
         )
 
     def has_event_between(self, model: int, kind: EventKind, start: Event, end: Event) -> bool:
         """Whether ``model`` has an event of ``kind`` strictly between ``start`` and ``end``."""
         events, position = self._split(model, start)
-        for event in events[position:]:
+        for event in _from(events, position):
             if event.index >= end.index:
                 return False
             if event.kind is kind and event.index > start.index:
@@ -421,7 +421,7 @@ class SemanticModel:
         found: list[Event] = []
         for holder in self.holders(freeze.model):
             events, position = self._split(holder, freeze)
-            for event in events[position:]:
+            for event in _from(events, position):
                 if event.index >= stop:
                     break
                 if event.kind is EventKind.COMPILE and event.index > freeze.index:
@@ -457,7 +457,8 @@ class SemanticModel:
     def _last_reset_before(self, frozen: int, event: Event) -> Event | None:
         """The last ``X.trainable = True`` before ``event``."""
         events, position = self._split(frozen, event)
-        for earlier in reversed(events[:position]):
+        for index in range(position - 1, -1, -1):
+            earlier = events[index]
             if earlier.kind is EventKind.TRAINABLE and True in earlier.value:
                 return earlier
         return None
@@ -468,6 +469,12 @@ class SemanticModel:
 
 def _index(event: Event) -> int:
     return event.index
+
+
+def _from(events: list[Event], position: int) -> Iterator[Event]:
+    """``events[position:]`` without the copy (the loops over it stop early)."""
+    for index in range(position, len(events)):
+        yield events[index]
 
 
 def unique_by_node(events: Iterable[Event]) -> list[Event]:
