@@ -315,12 +315,22 @@ class SemanticModel:
         events = self.model_events(model)
         return events, bisect.bisect_left(events, event.index, key=_index)
 
+    def _events_after(self, model: int, event: Event) -> Iterator[Event]:
+        """``model``'s events after ``event``, in trace order (not copied: callers stop early)."""
+        events = self.model_events(model)
+        for position in range(bisect.bisect_right(events, event.index, key=_index), len(events)):
+            yield events[position]
+
+    def _compiles_between(self, model: int, start: Event, stop: int) -> list[Event]:
+        """``model``'s compiles after ``start`` and before the trace index ``stop``."""
+        self._index_trace()
+        compiles = self._compiles_by_model.get(model, [])
+        first = bisect.bisect_right(compiles, start.index, key=_index)
+        return compiles[first : bisect.bisect_left(compiles, stop, key=_index)]
+
     def trained_later_without_recompile(self, model: int, start: Event) -> Event | None:
         """The first training of ``model`` after ``start`` with no compile of it in between."""
-        events, position = self._split(model, start)
-        for event in _from(events, position):
-            if event.index <= start.index:
-                continue
+        for event in self._events_after(model, start):
             if event.kind is EventKind.COMPILE:
                 return None
             if event.kind is EventKind.TRAIN:
@@ -389,43 +399,30 @@ class SemanticModel:
 
     def _next_unfreeze(self, freeze: Event) -> int:
         """The trace index of the first ``X.trainable = True`` after ``freeze`` (or the end)."""
-        events, position = self._split(freeze.model, freeze)
-        for event in _from(events, position):
-            if (
-                event.index > freeze.index
-                and event.kind is EventKind.TRAINABLE
-                and True in event.value
-            ):
+        for event in self._events_after(freeze.model, freeze):
+            if event.kind is EventKind.TRAINABLE and True in event.value:
                 return event.index
         return len(self.trace)
 
     def _trains_after(self, model: int, event: Event) -> bool:
-        events, position = self._split(model, event)
-        return any(
-            later.kind is EventKind.TRAIN and later.index > event.index
-            for later in _from(events, position)
-        )
+        return any(later.kind is EventKind.TRAIN for later in self._events_after(model, event))
 
     def has_event_between(self, model: int, kind: EventKind, start: Event, end: Event) -> bool:
         """Whether ``model`` has an event of ``kind`` strictly between ``start`` and ``end``."""
-        events, position = self._split(model, start)
-        for event in _from(events, position):
+        for event in self._events_after(model, start):
             if event.index >= end.index:
                 return False
-            if event.kind is kind and event.index > start.index:
+            if event.kind is kind:
                 return True
         return False
 
     def _holder_compiles(self, freeze: Event, stop: int) -> list[Event]:
         """Compiles of the models holding X between ``freeze`` and ``stop``, in trace order."""
-        found: list[Event] = []
-        for holder in self.holders(freeze.model):
-            events, position = self._split(holder, freeze)
-            for event in _from(events, position):
-                if event.index >= stop:
-                    break
-                if event.kind is EventKind.COMPILE and event.index > freeze.index:
-                    found.append(event)
+        found = [
+            event
+            for holder in self.holders(freeze.model)
+            for event in self._compiles_between(holder, freeze, stop)
+        ]
         found.sort(key=_index)
         return found
 
@@ -469,12 +466,6 @@ class SemanticModel:
 
 def _index(event: Event) -> int:
     return event.index
-
-
-def _from(events: list[Event], position: int) -> Iterator[Event]:
-    """``events[position:]`` without the copy (the loops over it stop early)."""
-    for index in range(position, len(events)):
-        yield events[index]
 
 
 def unique_by_node(events: Iterable[Event]) -> list[Event]:
