@@ -92,11 +92,9 @@ build_{i}()
 
 """
 
-LINEARITY_SCRIPT = """\
-import sys, time
-from darklint.engine import lint_text
-from darklint.registry import all_rules
-from darklint.selection import default_codes
+# Shared by the two scripts below.
+FASTEST = """\
+import time
 
 
 def fastest(runs, sizes, texts, work):
@@ -109,6 +107,15 @@ def fastest(runs, sizes, texts, work):
             work(text, n)
             best[n] = min(best[n], time.perf_counter() - start)
     return best
+"""
+
+LINEARITY_SCRIPT = (
+    FASTEST
+    + """\
+import sys
+from darklint.engine import lint_text
+from darklint.registry import all_rules
+from darklint.selection import default_codes
 
 
 block = open(sys.argv[1], encoding="utf-8").read()
@@ -132,10 +139,13 @@ for label, enabled in selections:
     for n, seconds in fastest(runs, sizes, texts, lint).items():
         print(label, n, lines[n], seconds)
 """
+)
 
 
-CHAIN_SCRIPT = """\
-import sys, time
+CHAIN_SCRIPT = (
+    FASTEST
+    + """\
+import sys
 from darklint.engine import lint_text
 from darklint.selection import default_codes
 
@@ -154,15 +164,11 @@ def chain(n):
 lint_text(chain(10), "warmup.py", default_codes())
 sizes = [int(arg) for arg in sys.argv[1:]]
 texts = [chain(n) for n in sizes]
-best = {n: float("inf") for n in sizes}
-for _ in range(7):  # sizes take turns; the fastest run is the cost
-    for n, text in zip(sizes, texts):
-        start = time.perf_counter()
-        lint_text(text, "chain.py", default_codes())
-        best[n] = min(best[n], time.perf_counter() - start)
+best = fastest(7, sizes, texts, lambda text, n: lint_text(text, "chain.py", default_codes()))
 for n, text in zip(sizes, texts):
     print(n, text.count("\\n"), best[n])
 """
+)
 
 
 # The files the gate lets through (what ``analysed`` counts), decided by the
