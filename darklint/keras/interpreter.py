@@ -103,6 +103,8 @@ REDUCTIONS = frozenset(
     }
 )
 GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
+# `Model` methods a subclass overrides to train its own way.
+TRAINING_HOOKS = frozenset({"train_step", "compute_loss"})
 # A model's attributes that are its variables (what an optimizer step updates).
 VARIABLE_ATTRIBUTES = frozenset(
     {"trainable_variables", "trainable_weights", "weights", "variables"}
@@ -992,6 +994,10 @@ class Interpreter:
         name = _callee_name(node.func)
         if name == "GradientTape":
             return TapeVal()
+        if name == "super" and type(node.func) is cst.Name:
+            # `super().compile(...)` inside an override: Keras' own method on
+            # the same model, whose call the caller already recorded.
+            return UNKNOWN
         if isinstance(callee, ModuleRef):
             array = array_call(callee.qualified, args, kwargs, literal_list=_literal_list(node))
             if array is not None:
@@ -1106,7 +1112,9 @@ class Interpreter:
         self, cls: ClassInfo, node: cst.Call, args: list[Value], kwargs: dict[str, Value]
     ) -> Value:
         if cls.keras_model:
-            instance: Value = self._new_model(node, "subclass")
+            model = self._new_model(node, "subclass")
+            self.result.models[model.id].overrides = _training_hooks(cls)
+            instance: Value = model
             if cls.instance is None:
                 cls.instance = instance
         elif cls.instance is not None:
@@ -1120,11 +1128,12 @@ class Interpreter:
 
     def _instance(self, cls: ClassInfo, node: cst.CSTNode | None) -> Value:
         if cls.instance is None:
-            cls.instance = (
-                self._new_model(node or cls.node, "subclass")
-                if cls.keras_model
-                else InstanceVal(cls)
-            )
+            if cls.keras_model:
+                model = self._new_model(node or cls.node, "subclass")
+                self.result.models[model.id].overrides = _training_hooks(cls)
+                cls.instance = model
+            else:
+                cls.instance = InstanceVal(cls)
         return cls.instance
 
     def _call(
@@ -1236,6 +1245,11 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if type(target) is cst.Tuple or type(target) is cst.List:
         return [name for element in target.elements for name in _target_names(element.value)]
     return []
+
+
+def _training_hooks(cls: ClassInfo) -> frozenset[str]:
+    """The Keras hooks for a custom objective the class overrides."""
+    return frozenset(TRAINING_HOOKS & cls.methods.keys())
 
 
 def _variables(values: Iterable[Value]) -> frozenset[int]:
