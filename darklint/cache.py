@@ -19,14 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from darklint import __version__
+from darklint.config import Target
 from darklint.diagnostics import Diagnostic
 
 CACHE_DIR_NAME = ".darklint_cache"
 
 
-def entry_key(raw: bytes, enabled: frozenset[str]) -> str:
+def entry_key(raw: bytes, enabled: frozenset[str], target: Target = ()) -> str:
+    """The file's bytes and everything its configuration changes in the result."""
     digest = hashlib.sha256(raw)
     digest.update(b"\0" + ",".join(sorted(enabled)).encode())
+    # Target settings change messages (and later which rules apply).
+    digest.update(b"\0" + json.dumps(sorted(target), default=str).encode())
     return digest.hexdigest()
 
 

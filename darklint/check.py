@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import IO
 
 from darklint import __version__
-from darklint.config import Config, ConfigError, merge_cli, resolve_config
+from darklint.config import ConfigError, Target
 from darklint.diagnostics import Diagnostic
-from darklint.selection import Selection, SelectorError, resolve_all
+from darklint.hierarchy import CommandLine, Hierarchy
+from darklint.output import STATISTICS_FORMATS
+from darklint.selection import SelectorError, resolve_all
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -30,32 +32,16 @@ def _error(message: str) -> None:
     print(f"darklint: error: {message}", file=sys.stderr)
 
 
+def _warning(message: str) -> None:
+    print(f"darklint: warning: {message}", file=sys.stderr)
+
+
 def _report_crashes(crashes: Iterable[str]) -> None:
     for crash in crashes:
         _error(f"rule crashed: {crash}")
 
 
-def _relative_to_root(path: Path, root: Path, directories: dict[str, str] | None = None) -> str:
-    try:
-        return os.path.relpath(_resolve(path, {} if directories is None else directories), root)
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
-def _resolve(path: Path, directories: dict[str, str]) -> str:
-    """``path.resolve()``, each directory resolved once (``directories``, for one run)."""
-    name = os.path.basename(path)
-    if name in ("", ".", "..") or os.path.islink(path):
-        return str(path.resolve())
-    # Not abspath: it would fold `link/..` before the link is resolved.
-    directory = os.path.join(os.getcwd(), os.path.dirname(path))
-    resolved = directories.get(directory)
-    if resolved is None:
-        resolved = directories[directory] = str(Path(directory).resolve())
-    return os.path.join(resolved, name)
-
-
-def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
+def _command_line(args: argparse.Namespace) -> CommandLine:
     select = _flatten(args.select) if args.select is not None else None
     extend_select, ignore = _flatten(args.extend_select), _flatten(args.ignore)
     # Command-line selectors are checked on their own first, so that an
@@ -66,60 +52,61 @@ def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
         ("--ignore", ignore),
     ):
         resolve_all(values, option)
-    file_config = resolve_config(args.config, start)
-    if file_config.path is not None:
-        # Checked key by key so that an unknown code names the key it is in,
-        # not just the file (and is caught even when --select overrides it).
-        for key, listed in (
-            ("select", file_config.select or ()),
-            ("extend-select", file_config.extend_select),
-            ("ignore", file_config.ignore),
-        ):
-            resolve_all(listed, f"{file_config.origin} [tool.darklint] {key}")
-    config = merge_cli(file_config, select=select, extend_select=extend_select, ignore=ignore)
-    selection = Selection.build(
-        select=config.select,
-        extend_select=config.extend_select,
-        ignore=config.ignore,
-        per_file_ignores=config.per_file_ignores,
-        origin=f"{config.origin} [tool.darklint]",
-    )
-    return config, selection
+    return CommandLine(select=select, extend_select=extend_select, ignore=ignore)
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """Why these options cannot run together, or None."""
+    if args.jobs is not None and args.jobs < 1:
+        return "--jobs must be at least 1"
+    if args.stdin_filename is not None and args.paths not in ([], ["-"]):
+        return "--stdin-filename names the file read from standard input: give no other paths"
+    if args.statistics and args.format not in STATISTICS_FORMATS:
+        return (
+            f"--statistics cannot be used with --format {args.format}"
+            f" (it has a {' and a '.join(STATISTICS_FORMATS)} form)"
+        )
+    return None
 
 
 def run_check(args: argparse.Namespace) -> int:
-    reading_stdin = args.paths == ["-"]
-    if reading_stdin:
-        start = Path(args.stdin_filename).parent if args.stdin_filename else Path.cwd()
-    else:
-        start = Path(args.paths[0])
-    if args.jobs is not None and args.jobs < 1:
-        _error("--jobs must be at least 1")
+    problem = _usage_problem(args)
+    if problem is not None:
+        _error(problem)
         return EXIT_ERROR
+    # `--stdin-filename` alone reads standard input, as in ruff and black.
+    reading_stdin = args.paths == ["-"] or (args.stdin_filename is not None and not args.paths)
+    paths = args.paths or ["."]
     try:
-        config, selection = _load(args, start if start.exists() else Path.cwd())
-    except (ConfigError, SelectorError) as error:
-        _error(str(error))
-        return EXIT_ERROR
-    try:
+        hierarchy = Hierarchy(_command_line(args), args.config)
+        # The configuration the run starts from is loaded first, so that its
+        # errors stop the run before anything is read; it also holds the cache.
         if reading_stdin:
-            return _check_stdin(args, config, selection)
-        return _check_paths(args, config, selection)
-    except OutputError as error:
+            start = Path(args.stdin_filename).parent if args.stdin_filename else Path.cwd()
+        else:
+            start = Path(paths[0])
+            start = start if start.is_dir() else start.parent
+        root = hierarchy.scope_of_directory(start if start.exists() else Path.cwd()).config.root
+        if reading_stdin:
+            return _check_stdin(args, hierarchy)
+        return _check_paths(args, paths, hierarchy, root)
+    except (ConfigError, SelectorError, OutputError) as error:
         _error(str(error))
         return EXIT_ERROR
 
 
-def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection) -> int:
+def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
     from darklint.engine import lint_bytes
     from darklint.fixes import fix_until_stable, unified_diff
     from darklint.source import Unreadable, decode
 
     display = args.stdin_filename or "-"
-    enabled = selection.for_path(_relative_to_root(Path(display), config.root))
+    settings = hierarchy.settings_for(display)
+    enabled, target = settings.enabled, settings.target
     raw = sys.stdin.buffer.read()
-    outcome = lint_bytes(raw, display, enabled)
+    outcome = lint_bytes(raw, display, enabled, target)
     diagnostics = list(outcome.diagnostics)
+    errors = _crash_errors(outcome.crashes)
     try:
         source = decode(raw)
         text, rewritable = source.text, not source.lossy
@@ -129,14 +116,14 @@ def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection)
         # Nothing darklint can rewrite: the input goes back to the editor,
         # which replaces its buffer with standard output, byte for byte.
         _write_bytes(raw)
-        _report(args, diagnostics, selection, sys.stderr, {display: text})
+        _report(args, diagnostics, enabled, sys.stderr, {display: text}, errors)
         _report_crashes(outcome.crashes)
         return _exit_code(args, diagnostics, outcome.crashes)
     if (args.fix or args.diff) and not display.endswith(".ipynb"):
         fixed, remaining = fix_until_stable(
             text,
             diagnostics if rewritable else (),
-            _relinter(display, enabled, []),
+            _relinter(display, enabled, target, []),
             unsafe=args.unsafe_fixes,
         )
         if args.diff:
@@ -148,37 +135,36 @@ def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection)
         # Editors pipe a buffer through `darklint --fix -`: the fixed code goes
         # to standard output and what remains to standard error.
         sys.stdout.write(fixed.text)
-        _report(args, remaining, selection, sys.stderr, {display: fixed.text})
+        _report(args, remaining, enabled, sys.stderr, {display: fixed.text}, errors)
         _report_crashes(outcome.crashes)
         return _exit_code(args, remaining, outcome.crashes, fixed=bool(fixed.applied))
-    _report(args, diagnostics, selection, None, {display: text})
+    _report(args, diagnostics, enabled, None, {display: text}, errors)
     # Without this a crash on standard input exits 2 under "All checks passed!".
     _report_crashes(outcome.crashes)
     return _exit_code(args, diagnostics, outcome.crashes)
 
 
-def _check_paths(args: argparse.Namespace, config: Config, selection: Selection) -> int:
+def _check_paths(
+    args: argparse.Namespace, paths: list[str], hierarchy: Hierarchy, root: Path
+) -> int:
     from darklint.cache import Cache
-    from darklint.discovery import DEFAULT_EXCLUDES, discover
+    from darklint.discovery import discover
     from darklint.runner import FileTask, default_jobs, run
 
-    found = discover(
-        args.paths,
-        exclude=config.exclude if config.exclude is not None else DEFAULT_EXCLUDES,
-        extend_exclude=config.extend_exclude,
-        config_root=config.root,
-    )
+    found = discover(paths, excludes_for=hierarchy.excludes_for, force_exclude=args.force_exclude)
     for given, reason in found.errors:
         _error(f"{given}: {reason}")
     errors: list[tuple[str, str]] = list(found.errors)
-    directories: dict[str, str] = {}
-    tasks = [
-        FileTask(
-            path, str(path), selection.for_path(_relative_to_root(path, config.root, directories))
-        )
-        for path in found.files
-    ]
-    cache = None if args.no_cache else Cache(config.root)
+    if not found.files and found.empty:
+        # ruff warns the same way: a run that linted nothing passed nothing.
+        _warning(f"no Python files found under {', '.join(found.empty)}")
+    tasks = []
+    enabled_anywhere: set[str] = set()
+    for path in found.files:
+        settings = hierarchy.settings_for(path)
+        enabled_anywhere |= settings.enabled
+        tasks.append(FileTask(path, str(path), settings.enabled, settings.target))
+    cache = None if args.no_cache else Cache(root)
     result = run(tasks, jobs=args.jobs or default_jobs(), cache=cache)
     if getattr(args, "stats", False):
         print(
@@ -208,11 +194,27 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
                 f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.",
                 file=sys.stderr,
             )
-    _report(args, diagnostics, selection, None, {})
+    failures = [
+        *(f"{path}: {reason}" for path, reason in [*errors, *write_errors]),
+        *_crash_errors(crashes),
+    ]
+    _report(
+        args,
+        diagnostics,
+        frozenset(enabled_anywhere or hierarchy.settings_for(root / "-").enabled),
+        None,
+        {},
+        failures,
+        nothing_linted=not tasks,
+    )
     _report_crashes(crashes)
     for path, reason in write_errors:
         _error(f"{path}: {reason}")
     return _exit_code(args, diagnostics, crashes, [*errors, *write_errors], fixed=changed)
+
+
+def _crash_errors(crashes: Iterable[str]) -> list[str]:
+    return [f"rule crashed: {crash}" for crash in crashes]
 
 
 class _FixOutcome:
@@ -259,12 +261,12 @@ def _fix_files(
         # Fixes are positions: they are recomputed from the very bytes being
         # rewritten, in case the file changed since the run linted it (an
         # editor saved it meanwhile).
-        found = list(lint_bytes(raw, display, task.enabled).diagnostics)
+        found = list(lint_bytes(raw, display, task.enabled, task.target).diagnostics)
         relint_crashes: list[str] = []
         fixed, left = fix_until_stable(
             source.text,
             found,
-            _relinter(display, task.enabled, relint_crashes),
+            _relinter(display, task.enabled, task.target, relint_crashes),
             unsafe=args.unsafe_fixes,
         )
         if not fixed.applied:
@@ -289,13 +291,13 @@ def _fix_files(
 
 
 def _relinter(
-    display: str, enabled: frozenset[str], crashes: list[str]
+    display: str, enabled: frozenset[str], target: Target, crashes: list[str]
 ) -> Callable[[str], Sequence[Diagnostic]]:
     """Lint fixed text as ``display``; the crashes of the last call go to ``crashes``."""
     from darklint.engine import lint_text
 
     def relint(text: str) -> Sequence[Diagnostic]:
-        outcome = lint_text(text, display, enabled)
+        outcome = lint_text(text, display, enabled, target=target)
         crashes[:] = outcome.crashes
         return outcome.diagnostics
 
@@ -350,24 +352,29 @@ def _cell_or_file(text: str, cell: int | None) -> str:
 def _report(
     args: argparse.Namespace,
     diagnostics: list[Diagnostic],
-    selection: Selection,
+    enabled: frozenset[str],
     stream: IO[str] | None,
     sources: dict[str, str],
+    errors: Sequence[str] = (),
+    *,
+    nothing_linted: bool = False,
 ) -> None:
     from darklint.output import OutputContext, render, render_statistics
     from darklint.registry import all_rules
 
     if args.statistics:
-        text = render_statistics(diagnostics)
+        text = "" if errors and not diagnostics else render_statistics(diagnostics, args.format)
     else:
         context = OutputContext(
             diagnostics=diagnostics,
-            rules=[rule.descriptor() for rule in all_rules() if rule.code in selection.enabled],
+            rules=[rule.descriptor() for rule in all_rules() if rule.code in enabled],
             root=Path.cwd(),
             tool_version=__version__,
             show_source=args.show_source,
             source_line=_source_line_reader(sources),  # type: ignore[arg-type]
             fixable_hint=not args.fix,
+            errors=errors,
+            nothing_linted=nothing_linted,
         )
         text = render(args.format, context)
     if args.output_file is not None and stream is None:

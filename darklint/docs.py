@@ -99,8 +99,9 @@ def render_text(rule: type[Rule]) -> str:
     )
 
 
-def render_json(rule: type[Rule]) -> str:
-    data: dict[str, Any] = {
+def rule_json(rule: type[Rule]) -> dict[str, Any]:
+    """A rule's facts as JSON values: one schema for ``rule X`` and ``rules --format json``."""
+    return {
         "code": rule.code,
         "name": rule.name,
         "summary": rule.summary(),
@@ -113,7 +114,10 @@ def render_json(rule: type[Rule]) -> str:
         "url": rule.docs_url(),
         "sections": docstring_sections(rule),
     }
-    return json.dumps(data, indent=2) + "\n"
+
+
+def render_json(rule: type[Rule]) -> str:
+    return json.dumps(rule_json(rule), indent=2) + "\n"
 
 
 def doc_path(rule: type[Rule], docs_dir: Path) -> Path:

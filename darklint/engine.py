@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from darklint import gate
+from darklint.config import Target
 from darklint.diagnostics import Diagnostic, Edit, Fix
 from darklint.registry import all_rules, rules_by_code, rules_by_name
 from darklint.rule import FileContext, FixSafety, Report, Rule, RuleCrashed
@@ -277,9 +278,18 @@ def _unused(suppressions: Suppressions, enabled: frozenset[str], path: str) -> l
 
 
 def lint_text(
-    text: str, path: str, enabled: frozenset[str], *, notebook: Notebook | None = None
+    text: str,
+    path: str,
+    enabled: frozenset[str],
+    *,
+    notebook: Notebook | None = None,
+    target: Target = (),
 ) -> FileOutcome:
-    """Lint Python source already decoded (``notebook`` maps lines back to cells)."""
+    """Lint Python source already decoded (``notebook`` maps lines back to cells).
+
+    ``target`` holds the file's target settings (``backend``...), which
+    rules read to say only what applies.
+    """
     # Suppressions are found by tokenizing, which costs more than parsing:
     # only when they can matter (``_needs_suppressions``).
     suppressions = scan(text) if _may_skip_file(text) else None
@@ -308,7 +318,11 @@ def lint_text(
             else:
                 analysed = True
                 context = FileContext(
-                    module=parsed, source=text, path=path, statement_starts=starts
+                    module=parsed,
+                    source=text,
+                    path=path,
+                    statement_starts=starts,
+                    target=dict(target),
                 )
                 if notebook is not None:
                     context.line_label = _cell_line_label(notebook)
@@ -388,7 +402,9 @@ def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[
     return mapped
 
 
-def lint_bytes(raw: bytes, display: str, enabled: frozenset[str]) -> FileOutcome:
+def lint_bytes(
+    raw: bytes, display: str, enabled: frozenset[str], target: Target = ()
+) -> FileOutcome:
     """Decode and lint one file's bytes; what cannot be read or decoded becomes DK001."""
     try:
         text = decode(raw).text
@@ -399,18 +415,20 @@ def lint_bytes(raw: bytes, display: str, enabled: frozenset[str]) -> FileOutcome
                 notebook = load_notebook(text)
             except NotebookError as error:
                 raise Unreadable(str(error)) from None
-            return lint_text(notebook.code, display, enabled, notebook=notebook)
-        return lint_text(text, display, enabled)
+            return lint_text(notebook.code, display, enabled, notebook=notebook, target=target)
+        return lint_text(text, display, enabled, target=target)
     except Unreadable as error:
         return _unreadable(display, error, enabled)
 
 
-def lint_path(path: Path, display: str, enabled: frozenset[str]) -> FileOutcome:
+def lint_path(
+    path: Path, display: str, enabled: frozenset[str], target: Target = ()
+) -> FileOutcome:
     try:
         raw = read_bytes(path)
     except Unreadable as error:
         return _unreadable(display, error, enabled)
-    return lint_bytes(raw, display, enabled)
+    return lint_bytes(raw, display, enabled, target)
 
 
 def _unreadable(display: str, error: Unreadable, enabled: frozenset[str]) -> FileOutcome:

@@ -95,6 +95,8 @@ class FileContext:
     # Where ``ast`` says each statement starts (``darklint.statement_positions``):
     # positions are then computed for the reported statements only.
     statement_starts: Sequence[tuple[int, int]] | None = None
+    # The file's target settings (``backend``...), as its configuration sets them.
+    target: Mapping[str, object] = field(default_factory=dict)
     _semantic: SemanticModel | None = None
     _positions: Mapping[cst.CSTNode, CodeRange] | None = None
 

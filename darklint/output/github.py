@@ -54,4 +54,7 @@ def format_command(diagnostic: Diagnostic) -> str:
 
 
 def render_github(ctx: OutputContext) -> str:
-    return "".join(format_command(d) + "\n" for d in ctx.diagnostics)
+    # A failed run (a missing path...) is an annotation too: a job log shows
+    # annotations first, and a run with none would look clean.
+    errors = "".join(f"::error title=darklint::{escape_data(error)}\n" for error in ctx.errors)
+    return errors + "".join(format_command(d) + "\n" for d in ctx.diagnostics)

@@ -52,6 +52,9 @@ def diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:
 
 
 def render_json(ctx: OutputContext) -> str:
+    if ctx.errors and not ctx.diagnostics:
+        # "[]" would read as a clean result; the errors are on standard error.
+        return ""
     records = [diagnostic_to_json(d) for d in ctx.diagnostics]
     # ASCII-only output cannot fail on a console with a narrow encoding.
     return json.dumps(records, indent=2) + "\n"

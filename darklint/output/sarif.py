@@ -160,6 +160,16 @@ def _result(
     return result
 
 
+def _invocation(ctx: OutputContext) -> dict[str, Any]:
+    """Whether the run succeeded: a failed run's results are incomplete, not clean."""
+    invocation: dict[str, Any] = {"executionSuccessful": not ctx.errors}
+    if ctx.errors:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": error}} for error in ctx.errors
+        ]
+    return invocation
+
+
 def build_sarif(ctx: OutputContext) -> dict[str, Any]:
     rule_index = {rule.code: index for index, rule in enumerate(ctx.rules)}
     fingerprint = _Fingerprints(ctx)
@@ -176,6 +186,7 @@ def build_sarif(ctx: OutputContext) -> dict[str, Any]:
         # Columns count code points (Python string indices), not UTF-16 units.
         "columnKind": "unicodeCodePoints",
         "results": [_result(d, ctx, rule_index, fingerprint) for d in ctx.diagnostics],
+        "invocations": [_invocation(ctx)],
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

@@ -46,9 +46,12 @@ def source_frame(diagnostic: Diagnostic, source: str) -> list[str]:
     return [f"  | {text}", f"  | {padding}{'^' * max(width, 1)}"]
 
 
-def summary(diagnostics: list[Diagnostic], fixable_hint: bool) -> list[str]:
+def summary(
+    diagnostics: list[Diagnostic], fixable_hint: bool, *, failed: bool = False
+) -> list[str]:
     if not diagnostics:
-        return ["All checks passed!"]
+        # A run that failed (or linted nothing) passed no check.
+        return [] if failed else ["All checks passed!"]
     count = len(diagnostics)
     lines = [f"Found {count} problem{'' if count == 1 else 's'}."]
     fixable = sum(1 for d in diagnostics if _has_safe_fix(d))
@@ -66,7 +69,10 @@ def render_text(ctx: OutputContext) -> str:
             source = ctx.source_line(diagnostic)
             if source is not None:
                 lines.extend(source_frame(diagnostic, source))
-    if lines:
+    closing = summary(
+        diagnostics, ctx.fixable_hint, failed=bool(ctx.errors) or ctx.nothing_linted
+    )
+    if lines and closing:
         lines.append("")
-    lines.extend(summary(diagnostics, ctx.fixable_hint))
-    return "\n".join(lines) + "\n"
+    lines.extend(closing)
+    return "\n".join(lines) + "\n" if lines else ""
