@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from darklint.config import Config, Target, find_config_in, load_config, merge_cli
+from darklint.config import Config, ConfigError, Target, find_config_in, load_config, merge_cli
 from darklint.discovery import DEFAULT_EXCLUDES, GitIgnore, exclude_patterns
 from darklint.selection import Selection, resolve_all
 
@@ -74,6 +74,8 @@ class Hierarchy:
         if scope is not None:
             return scope
         if self.explicit is not None:
+            if not self.explicit.is_file():
+                raise ConfigError(f"{self.explicit}: config file not found")
             scope = self._scope(self.explicit)
         else:
             # Up the tree until a directory already known or a configuration file.
