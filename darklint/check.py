@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -208,8 +207,8 @@ def _check_paths(
         nothing_linted=not tasks,
     )
     _report_crashes(crashes)
-    for path, reason in write_errors:
-        _error(f"{path}: {reason}")
+    for display, reason in write_errors:
+        _error(f"{display}: {reason}")
     return _exit_code(args, diagnostics, crashes, [*errors, *write_errors], fixed=changed)
 
 

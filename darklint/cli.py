@@ -103,7 +103,9 @@ def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stats", action="store_true", help=argparse.SUPPRESS)
 
 
-DESCRIPTION = "A static linter for Keras anti-patterns (GAN/multi-task/adversarial training tricks)."
+DESCRIPTION = (
+    "A static linter for Keras anti-patterns (GAN/multi-task/adversarial training tricks)."
+)
 # `darklint --help` is `darklint check --help`: the options a user looks for
 # are the default command's, so its help shows them and names the others.
 CHECK_USAGE = """darklint [check] [options] [PATH ...]

@@ -134,7 +134,9 @@ def load_config(path: Path) -> Config:
         for pattern, codes in per_file_raw.items()
     }
     target = tuple(
-        sorted((key, _target_value(path, key, section[key])) for key in TARGET_KEYS if key in section)
+        sorted(
+            (key, _target_value(path, key, section[key])) for key in TARGET_KEYS if key in section
+        )
     )
     return Config(
         path=path,

@@ -488,7 +488,9 @@ def _reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def exclude_patterns(exclude: Sequence[str], extend_exclude: Sequence[str], root: Path | str) -> GitIgnore:
+def exclude_patterns(
+    exclude: Sequence[str], extend_exclude: Sequence[str], root: Path | str
+) -> GitIgnore:
     """``exclude`` (DEFAULT_EXCLUDES when empty) plus ``extend_exclude``, anchored at ``root``."""
     patterns = [*(exclude or DEFAULT_EXCLUDES), *extend_exclude]
     return GitIgnore((_normalize_exclude(p) for p in patterns), os.path.abspath(root))

@@ -172,4 +172,3 @@ def _load(path: Path | None, command_line: CommandLine) -> _Scope:
         origin=f"{merged.origin} [tool.darklint]",
     )
     return _Scope(merged, selection)
-

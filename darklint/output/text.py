@@ -69,9 +69,7 @@ def render_text(ctx: OutputContext) -> str:
             source = ctx.source_line(diagnostic)
             if source is not None:
                 lines.extend(source_frame(diagnostic, source))
-    closing = summary(
-        diagnostics, ctx.fixable_hint, failed=bool(ctx.errors) or ctx.nothing_linted
-    )
+    closing = summary(diagnostics, ctx.fixable_hint, failed=bool(ctx.errors) or ctx.nothing_linted)
     if lines and closing:
         lines.append("")
     lines.extend(closing)
