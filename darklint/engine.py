@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, cast
 
 from darklint import gate
 from darklint.config import Target
-from darklint.diagnostics import Diagnostic, Edit, Fix
+from darklint.diagnostics import Diagnostic, Edit, Fix, Related
 from darklint.registry import all_rules, rules_by_code, rules_by_name
 from darklint.rule import FileContext, FixSafety, Report, Rule, RuleCrashed
 from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
@@ -191,6 +191,7 @@ def _to_diagnostics(
     for report in reports:
         rule = report.rule
         nodes = [report.node, report.end_node or report.node]
+        nodes.extend(node for _, node in report.related)
         if report.fix is not None:
             nodes.append(report.fix.old)
         # A node built by the rule (``with_changes``) has no position: that
@@ -225,9 +226,18 @@ def _to_diagnostics(
                 fix=fix,
                 reference=rule.reference,
                 url=rule.docs_url(),
+                help=report.help,
+                related=tuple(_related(context, what, node) for what, node in report.related),
             )
         )
     return diagnostics, crashes
+
+
+def _related(context: FileContext, what: str, node: cst.CSTNode) -> Related:
+    """A related node's range, computed as the reported node's is."""
+    line, column = context.start_of(node)
+    end = context.positions[node].end
+    return Related(what, context.path, line, column + 1, end.line, end.column + 1)
 
 
 def _apply_suppressions(
@@ -380,6 +390,7 @@ def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[
         return diagnostics
     mapped = []
     for diagnostic in diagnostics:
+        related = tuple(_related_to_cell(item, notebook) for item in diagnostic.related)
         cell, line = notebook.locate(diagnostic.line)
         end_cell, end_line = notebook.locate(diagnostic.end_line)
         if end_cell != cell:
@@ -394,12 +405,22 @@ def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[
                 end_line=end_line,
                 end_column=end_column,
                 file_line=notebook.file_line(cell, line),
+                related=related,
                 # --fix rewrites .py files only; a notebook fix would have to
                 # be written back into the JSON cell by cell.
                 fix=None,
             )
         )
     return mapped
+
+
+def _related_to_cell(related: Related, notebook: Notebook) -> Related:
+    cell, line = notebook.locate(related.line)
+    end_cell, end_line = notebook.locate(related.end_line)
+    end_column = related.end_column
+    if end_cell != cell:
+        end_line, end_column = line, related.column + 1
+    return replace(related, cell=cell, line=line, end_line=end_line, end_column=end_column)
 
 
 def lint_bytes(

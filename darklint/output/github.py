@@ -48,6 +48,9 @@ def format_command(diagnostic: Diagnostic) -> str:
         line = diagnostic.file_line if diagnostic.file_line is not None else diagnostic.line
         props = [("file", path), ("line", str(line))]
         message = f"cell {diagnostic.cell}: {message}"
+    if diagnostic.help:
+        # Annotations keep line breaks: the help reads as its own line.
+        message = f"{message}\nhelp: {diagnostic.help}"
     props.append(("title", title))
     rendered = ",".join(f"{key}={escape_property(value)}" for key, value in props)
     return f"::{_COMMANDS[diagnostic.severity]} {rendered}::{escape_data(message)}"

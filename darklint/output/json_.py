@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from darklint.diagnostics import Diagnostic, Fix
+from darklint.diagnostics import Diagnostic, Fix, Related
 from darklint.output import OutputContext
 
 
@@ -48,6 +48,20 @@ def diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:
         # ``docs`` duplicates ``url`` for tools that look for either name.
         "docs": diagnostic.url,
         "cell": diagnostic.cell,
+        "help": diagnostic.help,
+        "related": [related_to_json(item) for item in diagnostic.related],
+    }
+
+
+def related_to_json(related: Related) -> dict[str, Any]:
+    return {
+        "message": related.message,
+        "path": related.path,
+        "line": related.line,
+        "column": related.column,
+        "end_line": related.end_line,
+        "end_column": related.end_column,
+        "cell": related.cell,
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from darklint import DOCS_BASE_URL
-from darklint.diagnostics import Diagnostic, Fix, RuleDescriptor, Severity
+from darklint.diagnostics import Diagnostic, Fix, Related, RuleDescriptor, Severity
 from darklint.output import OutputContext
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -80,9 +80,10 @@ def _region(diagnostic: Diagnostic) -> dict[str, int]:
     return {"startLine": line, "endLine": line}
 
 
-def _fix_to_sarif(fix: Fix, location: dict[str, str]) -> dict[str, Any]:
+def _fix_to_sarif(fix: Fix, location: dict[str, str], help_text: str | None) -> dict[str, Any]:
     return {
-        "description": {"text": fix.title},
+        # The help says what to do; the fix title what the edit does.
+        "description": {"text": help_text or fix.title},
         "artifactChanges": [
             {
                 "artifactLocation": location,
@@ -150,14 +151,48 @@ def _result(
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(diagnostic, location["uri"])}
     # Notebook edits are in cell coordinates, which SARIF cannot express.
     if diagnostic.fix is not None and diagnostic.fix.edits and diagnostic.cell is None:
-        result["fixes"] = [_fix_to_sarif(diagnostic.fix, location)]
+        result["fixes"] = [_fix_to_sarif(diagnostic.fix, location, diagnostic.help)]
+    if diagnostic.related:
+        result["relatedLocations"] = [
+            _related_location(index, item, ctx) for index, item in enumerate(diagnostic.related)
+        ]
+    properties: dict[str, Any] = {}
+    if diagnostic.help:
+        # SARIF has no help per result; a fix's description holds it when
+        # there is a fix, and this property always.
+        properties["help"] = diagnostic.help
     if diagnostic.cell is not None:
-        result["properties"] = {
-            "cell": diagnostic.cell,
-            "cellLine": diagnostic.line,
-            "cellColumn": diagnostic.column,
-        }
+        properties.update(
+            cell=diagnostic.cell, cellLine=diagnostic.line, cellColumn=diagnostic.column
+        )
+    if properties:
+        result["properties"] = properties
     return result
+
+
+def _related_location(index: int, related: Related, ctx: OutputContext) -> dict[str, Any]:
+    region: dict[str, int] = {
+        "startLine": related.line,
+        "startColumn": related.column,
+        "endLine": related.end_line,
+        "endColumn": related.end_column,
+    }
+    location: dict[str, Any] = {
+        "id": index,
+        "physicalLocation": {
+            "artifactLocation": artifact_location(related.path, ctx.root),
+            # In-cell coordinates mean nothing in the raw .ipynb (see _region).
+            "region": region if related.cell is None else {"startLine": 1},
+        },
+        "message": {"text": related.message},
+    }
+    if related.cell is not None:
+        location["properties"] = {
+            "cell": related.cell,
+            "cellLine": related.line,
+            "cellColumn": related.column,
+        }
+    return location
 
 
 def _invocation(ctx: OutputContext) -> dict[str, Any]:
