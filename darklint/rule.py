@@ -240,13 +240,14 @@ class Rule:
 
         return target_value(self.context.target, key)
 
-    def for_backends(self, clauses: Mapping[str, str]) -> str:
+    def for_backends(self, clauses: Mapping[str, str], separator: str | None = None) -> str:
         """The clauses for the backends the file may run on, joined (``backend`` setting).
 
         ``clauses`` maps each backend to its clause; ``{backends}`` in a clause
         is replaced by the names of the backends it applies to, so that
         backends that behave alike share one clause ("on TensorFlow and
-        torch").  An empty clause says nothing for that backend.
+        torch").  An empty clause says nothing for that backend.  The clauses
+        are joined as a list ("a, b and c") or with ``separator``.
         """
         backend = self.target("backend")
         grouped: dict[str, list[str]] = {}
@@ -254,9 +255,8 @@ class Rule:
             clause = clauses.get(name, "")
             if clause and backend in ("any", name):
                 grouped.setdefault(clause, []).append(shown)
-        return join_clauses(
-            [clause.format(backends=join_clauses(names)) for clause, names in grouped.items()]
-        )
+        chosen = [clause.format(backends=join_clauses(names)) for clause, names in grouped.items()]
+        return separator.join(chosen) if separator is not None else join_clauses(chosen)
 
     def finish(self) -> None:
         """Called once after the traversal; semantic-model rules work here."""

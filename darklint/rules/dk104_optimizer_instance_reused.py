@@ -4,6 +4,13 @@ from darklint.diagnostics import Severity
 from darklint.keras.semantic import Event, unique_by_node
 from darklint.rule import Invalid, Rule, Valid
 
+# How the second model's first train call fails on Keras 3, per backend.
+FAILURES = {
+    "tensorflow": "`ValueError: Unknown variable` on {backends}",
+    "torch": "`ValueError: Unknown variable` on {backends}",
+    "jax": "a shape error on {backends}, or with same-shaped models one Adam state silently shared",
+}
+
 
 class OptimizerInstanceReused(Rule):
     """One optimizer object is passed to compile() of two models (or to a recompile after a freeze).
@@ -57,11 +64,11 @@ class OptimizerInstanceReused(Rule):
     code = "DK104"
     name = "optimizer-instance-reused"
     message = (
-        "`{optimizer}` was already passed to `{first}.compile()` at line {first_line}{why}: one "
-        "optimizer cannot serve two sets of variables, so whichever model trains second fails (Keras 3: "
-        "`ValueError: Unknown variable`; Keras 2: `KeyError`), or on jax with same-shaped models one "
-        "Adam state is silently shared"
+        "`{optimizer}` was already passed to `{first}.compile()`{why}: one optimizer cannot serve "
+        "two sets of variables, so whichever model trains second fails ({failures}; Keras 2: "
+        "`KeyError`)"
     )
+    help = "pass a new optimizer to each `compile()`"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
     # Compiles given a Keras optimizer (`optimizers.*`) (darklint.gate).
@@ -76,12 +83,14 @@ class OptimizerInstanceReused(Rule):
                 continue
             same_model = earlier.model == later.model
             assert later.optimizer is not None
+            first = semantic.label(earlier.model)
             self.report(
                 later.node,
+                related={f"`{first}` compiled here": earlier.node},
                 optimizer=later.optimizer.label,
-                first=semantic.label(earlier.model),
-                first_line=self.context.line_of(earlier.node),
+                first=first,
                 why=" and the trainable weights changed since" if same_model else "",
+                failures=self.for_backends(FAILURES, separator="; "),
             )
 
     @staticmethod

@@ -52,9 +52,10 @@ class CompilePerBranch(Rule):
     code = "DK105"
     name = "compile-per-branch"
     message = (
-        "`{model}` {relation} (line {other_line}): each compile has its own optimizer, so "
+        "`{model}` {relation}: each compile has its own optimizer, so "
         "`{shared}`'s weights get two independent Adam states instead of one joint objective"
     )
+    help = "train both objectives in one `train_step` (or one multi-output `compile()`) with one optimizer"
     severity = Severity.WARNING
     reference = "reference_impls/multitask.py"
     # Compiles of models that are trained (darklint.gate).
@@ -84,10 +85,10 @@ class CompilePerBranch(Rule):
                 relation = f"shares `{shared_label}` with `{other}`, also compiled"
             self.report(
                 later.node,
+                related={f"`{other}` compiled here": earlier.node},
                 model=semantic.label(later.model),
                 relation=relation,
                 shared=shared_label,
-                other_line=self.context.line_of(earlier.node),
             )
 
     def _first_sharing(

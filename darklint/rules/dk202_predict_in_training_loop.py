@@ -130,10 +130,11 @@ class PredictInTrainingLoop(Rule):
     code = "DK202"
     name = "predict-in-training-loop"
     message = (
-        "`{model}.predict()` runs on every iteration of the training loop at line {loop_line}: 33–72× "
+        "`{model}.predict()` runs on every iteration of the training loop: 33–72× "
         "slower per call than `{model}(x, training=False)` and a progress bar per call on default "
-        "verbose; use `{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
+        "verbose"
     )
+    help = "use `{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
     fix_safety = FixSafety.SAFE
@@ -168,8 +169,8 @@ class PredictInTrainingLoop(Rule):
                 continue
             self.report(
                 call,
+                related={"training loop": loop.node},
                 model=self.context.module.code_for_node(call.func.value),
-                loop_line=self.context.line_of(loop.node),
                 fix=self._with_indentation(call, self._fix(call)),
             )
 

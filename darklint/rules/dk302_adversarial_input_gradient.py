@@ -10,8 +10,14 @@ BACKEND = (
 )
 TAPE = (
     "the adversarial step is hand-built around the model instead of inside its train step, so its "
-    "loss never reaches fit()'s logs or callbacks and the code is tied to the TensorFlow backend"
+    "loss never reaches fit()'s logs or callbacks"
 )
+# What a `tf.GradientTape` around a Keras model means per backend: nothing
+# more on TensorFlow; elsewhere the code cannot run as it is.
+TAPE_BACKENDS = {
+    "torch": "the tape works on the TensorFlow backend only",
+    "jax": "the tape works on the TensorFlow backend only",
+}
 
 
 class AdversarialInputGradient(Rule):
@@ -63,6 +69,7 @@ class AdversarialInputGradient(Rule):
     code = "DK302"
     name = "adversarial-input-gradient"
     message = "gradient with respect to the inputs builds perturbed training inputs: {consequence}"
+    help = "compute the perturbation and the adversarial loss inside a `train_step` override"
     severity = Severity.WARNING
     reference = "reference_impls/vat.py"
     # A tape's `.gradient` in a file that trains (`EventKind.TRAIN`/`STEP`), or
@@ -84,7 +91,9 @@ class AdversarialInputGradient(Rule):
             if gradient.backend_call:
                 self.report(gradient.node, consequence=BACKEND)
             elif trains:
-                self.report(gradient.node, consequence=TAPE)
+                backends = self.for_backends(TAPE_BACKENDS)
+                consequence = f"{TAPE}, and {backends}" if backends else TAPE
+                self.report(gradient.node, consequence=consequence)
 
     VALID = (
         # WGAN-GP: the gradient's norm is used inside a loss only.

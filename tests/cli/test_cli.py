@@ -72,6 +72,8 @@ JSON_KEYS = [
     "url",
     "docs",
     "cell",
+    "help",
+    "related",
 ]
 
 
@@ -173,6 +175,11 @@ def run_all(cwd: Path, *calls: Call | Sequence[str]) -> list[Result]:
             if call.here
         }
         return [futures[i].result() if i in futures else local[i] for i in range(len(normalized))]
+
+
+def finding_lines(stdout: str) -> list[str]:
+    """The first line of each finding in text output (not its notes, help or summary)."""
+    return [line for line in stdout.splitlines()[:-2] if line and not line.startswith("  ")]
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
@@ -603,7 +610,12 @@ def test_notebook_formats(tmp_path: Path) -> None:
     document = sarif.json()
     assert_valid_sarif(document)
     (result,) = [r for r in document["runs"][0]["results"] if r["ruleId"] == "DK104"]
-    assert result["properties"] == {"cell": 3, "cellLine": 5, "cellColumn": 1}
+    assert result["properties"] == {
+        "help": "pass a new optimizer to each `compile()`",
+        "cell": 3,
+        "cellLine": 5,
+        "cellColumn": 1,
+    }
     raw_line = NOTEBOOK.splitlines()[
         result["locations"][0]["physicalLocation"]["region"]["startLine"] - 1
     ]
@@ -868,7 +880,7 @@ def test_suppressions(tmp_path: Path) -> None:
         ("s.py", 7, 1, "DK104"),
         ("s.py", 15, 1, "DK104"),
     ]
-    assert text.stdout.splitlines()[1].startswith("off.py:8:8: DK002 [unused-suppression] ")
+    assert finding_lines(text.stdout)[1].startswith("off.py:8:8: DK002 [unused-suppression] ")
 
 
 # --------------------------------------------------------------------------
@@ -906,7 +918,7 @@ def test_fix_and_diff(tmp_path: Path) -> None:
 
     assert fix_some.returncode == 1, fix_some
     assert (tmp_path / "partly.py").read_text().startswith(fixed_source)
-    assert [line.split(" ")[:2] for line in fix_some.stdout.splitlines()[:-2]] == [
+    assert [line.split(" ")[:2] for line in finding_lines(fix_some.stdout)] == [
         ["partly.py:14:1:", "DK104"]
     ]
 

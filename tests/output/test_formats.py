@@ -262,6 +262,8 @@ JSON_KEYS = [
     "url",
     "docs",
     "cell",
+    "help",
+    "related",
 ]
 
 
@@ -285,6 +287,8 @@ def test_json_keys_and_values() -> None:
         "url": f"{URL}/DK101.md",
         "docs": f"{URL}/DK101.md",
         "cell": None,
+        "help": None,
+        "related": [],
     }
     assert records[1]["fix"] == {
         "title": "Use predict_on_batch",
@@ -321,7 +325,9 @@ def test_json_exact_text() -> None:
         '    "reference": null,\n'
         f'    "url": "{URL}/DK201.md",\n'
         f'    "docs": "{URL}/DK201.md",\n'
-        '    "cell": null\n'
+        '    "cell": null,\n'
+        '    "help": null,\n'
+        '    "related": []\n'
         "  }\n"
         "]\n"
     )

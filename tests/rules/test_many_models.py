@@ -48,7 +48,7 @@ def test_dk105_finds_the_first_compile_sharing_the_encoder_after_many_others() -
     outcome = lint_text(source, "many.py", default_codes())
     found = [d for d in outcome.diagnostics if d.code == "DK105"]
     assert [d.line for d in found] == [second_compile]
-    assert f"(line {first_compile})" in found[0].message
+    assert [related.line for related in found[0].related] == [first_compile]
     assert "`encoder`" in found[0].message
 
 
