@@ -79,24 +79,29 @@ def _facts(rule: type[Rule]) -> list[tuple[str, str]]:
     return facts
 
 
+def _templates(rule: type[Rule]) -> list[tuple[str, str]]:
+    """The message and, when the rule has one, the help template."""
+    return [("Message", rule.message), *([("Help", rule.help)] if rule.help else [])]
+
+
 def render_markdown(rule: type[Rule]) -> str:
     facts = "\n".join(f"| {key} | {value} |" for key, value in _facts(rule))
+    templates = "".join(f"{key}: `{value}`\n\n" for key, value in _templates(rule))
     return (
         f"{GENERATED_HEADER}\n\n"
         f"# {rule.code} {rule.name}\n\n"
         f"{rule.summary()}\n\n"
         f"| | |\n|---|---|\n{facts}\n\n"
-        f"Message: `{rule.message}`\n\n"
+        f"{templates}"
         f"{rule_description(rule)}\n"
     )
 
 
 def render_text(rule: type[Rule]) -> str:
-    facts = "\n".join(f"{key + ':':<19}{value}" for key, value in _facts(rule))
-    return (
-        f"{rule.code} {rule.name}\n\n{rule.summary()}\n\n{facts}\n"
-        f"{'Message:':<19}{rule.message}\n\n{rule_description(rule)}\n"
+    facts = "\n".join(
+        f"{key + ':':<19}{value}" for key, value in [*_facts(rule), *_templates(rule)]
     )
+    return f"{rule.code} {rule.name}\n\n{rule.summary()}\n\n{facts}\n\n{rule_description(rule)}\n"
 
 
 def rule_json(rule: type[Rule]) -> dict[str, Any]:
@@ -110,6 +115,7 @@ def rule_json(rule: type[Rule]) -> dict[str, Any]:
         "status": rule.status.value,
         "fix": None if rule.fix_safety is None else rule.fix_safety.value,
         "message": rule.message,
+        "help": rule.help,
         "reference": rule.reference,
         "url": rule.docs_url(),
         "sections": docstring_sections(rule),
