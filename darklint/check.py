@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -96,7 +97,6 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
     from darklint.engine import lint_bytes
-    from darklint.fixes import fix_until_stable, unified_diff
     from darklint.source import Unreadable, decode
 
     display = args.stdin_filename or "-"
@@ -111,22 +111,24 @@ def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
         text, rewritable = source.text, not source.lossy
     except Unreadable:
         text, rewritable = "", False
-    if args.fix and not args.diff and (display.endswith(".ipynb") or not rewritable):
+    if args.fix and not args.diff and not rewritable:
         # Nothing darklint can rewrite: the input goes back to the editor,
         # which replaces its buffer with standard output, byte for byte.
         _write_bytes(raw)
         _report(args, diagnostics, enabled, sys.stderr, {display: text}, errors)
         _report_crashes(outcome.crashes)
         return _exit_code(args, diagnostics, outcome.crashes)
-    if (args.fix or args.diff) and not display.endswith(".ipynb"):
-        fixed, remaining = fix_until_stable(
+    if args.fix or args.diff:
+        fixed = _fix_text(
             text,
+            display,
+            enabled,
+            target,
             diagnostics if rewritable else (),
-            _relinter(display, enabled, target, []),
-            unsafe=args.unsafe_fixes,
+            args.unsafe_fixes,
         )
         if args.diff:
-            sys.stdout.write(unified_diff(text, fixed.text, display))
+            sys.stdout.write(fixed.diff)
             _report_crashes(outcome.crashes)
             if fixed.applied and not outcome.crashes:
                 return EXIT_FINDINGS
@@ -134,9 +136,9 @@ def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
         # Editors pipe a buffer through `darklint --fix -`: the fixed code goes
         # to standard output and what remains to standard error.
         sys.stdout.write(fixed.text)
-        _report(args, remaining, enabled, sys.stderr, {display: fixed.text}, errors)
+        _report(args, fixed.remaining, enabled, sys.stderr, {display: fixed.text}, errors)
         _report_crashes(outcome.crashes)
-        return _exit_code(args, remaining, outcome.crashes, fixed=bool(fixed.applied))
+        return _exit_code(args, fixed.remaining, outcome.crashes, fixed=bool(fixed.applied))
     _report(args, diagnostics, enabled, None, {display: text}, errors)
     # Without this a crash on standard input exits 2 under "All checks passed!".
     _report_crashes(outcome.crashes)
@@ -230,7 +232,7 @@ def _fix_files(
     args: argparse.Namespace, tasks: Sequence[object], diagnostics: list[Diagnostic]
 ) -> _FixOutcome:
     from darklint.engine import lint_bytes
-    from darklint.fixes import fix_until_stable, fixable, unified_diff
+    from darklint.fixes import fixable
     from darklint.runner import FileTask
     from darklint.source import Unreadable, decode, encode, read_bytes, write_atomic
 
@@ -241,11 +243,7 @@ def _fix_files(
     outcome = _FixOutcome()
     for display, found in grouped.items():
         task = by_display.get(display)
-        if (
-            task is None
-            or task.path.suffix == ".ipynb"
-            or not any(fixable(d, args.unsafe_fixes) for d in found)
-        ):
+        if task is None or not any(fixable(d, args.unsafe_fixes) for d in found):
             outcome.remaining.extend(found)
             continue
         try:
@@ -261,19 +259,13 @@ def _fix_files(
         # rewritten, in case the file changed since the run linted it (an
         # editor saved it meanwhile).
         found = list(lint_bytes(raw, display, task.enabled, task.target).diagnostics)
-        relint_crashes: list[str] = []
-        fixed, left = fix_until_stable(
-            source.text,
-            found,
-            _relinter(display, task.enabled, task.target, relint_crashes),
-            unsafe=args.unsafe_fixes,
-        )
+        fixed = _fix_text(source.text, display, task.enabled, task.target, found, args.unsafe_fixes)
         if not fixed.applied:
             outcome.remaining.extend(found)
             continue
         outcome.changed = True
         if args.diff:
-            sys.stdout.write(unified_diff(source.text, fixed.text, display))
+            sys.stdout.write(fixed.diff)
             continue
         try:
             write_atomic(task.path, encode(fixed.text, source.encoding))
@@ -281,12 +273,54 @@ def _fix_files(
             outcome.errors.append((display, f"cannot write: {error.strerror or error}"))
             outcome.remaining.extend(found)
             continue
-        outcome.fixed += len(fixed.applied)
-        # The diagnostics of the text written (fix_until_stable linted it).
-        outcome.remaining.extend(left)
-        outcome.crashes.extend(relint_crashes)
+        outcome.fixed += fixed.applied
+        # The diagnostics of the text written (the fixing linted it).
+        outcome.remaining.extend(fixed.remaining)
+        outcome.crashes.extend(fixed.crashes)
     outcome.remaining.sort(key=Diagnostic.sort_key)
     return outcome
+
+
+@dataclass
+class _Fixed:
+    """A text after its fixes: how many applied, what remains, and the diff."""
+
+    text: str
+    applied: int
+    remaining: list[Diagnostic]
+    crashes: list[str]
+    diff: str
+
+
+def _fix_text(
+    text: str,
+    display: str,
+    enabled: frozenset[str],
+    target: Target,
+    diagnostics: Sequence[Diagnostic],
+    unsafe: bool,
+) -> _Fixed:
+    """Apply the fixes until none applies: a .py file's text, or a notebook's cells."""
+    from darklint.fixes import fix_until_stable, unified_diff
+
+    if display.endswith(".ipynb"):
+        from darklint.notebook import NotebookError
+        from darklint.notebook_fix import fix_notebook
+
+        try:
+            done = fix_notebook(text, display, enabled, target, unsafe=unsafe)
+        except (NotebookError, ValueError):  # changed since it was linted: nothing to fix
+            return _Fixed(text, 0, list(diagnostics), [], "")
+        return _Fixed(
+            done.text, len(done.applied), done.remaining, list(done.crashes), done.diff(display)
+        )
+    crashes: list[str] = []
+    fixed, left = fix_until_stable(
+        text, diagnostics, _relinter(display, enabled, target, crashes), unsafe=unsafe
+    )
+    return _Fixed(
+        fixed.text, len(fixed.applied), left, crashes, unified_diff(text, fixed.text, display)
+    )
 
 
 def _relinter(

@@ -406,12 +406,31 @@ def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[
                 end_column=end_column,
                 file_line=notebook.file_line(cell, line),
                 related=related,
-                # --fix rewrites .py files only; a notebook fix would have to
-                # be written back into the JSON cell by cell.
-                fix=None,
+                fix=_fix_in_cell(diagnostic.fix, notebook, cell),
             )
         )
     return mapped
+
+
+def _fix_in_cell(fix: Fix | None, notebook: Notebook, cell: int) -> Fix | None:
+    """The fix in the cell's coordinates (``notebook_fix`` writes it into the cell's source).
+
+    None when an edit reaches into another cell or touches a masked line: the
+    code there is a ``pass`` standing in for a magic, not the cell's text.
+    """
+    if fix is None:
+        return None
+    masked = notebook.masked_lines(cell)
+    edits = []
+    for edit in fix.edits:
+        start_cell, line = notebook.locate(edit.line)
+        end_cell, end_line = notebook.locate(edit.end_line)
+        if start_cell != cell or end_cell != cell:
+            return None
+        if any(masked_line in masked for masked_line in range(line, end_line + 1)):
+            return None
+        edits.append(replace(edit, line=line, end_line=end_line))
+    return replace(fix, edits=tuple(edits))
 
 
 def _related_to_cell(related: Related, notebook: Notebook) -> Related:

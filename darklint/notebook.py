@@ -115,6 +115,16 @@ class Notebook:
             raise IndexError(f"no cell {cell} in a notebook of {len(self._parts)} cells")
         return "".join(self._parts[cell - 1])
 
+    def cell_parts(self, cell: int) -> tuple[str, ...]:
+        """Cell ``cell``'s source as stored: the strings of its list, or its one string."""
+        if not 1 <= cell <= len(self._parts):
+            raise IndexError(f"no cell {cell} in a notebook of {len(self._parts)} cells")
+        return self._parts[cell - 1]
+
+    def masked_lines(self, cell: int) -> tuple[int, ...]:
+        """The 1-based lines of code cell ``cell`` that were masked (magics): never edited."""
+        return next((span.masked for span in self.cells if span.number == cell), ())
+
     def locate(self, line: int) -> tuple[int, int]:
         """Map a 1-based line of ``code`` to (cell number, 1-based line in that cell).
 

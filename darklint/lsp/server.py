@@ -78,7 +78,7 @@ class Linted:
     index: LineIndex
     diagnostics: tuple[Diagnostic, ...]
     published: tuple[types.Diagnostic, ...]
-    # For a cell: the notebook it belongs to (darklint does not fix notebooks).
+    # For a cell: the notebook it belongs to (the server offers no fixes in cells).
     notebook: str | None = None
     # For a document: what it was linted as, to lint its fixed text alike.
     display: str = ""
