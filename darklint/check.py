@@ -61,6 +61,24 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return "--jobs must be at least 1"
     if args.stdin_filename is not None and args.paths not in ([], ["-"]):
         return "--stdin-filename names the file read from standard input: give no other paths"
+    for flag, value in (("--add-noqa", args.add_noqa), ("--write-baseline", args.write_baseline)):
+        # Both write files from the findings of the run and report nothing.
+        if not value:
+            continue
+        others = [
+            name
+            for name, given in (
+                ("--fix", args.fix),
+                ("--diff", args.diff),
+                ("--baseline", args.baseline),
+                ("--add-noqa", args.add_noqa and flag != "--add-noqa"),
+                ("--statistics", args.statistics),
+                ("standard input", args.paths == ["-"] or args.stdin_filename is not None),
+            )
+            if given
+        ]
+        if others:
+            return f"{flag} cannot be used with {others[0]}"
     if args.statistics and args.format not in STATISTICS_FORMATS:
         return (
             f"--statistics cannot be used with --format {args.format}"
@@ -105,6 +123,7 @@ def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
     raw = sys.stdin.buffer.read()
     outcome = lint_bytes(raw, display, enabled, target)
     diagnostics = list(outcome.diagnostics)
+    baseline = args.baseline
     errors = _crash_errors(outcome.crashes)
     try:
         source = decode(raw)
@@ -136,9 +155,14 @@ def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
         # Editors pipe a buffer through `darklint --fix -`: the fixed code goes
         # to standard output and what remains to standard error.
         sys.stdout.write(fixed.text)
-        _report(args, fixed.remaining, enabled, sys.stderr, {display: fixed.text}, errors)
+        remaining = fixed.remaining
+        if baseline is not None:
+            remaining = _new_findings(baseline, remaining, {display: fixed.text})
+        _report(args, remaining, enabled, sys.stderr, {display: fixed.text}, errors)
         _report_crashes(outcome.crashes)
-        return _exit_code(args, fixed.remaining, outcome.crashes, fixed=bool(fixed.applied))
+        return _exit_code(args, remaining, outcome.crashes, fixed=bool(fixed.applied))
+    if baseline is not None:
+        diagnostics = _new_findings(baseline, diagnostics, {display: text})
     _report(args, diagnostics, enabled, None, {display: text}, errors)
     # Without this a crash on standard input exits 2 under "All checks passed!".
     _report_crashes(outcome.crashes)
@@ -175,6 +199,8 @@ def _check_paths(
         )
     diagnostics = result.diagnostics
     crashes = list(result.crashes)
+    if args.write_baseline or args.add_noqa:
+        return _write_from_findings(args, diagnostics, tasks, crashes, errors)
     changed = False
     write_errors: list[tuple[str, str]] = []  # fixes that could not be written
     if args.fix or args.diff:
@@ -195,6 +221,8 @@ def _check_paths(
                 f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.",
                 file=sys.stderr,
             )
+    if args.baseline is not None:
+        diagnostics = _new_findings(args.baseline, diagnostics, {})
     failures = [
         *(f"{path}: {reason}" for path, reason in [*errors, *write_errors]),
         *_crash_errors(crashes),
@@ -212,6 +240,54 @@ def _check_paths(
     for display, reason in write_errors:
         _error(f"{display}: {reason}")
     return _exit_code(args, diagnostics, crashes, [*errors, *write_errors], fixed=changed)
+
+
+def _new_findings(
+    path: Path, diagnostics: list[Diagnostic], sources: dict[str, str]
+) -> list[Diagnostic]:
+    """The findings the baseline at ``path`` does not hold."""
+    from darklint.baseline import Baseline, BaselineError
+
+    try:
+        baseline = Baseline.read(path)
+    except BaselineError as error:
+        raise OutputError(str(error)) from None
+    return baseline.new_findings(diagnostics, _lines_reader(sources))
+
+
+def _write_from_findings(
+    args: argparse.Namespace,
+    diagnostics: list[Diagnostic],
+    tasks: Sequence[object],
+    crashes: list[str],
+    errors: list[tuple[str, str]],
+) -> int:
+    """``--write-baseline`` and ``--add-noqa``: files written from the findings, no report."""
+    _report_crashes(crashes)
+    if args.write_baseline is not None:
+        from darklint.baseline import BaselineError, write_baseline
+
+        if crashes or errors:
+            # A baseline of an incomplete run would hide what the next run finds.
+            _error(f"{args.write_baseline}: not written: the run had errors")
+            return EXIT_ERROR
+        try:
+            count = write_baseline(args.write_baseline, diagnostics, _lines_reader({}))
+        except BaselineError as error:
+            _error(str(error))
+            return EXIT_ERROR
+        print(
+            f"darklint: wrote {count} finding{'' if count == 1 else 's'} to {args.write_baseline}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR if errors else EXIT_CLEAN
+    from darklint.add_noqa import add_noqa_to_files
+
+    added, write_errors = add_noqa_to_files(tasks, diagnostics, _warning)
+    for display, reason in write_errors:
+        _error(f"{display}: {reason}")
+    print(f"Added {added} noqa directive{'' if added == 1 else 's'}.", file=sys.stderr)
+    return EXIT_ERROR if crashes or errors or write_errors else EXIT_CLEAN
 
 
 def _crash_errors(crashes: Iterable[str]) -> list[str]:
@@ -349,22 +425,32 @@ def _write_bytes(raw: bytes) -> None:
     buffer.flush()
 
 
-def _source_line_reader(sources: dict[str, str]) -> object:
+def _lines_reader(sources: dict[str, str]) -> Callable[[str, int | None], list[str]]:
+    """The lines of a file (or of a notebook's cell), read once; ``sources``: texts already read."""
     from darklint.source import Unreadable, decode, read_bytes
 
     lines: dict[tuple[str, int | None], list[str]] = {}
 
-    def source_line(diagnostic: Diagnostic) -> str | None:
-        key = (diagnostic.path, diagnostic.cell)
+    def lines_of(path: str, cell: int | None) -> list[str]:
+        key = (path, cell)
         if key not in lines:
             try:
-                text = sources.get(diagnostic.path)
+                text = sources.get(path)
                 if text is None:
-                    text = decode(read_bytes(Path(diagnostic.path))).text
-                lines[key] = _cell_or_file(text, diagnostic.cell).splitlines()
+                    text = decode(read_bytes(Path(path))).text
+                lines[key] = _cell_or_file(text, cell).splitlines()
             except (Unreadable, IndexError, KeyError):
                 lines[key] = []
-        found = lines[key]
+        return lines[key]
+
+    return lines_of
+
+
+def _source_line_reader(sources: dict[str, str]) -> Callable[[Diagnostic], str | None]:
+    lines_of = _lines_reader(sources)
+
+    def source_line(diagnostic: Diagnostic) -> str | None:
+        found = lines_of(diagnostic.path, diagnostic.cell)
         return found[diagnostic.line - 1] if 0 < diagnostic.line <= len(found) else None
 
     return source_line
@@ -404,7 +490,7 @@ def _report(
             root=Path.cwd(),
             tool_version=__version__,
             show_source=args.show_source,
-            source_line=_source_line_reader(sources),  # type: ignore[arg-type]
+            source_line=_source_line_reader(sources),
             fixable_hint=not args.fix,
             errors=errors,
             nothing_linted=nothing_linted,

@@ -99,6 +99,23 @@ def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="write the report to this file instead of standard output",
     )
+    parser.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add a `# noqa: DKxxx` to every reported line (adopting darklint on legacy code)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only the findings that FILE (written by --write-baseline) does not hold",
+    )
+    parser.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record today's findings in FILE and report nothing",
+    )
     # For benchmarks: how many files libcst analysed, on standard error.
     parser.add_argument("--stats", action="store_true", help=argparse.SUPPRESS)
 

@@ -63,15 +63,31 @@ def make_notebook(*, indent: int, as_list: bool, final_newline: bool = True) -> 
             "cell_type": "code",
             "execution_count": 2,
             "metadata": {},
-            "outputs": [{"name": "stdout", "output_type": "stream", "text": ["g.predict(noise)\n"]}],
+            "outputs": [
+                {"name": "stdout", "output_type": "stream", "text": ["g.predict(noise)\n"]}
+            ],
             "source": source(LOOP),
         },
-        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source(TIMED)},
-        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source(BASH)},
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": source(TIMED),
+        },
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": source(BASH),
+        },
     ]
     document = {
         "cells": cells,
-        "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
@@ -175,7 +191,7 @@ def test_replace_cell_sources_keeps_escapes_of_unchanged_lines() -> None:
     assert "\\u00e9" in raw
     notebook = load_notebook(raw)
     new = replace_cell_sources(raw, notebook, {1: "a = 'é'\nb = 'ü'"})
-    assert '"a = \'\\u00e9\'\\n"' in new
-    assert '"b = \'\\u00fc\'"' in new
+    assert "\"a = '\\u00e9'\\n\"" in new
+    assert "\"b = '\\u00fc'\"" in new
     assert json.loads(new)["cells"][0]["source"] == ["a = 'é'\n", "b = 'ü'"]
     assert new.replace("b = '\\u00fc'", "b = 1") == raw

@@ -121,9 +121,7 @@ def test_statistics_has_a_json_form_and_refuses_other_formats(tmp_path: Path) ->
 
 def test_help_shows_the_check_options_and_the_lsp_options(tmp_path: Path) -> None:
     """Item 6: ``--help`` documents the default command; ``lsp --help`` its options."""
-    top, short, lsp = run_all(
-        tmp_path, sub("--help"), here("-h"), sub("lsp", "--help")
-    )
+    top, short, lsp = run_all(tmp_path, sub("--help"), here("-h"), sub("lsp", "--help"))
     assert top.returncode == 0, top
     for option in ("--select", "--fix", "--stdin-filename", "--force-exclude", "--statistics"):
         assert option in top.stdout, option

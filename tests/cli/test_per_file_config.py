@@ -105,5 +105,7 @@ def test_default_excludes_do_not_apply_above_the_project(tmp_path: Path) -> None
     # A checkout inside a directory named like a default exclude ("build").
     project = tmp_path / "build" / "project"
     write(project, {"pyproject.toml": "[tool.darklint]\n", "train.py": DK104_SOURCE})
-    (result,) = run_all(project, here("--no-cache", "--force-exclude", "--format", "json", "train.py"))
+    (result,) = run_all(
+        project, here("--no-cache", "--force-exclude", "--format", "json", "train.py")
+    )
     assert paths(result) == ["train.py"], result
