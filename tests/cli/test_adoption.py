@@ -38,7 +38,8 @@ def test_add_noqa_then_a_rerun_passes(legacy: Path) -> None:
     assert added.returncode == 0, added
     assert added.stdout == ""
     count = len(finding_lines(before.stdout))
-    assert added.stderr.startswith("Added ") and added.stderr.endswith(" noqa directives.\n")
+    assert added.stderr.startswith("Added ")
+    assert added.stderr.endswith(" noqa directives.\n")
     assert int(added.stderr.split()[1]) <= count
     (after,) = run_all(legacy, sub("--no-cache", "src"))
     assert (after.returncode, after.stdout) == (0, "All checks passed!\n"), after
@@ -223,8 +224,10 @@ def test_a_missing_or_foreign_baseline_is_an_error(tmp_path: Path) -> None:
         here("--no-cache", "--baseline", "nope.json", "a.py"),
         here("--no-cache", "--baseline", "other.json", "a.py"),
     )
-    assert missing.returncode == 2 and "nope.json: cannot read the baseline" in missing.stderr
-    assert foreign.returncode == 2 and "not a darklint baseline of version 1" in foreign.stderr
+    assert missing.returncode == 2
+    assert "nope.json: cannot read the baseline" in missing.stderr
+    assert foreign.returncode == 2
+    assert "not a darklint baseline of version 1" in foreign.stderr
     assert missing.stdout == foreign.stdout == ""
 
 

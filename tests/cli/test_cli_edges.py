@@ -114,7 +114,8 @@ def test_statistics_has_a_json_form_and_refuses_other_formats(tmp_path: Path) ->
         {"code": "DK104", "name": "optimizer-instance-reused", "count": 2, "fixable": False}
     ]
     assert sarif.returncode == 2, sarif
-    assert "--statistics" in sarif.stderr and "sarif" in sarif.stderr
+    assert "--statistics" in sarif.stderr
+    assert "sarif" in sarif.stderr
     assert sarif.stdout == ""
     assert text.stdout.splitlines() == ["   2\tDK104\t\toptimizer-instance-reused"]
 
