@@ -17,7 +17,7 @@ from darklint.startup import collector_paused_then_frozen
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "rules", "lsp")
-FORMAT_NAMES = ("text", "json", "sarif", "github")
+FORMAT_NAMES = ("text", "json", "sarif", "github", "gitlab", "junit")
 
 
 def _codes(value: str) -> list[str]:

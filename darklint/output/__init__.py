@@ -64,11 +64,25 @@ def _github(ctx: OutputContext) -> str:
     return render_github(ctx)
 
 
+def _gitlab(ctx: OutputContext) -> str:
+    from darklint.output.gitlab import render_gitlab
+
+    return render_gitlab(ctx)
+
+
+def _junit(ctx: OutputContext) -> str:
+    from darklint.output.junit import render_junit
+
+    return render_junit(ctx)
+
+
 FORMATS: dict[str, Callable[[OutputContext], str]] = {
     "text": _text,
     "json": _json,
     "sarif": _sarif,
     "github": _github,
+    "gitlab": _gitlab,
+    "junit": _junit,
 }
 
 

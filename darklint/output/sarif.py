@@ -7,7 +7,6 @@ log is portable between machines; others fall back to absolute file URIs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path, PurePath
@@ -17,6 +16,7 @@ from urllib.parse import quote
 from darklint import DOCS_BASE_URL
 from darklint.diagnostics import Diagnostic, Fix, Related, RuleDescriptor, Severity
 from darklint.output import OutputContext
+from darklint.output.fingerprints import Fingerprints
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "darklint/v1"
@@ -106,33 +106,11 @@ def _fix_to_sarif(fix: Fix, location: dict[str, str], help_text: str | None) -> 
     }
 
 
-class _Fingerprints:
-    """Line-number-free fingerprints, so inserting lines above keeps them.
-
-    The hash covers the code, the file and the stripped source line; the
-    occurrence index tells apart identical lines in one file.  Without the
-    source line the message stands in (it names the objects involved).
-    """
-
-    def __init__(self, ctx: OutputContext) -> None:
-        self._source_line = ctx.source_line
-        self._seen: dict[tuple[str, str, str], int] = {}
-
-    def __call__(self, diagnostic: Diagnostic, uri: str) -> str:
-        source = self._source_line(diagnostic) if self._source_line is not None else None
-        text = source.strip() if source is not None else diagnostic.message
-        key = (diagnostic.code, uri, text)
-        occurrence = self._seen.get(key, 0)
-        self._seen[key] = occurrence + 1
-        payload = "\0".join([*key, str(occurrence)])
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 def _result(
     diagnostic: Diagnostic,
     ctx: OutputContext,
     rule_index: dict[str, int],
-    fingerprint: _Fingerprints,
+    fingerprint: Fingerprints,
 ) -> dict[str, Any]:
     location = artifact_location(diagnostic.path, ctx.root)
     result: dict[str, Any] = {"ruleId": diagnostic.code}
@@ -207,7 +185,7 @@ def _invocation(ctx: OutputContext) -> dict[str, Any]:
 
 def build_sarif(ctx: OutputContext) -> dict[str, Any]:
     rule_index = {rule.code: index for index, rule in enumerate(ctx.rules)}
-    fingerprint = _Fingerprints(ctx)
+    fingerprint = Fingerprints(ctx)
     run: dict[str, Any] = {
         "tool": {
             "driver": {

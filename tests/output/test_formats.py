@@ -125,7 +125,7 @@ def ctx(*diagnostics: Diagnostic, **changes: Any) -> OutputContext:
 
 
 def test_formats_registry() -> None:
-    assert sorted(FORMATS) == ["github", "json", "sarif", "text"]
+    assert sorted(FORMATS) == ["github", "gitlab", "json", "junit", "sarif", "text"]
 
 
 def test_unknown_format() -> None:
