@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from darklint.references import installed_reference, reference_url
+
 if TYPE_CHECKING:
     from darklint.rule import Rule
 
@@ -76,7 +78,17 @@ def _facts(rule: type[Rule]) -> list[tuple[str, str]]:
     ]
     if rule.reference:
         facts.append(("PyTorch reference", rule.reference))
+        facts.append(("In the repository", reference_url(rule.reference)))
     return facts
+
+
+def _installed(rule: type[Rule]) -> list[tuple[str, str]]:
+    """Where this installation holds the reference (the generated Markdown leaves it out:
+    it is a path on one machine)."""
+    if not rule.reference:
+        return []
+    path = installed_reference(rule.reference)
+    return [("Installed at", str(path) if path else "not installed")]
 
 
 def _templates(rule: type[Rule]) -> list[tuple[str, str]]:
@@ -98,9 +110,8 @@ def render_markdown(rule: type[Rule]) -> str:
 
 
 def render_text(rule: type[Rule]) -> str:
-    facts = "\n".join(
-        f"{key + ':':<19}{value}" for key, value in [*_facts(rule), *_templates(rule)]
-    )
+    rows = [*_facts(rule), *_installed(rule), *_templates(rule)]
+    facts = "\n".join(f"{key + ':':<19}{value}" for key, value in rows)
     return f"{rule.code} {rule.name}\n\n{rule.summary()}\n\n{facts}\n\n{rule_description(rule)}\n"
 
 
@@ -117,9 +128,16 @@ def rule_json(rule: type[Rule]) -> dict[str, Any]:
         "message": rule.message,
         "help": rule.help,
         "reference": rule.reference,
+        "reference_url": reference_url(rule.reference) if rule.reference else None,
+        "reference_installed": _installed_path(rule),
         "url": rule.docs_url(),
         "sections": docstring_sections(rule),
     }
+
+
+def _installed_path(rule: type[Rule]) -> str | None:
+    path = installed_reference(rule.reference) if rule.reference else None
+    return str(path) if path else None
 
 
 def render_json(rule: type[Rule]) -> str:

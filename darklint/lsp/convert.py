@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from darklint import DOCS_BASE_URL
 from darklint.diagnostics import Diagnostic, Edit, Related, Severity
+from darklint.references import reference_url
 from darklint.registry import rules_by_code
 from darklint.rules.dk002_unused_suppression import UnusedSuppression
 
@@ -29,8 +29,6 @@ SOURCE = "darklint"
 # Python nor LSP do, so lines after such a character would drift.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-# Where the repository is browsed: PyTorch references are files in it.
-REPOSITORY_URL = DOCS_BASE_URL.split("/blob/", 1)[0]
 
 _SEVERITIES = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -84,10 +82,6 @@ class LineIndex:
     def insertion(self, line: int, column: int, text: str) -> types.TextEdit:
         at = self.position(line, column)
         return types.TextEdit(range=types.Range(start=at, end=at), new_text=text)
-
-
-def reference_url(reference: str) -> str:
-    return f"{REPOSITORY_URL}/blob/main/{reference}"
 
 
 # Where a related place is, for a client: None when it cannot be located.

@@ -13,15 +13,15 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from darklint import DOCS_BASE_URL
+from darklint import REPOSITORY_URL
 from darklint.diagnostics import Diagnostic, Fix, Related, RuleDescriptor, Severity
 from darklint.output import OutputContext
 from darklint.output.fingerprints import Fingerprints
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "darklint/v1"
-# The project's home page: the docs URL minus its "/blob/<branch>/..." tail.
-INFORMATION_URI = DOCS_BASE_URL.split("/blob/", 1)[0]
+# The project's home page.
+INFORMATION_URI = REPOSITORY_URL
 
 _LEVELS = {
     Severity.ERROR: "error",
