@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from darklint import __version__
+from darklint import REPOSITORY_URL, __version__
 from darklint.startup import collector_paused_then_frozen
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -224,7 +224,9 @@ def _serve_lsp() -> int:
         if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
             raise
         print(
-            "darklint: error: darklint lsp needs the 'lsp' extra: pip install 'darklint[lsp]'",
+            "darklint: error: darklint lsp needs the 'lsp' extra (pygls): pip install 'pygls>=2,<3',"
+            " or install darklint with it: pip install 'darklint[lsp] @ git+"
+            f"{REPOSITORY_URL}'",
             file=sys.stderr,
         )
         return EXIT_ERROR
