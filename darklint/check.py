@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from darklint import __version__
-from darklint.config import ConfigError, Target
+from darklint.config import ConfigError
 from darklint.diagnostics import Diagnostic
+from darklint.fixing import fix_files, fix_text
 from darklint.hierarchy import CommandLine, Hierarchy
 from darklint.output import STATISTICS_FORMATS
 from darklint.selection import SelectorError, resolve_all
@@ -138,7 +137,7 @@ def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
         _report_crashes(outcome.crashes)
         return _exit_code(args, diagnostics, outcome.crashes)
     if args.fix or args.diff:
-        fixed = _fix_text(
+        fixed = fix_text(
             text,
             display,
             enabled,
@@ -204,7 +203,9 @@ def _check_paths(
     changed = False
     write_errors: list[tuple[str, str]] = []  # fixes that could not be written
     if args.fix or args.diff:
-        fix_outcome = _fix_files(args, tasks, diagnostics)
+        fix_outcome = fix_files(
+            tasks, diagnostics, unsafe=args.unsafe_fixes, diff=args.diff, out=sys.stdout
+        )
         if args.diff:
             # A missing path or a crashed rule is still an error (2): the diff
             # may be incomplete.
@@ -292,125 +293,6 @@ def _write_from_findings(
 
 def _crash_errors(crashes: Iterable[str]) -> list[str]:
     return [f"rule crashed: {crash}" for crash in crashes]
-
-
-class _FixOutcome:
-    def __init__(self) -> None:
-        self.remaining: list[Diagnostic] = []
-        self.crashes: list[str] = []
-        # (path, reason): a fix that could not be written (exit 2).
-        self.errors: list[tuple[str, str]] = []
-        self.fixed = 0
-        self.changed = False
-
-
-def _fix_files(
-    args: argparse.Namespace, tasks: Sequence[object], diagnostics: list[Diagnostic]
-) -> _FixOutcome:
-    from darklint.engine import lint_bytes
-    from darklint.fixes import fixable
-    from darklint.runner import FileTask
-    from darklint.source import Unreadable, decode, encode, read_bytes, write_atomic
-
-    by_display = {task.display: task for task in tasks if isinstance(task, FileTask)}
-    grouped: dict[str, list[Diagnostic]] = defaultdict(list)
-    for diagnostic in diagnostics:
-        grouped[diagnostic.path].append(diagnostic)
-    outcome = _FixOutcome()
-    for display, found in grouped.items():
-        task = by_display.get(display)
-        if task is None or not any(fixable(d, args.unsafe_fixes) for d in found):
-            outcome.remaining.extend(found)
-            continue
-        try:
-            raw = read_bytes(task.path)
-            source = decode(raw)
-        except Unreadable:
-            outcome.remaining.extend(found)
-            continue
-        if source.lossy:  # writing the text back would change its undecodable bytes
-            outcome.remaining.extend(found)
-            continue
-        # Fixes are positions: they are recomputed from the very bytes being
-        # rewritten, in case the file changed since the run linted it (an
-        # editor saved it meanwhile).
-        found = list(lint_bytes(raw, display, task.enabled, task.target).diagnostics)
-        fixed = _fix_text(source.text, display, task.enabled, task.target, found, args.unsafe_fixes)
-        if not fixed.applied:
-            outcome.remaining.extend(found)
-            continue
-        outcome.changed = True
-        if args.diff:
-            sys.stdout.write(fixed.diff)
-            continue
-        try:
-            write_atomic(task.path, encode(fixed.text, source.encoding))
-        except OSError as error:  # the original is intact: write_atomic renames last
-            outcome.errors.append((display, f"cannot write: {error.strerror or error}"))
-            outcome.remaining.extend(found)
-            continue
-        outcome.fixed += fixed.applied
-        # The diagnostics of the text written (the fixing linted it).
-        outcome.remaining.extend(fixed.remaining)
-        outcome.crashes.extend(fixed.crashes)
-    outcome.remaining.sort(key=Diagnostic.sort_key)
-    return outcome
-
-
-@dataclass
-class _Fixed:
-    """A text after its fixes: how many applied, what remains, and the diff."""
-
-    text: str
-    applied: int
-    remaining: list[Diagnostic]
-    crashes: list[str]
-    diff: str
-
-
-def _fix_text(
-    text: str,
-    display: str,
-    enabled: frozenset[str],
-    target: Target,
-    diagnostics: Sequence[Diagnostic],
-    unsafe: bool,
-) -> _Fixed:
-    """Apply the fixes until none applies: a .py file's text, or a notebook's cells."""
-    from darklint.fixes import fix_until_stable, unified_diff
-
-    if display.endswith(".ipynb"):
-        from darklint.notebook import NotebookError
-        from darklint.notebook_fix import fix_notebook
-
-        try:
-            done = fix_notebook(text, display, enabled, target, unsafe=unsafe)
-        except (NotebookError, ValueError):  # changed since it was linted: nothing to fix
-            return _Fixed(text, 0, list(diagnostics), [], "")
-        return _Fixed(
-            done.text, len(done.applied), done.remaining, list(done.crashes), done.diff(display)
-        )
-    crashes: list[str] = []
-    fixed, left = fix_until_stable(
-        text, diagnostics, _relinter(display, enabled, target, crashes), unsafe=unsafe
-    )
-    return _Fixed(
-        fixed.text, len(fixed.applied), left, crashes, unified_diff(text, fixed.text, display)
-    )
-
-
-def _relinter(
-    display: str, enabled: frozenset[str], target: Target, crashes: list[str]
-) -> Callable[[str], Sequence[Diagnostic]]:
-    """Lint fixed text as ``display``; the crashes of the last call go to ``crashes``."""
-    from darklint.engine import lint_text
-
-    def relint(text: str) -> Sequence[Diagnostic]:
-        outcome = lint_text(text, display, enabled, target=target)
-        crashes[:] = outcome.crashes
-        return outcome.diagnostics
-
-    return relint
 
 
 def _write_bytes(raw: bytes) -> None:
