@@ -9,12 +9,12 @@ from darklint.rule import Invalid, Rule, Valid
 # What Keras 3 does, per backend (a message names only the backends the
 # project runs on: the `backend` setting); Keras 2 ignores the change.
 FREEZE = {
-    "tensorflow": "on {backends} it takes effect only when the train function is retraced (first call, new batch shape)",
+    "tensorflow": "on {backends} it applies only at a retrace (first call, new batch shape)",
     "torch": "on {backends} at the next step",
     "jax": "on {backends} the next training call raises",
 }
 UNFREEZE = {
-    "tensorflow": "on {backends} the weights stay frozen until a retrace, which fails with `ValueError: Unknown variable`",
+    "tensorflow": "on {backends} the weights stay frozen until a retrace fails with `ValueError: Unknown variable`",
     "torch": "on {backends} the next step fails",
     "jax": "on {backends} the next training call raises",
 }
@@ -78,8 +78,8 @@ class TrainableChangedAfterCompile(Rule):
     code = "DK103"
     name = "trainable-changed-after-compile"
     message = (
-        "`{target}.trainable` changes after `{model}` was compiled, and `{model}` is trained "
-        "without recompiling: {consequence}; Keras 2 ignores it"
+        "`{target}.trainable` changes after `{model}.compile()` and `{model}` trains without "
+        "recompiling: {consequence}; Keras 2 ignores it"
     )
     help = "call `compile()` again after changing `trainable`"
     severity = Severity.ERROR

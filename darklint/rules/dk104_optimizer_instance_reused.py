@@ -8,7 +8,7 @@ from darklint.rule import Invalid, Rule, Valid
 FAILURES = {
     "tensorflow": "`ValueError: Unknown variable` on {backends}",
     "torch": "`ValueError: Unknown variable` on {backends}",
-    "jax": "a shape error on {backends}, or with same-shaped models one Adam state silently shared",
+    "jax": "on {backends} a shape error, or with same-shaped models a silently shared Adam state",
 }
 
 
@@ -64,8 +64,8 @@ class OptimizerInstanceReused(Rule):
     code = "DK104"
     name = "optimizer-instance-reused"
     message = (
-        "`{optimizer}` was already passed to `{first}.compile()`{why}: one optimizer cannot serve "
-        "two sets of variables, so whichever model trains second fails ({failures}; Keras 2: "
+        "`{optimizer}` was already passed to `{first}.compile()`{why}: one optimizer cannot "
+        "serve two sets of variables, so the second to train fails ({failures}; Keras 2: "
         "`KeyError`)"
     )
     help = "pass a new optimizer to each `compile()`"

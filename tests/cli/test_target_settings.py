@@ -26,14 +26,14 @@ combined.fit(x, y)
 
 CLAUSES = {
     "DK103": {
-        "tensorflow": "on TensorFlow it takes effect only when the train function is retraced",
+        "tensorflow": "on TensorFlow it applies only at a retrace",
         "torch": "on torch at the next step",
         "jax": "on jax the next training call raises",
     },
     "DK104": {
         "tensorflow": "on TensorFlow",
         "torch": "on torch",
-        "jax": "a shape error on jax",
+        "jax": "on jax a shape error",
     },
 }
 SOURCES = {"DK103": DK103_SOURCE, "DK104": DK104_SOURCE}
