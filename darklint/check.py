@@ -117,6 +117,18 @@ def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
     from darklint.source import Unreadable, decode
 
     display = args.stdin_filename or "-"
+    if args.force_exclude and args.stdin_filename is not None:
+        from darklint.discovery import is_excluded
+
+        if is_excluded(args.stdin_filename, hierarchy.excludes_for):
+            # ruff's behaviour: an excluded file is not linted, and a --fix
+            # gives the editor its buffer back unchanged.
+            raw = sys.stdin.buffer.read()
+            if args.fix and not args.diff:
+                _write_bytes(raw)
+            elif args.format == "json":
+                sys.stdout.write("[]\n")
+            return EXIT_CLEAN
     settings = hierarchy.settings_for(display)
     enabled, target = settings.enabled, settings.target
     raw = sys.stdin.buffer.read()

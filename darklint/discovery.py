@@ -37,6 +37,7 @@ __all__ = [
     "GitIgnore",
     "discover",
     "exclude_patterns",
+    "is_excluded",
 ]
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
@@ -486,6 +487,14 @@ def _shown(path: str) -> str:
 
 def _reason(error: OSError) -> str:
     return error.strerror or str(error)
+
+
+def is_excluded(path: str | os.PathLike[str], excludes_for: ExcludesFor) -> bool:
+    """Whether the excludes skip ``path`` (a file that need not exist): ``--force-exclude``."""
+    absolute = os.path.abspath(path)
+    return _Walker(excludes_for, respect_gitignore=False).named_path_excluded(
+        absolute, os.path.isdir(absolute)
+    )
 
 
 def exclude_patterns(

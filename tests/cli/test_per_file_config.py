@@ -109,3 +109,17 @@ def test_default_excludes_do_not_apply_above_the_project(tmp_path: Path) -> None
         project, here("--no-cache", "--force-exclude", "--format", "json", "train.py")
     )
     assert paths(result) == ["train.py"], result
+
+
+def test_force_exclude_applies_to_the_stdin_filename(repository: Path) -> None:
+    excluded, fixed, kept = run_all(
+        repository,
+        here("--force-exclude", "--stdin-filename", "vendor/x.py", stdin=DK104_SOURCE),
+        here("--force-exclude", "--fix", "--stdin-filename", "vendor/x.py", stdin=DK104_SOURCE),
+        here("--force-exclude", "--stdin-filename", "x.py", stdin=DK104_SOURCE),
+    )
+    assert (excluded.returncode, excluded.stdout, excluded.stderr) == (0, "", "")
+    # An editor replaces its buffer with the output: it gets it back unchanged.
+    assert (fixed.returncode, fixed.stdout) == (0, DK104_SOURCE)
+    assert kept.returncode == 1
+    assert kept.stdout.startswith("x.py:7:1: DK104")
