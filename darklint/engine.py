@@ -211,7 +211,10 @@ def _to_diagnostics(
                 end_column=old.end.column + 1,
                 content=context.module.code_for_node(report.fix.new),
             )
-            fix = Fix(rule.fix_title or "Apply fix", (edit,), rule.fix_safety is FixSafety.SAFE)
+            safe = report.fix.safe
+            if safe is None:
+                safe = rule.fix_safety is FixSafety.SAFE
+            fix = Fix(rule.fix_title or "Apply fix", (edit,), safe)
         diagnostics.append(
             Diagnostic(
                 path=context.path,

@@ -65,10 +65,16 @@ class Invalid:
 
 @dataclass(frozen=True)
 class Replacement:
-    """A fix: put ``new`` where ``old`` is (``old`` must be a node of the file)."""
+    """A fix: put ``new`` where ``old`` is (``old`` must be a node of the file).
+
+    ``safe`` says whether this fix keeps the program's behaviour; None takes
+    the rule's ``fix_safety`` (a rule whose fixes are ``SOMETIMES_SAFE`` says
+    it for each fix).
+    """
 
     old: cst.CSTNode
     new: cst.CSTNode
+    safe: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,8 @@ class FileContext:
 class FixSafety(str, enum.Enum):
     SAFE = "safe"
     UNSAFE = "unsafe"
+    # Each fix says whether it is exact where it is offered (``Replacement.safe``).
+    SOMETIMES_SAFE = "sometimes safe"
 
 
 class RuleCrashed(Exception):

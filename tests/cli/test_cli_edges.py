@@ -145,7 +145,7 @@ def test_rule_and_rules_share_one_json_schema(tmp_path: Path) -> None:
     assert set(rows["DK202"]) == set(document)
     assert rows["DK202"] == document
     assert document["default_enabled"] is True
-    assert document["fix"] == "safe"
+    assert document["fix"] == "sometimes safe"
     assert rows["DK104"]["fix"] is None
     assert rows["DK001"]["reference"] is None
     assert rows["DK101"]["reference"] == "reference_impls/gan.py"
