@@ -7,9 +7,9 @@ so a rule's reference can be read where darklint is installed.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+import darklint
 from darklint import REPOSITORY_URL
 
 PACKAGE = "reference_impls"
@@ -23,19 +23,13 @@ def reference_url(reference: str) -> str:
 def installed_reference(reference: str) -> Path | None:
     """The installed file of ``reference``, or None when it is not installed.
 
-    ``find_spec`` locates the package without importing it (nor torch).
+    The wheel installs ``reference_impls`` next to ``darklint`` (and a
+    checkout has them side by side too), so it is found from darklint's own
+    location: nothing is imported or searched on ``sys.path``, where the
+    project being linted could have a package of the same name.
     """
-    try:
-        spec = importlib.util.find_spec(PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
     relative = Path(reference)
     if relative.parts[:1] != (PACKAGE,):
         return None
-    for location in spec.submodule_search_locations:
-        candidate = Path(location, *relative.parts[1:])
-        if candidate.is_file():
-            return candidate.resolve()
-    return None
+    candidate = Path(darklint.__file__).resolve().parent.parent.joinpath(*relative.parts)
+    return candidate if candidate.is_file() else None
