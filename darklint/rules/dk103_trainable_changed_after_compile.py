@@ -26,8 +26,12 @@ class TrainableChangedAfterCompile(Rule):
     ## What it does
     Finds `X.trainable = value` after a model containing `X` (or `X` itself)
     was compiled, when that model is trained later with no `compile()` in
-    between, and the assignment changes the flag. Assignments that are part of
-    the DK101 freeze-around-compile pattern are left to DK101.
+    between, and the assignment changes the flag. The same for some of a
+    model's layers (`for layer in base.layers[-4:]: layer.trainable = True`,
+    `base.get_layer("block5").trainable = True`, a layer kept from the
+    build): their weights join or leave training just the same. Assignments
+    that are part of the DK101 freeze-around-compile pattern are left to
+    DK101.
 
     ## Why is this bad?
     `trainable` is read at different moments by different Keras versions and
@@ -78,7 +82,7 @@ class TrainableChangedAfterCompile(Rule):
     code = "DK103"
     name = "trainable-changed-after-compile"
     message = (
-        "`{target}.trainable` changes after `{model}.compile()` and `{model}` trains without "
+        "{target} changes after `{model}.compile()` and `{model}` trains without "
         "recompiling: {consequence}; Keras 2 ignores it"
     )
     help = "call `compile()` again after changing `trainable`"
@@ -108,6 +112,7 @@ class TrainableChangedAfterCompile(Rule):
                 if found is not None:
                     compile_event, train = found
                     model = semantic.label(compile_event.model)
+                    label = semantic.label(assignment.model)
                     unfreezes = self._unfreezes(occurrence, compile_event)
                     self.report(
                         assignment.node,
@@ -115,16 +120,26 @@ class TrainableChangedAfterCompile(Rule):
                             f"`{model}` compiled here": compile_event.node,
                             f"`{model}` trained here": train.node,
                         },
-                        target=semantic.label(assignment.model),
+                        target=f"`trainable` of layers of `{label}`"
+                        if assignment.partial
+                        else f"`{label}.trainable`",
                         model=model,
                         consequence=self.for_backends(UNFREEZE if unfreezes else FREEZE),
                     )
                     break
 
     def _overridden(self, assignment: Event, train: Event) -> bool:
-        """Another assignment to the same flag comes first: this one never reaches the training."""
+        """Another assignment to the same flag comes first: this one never reaches the training.
+
+        Only the model's own flag overrides (it sets every layer); a change of
+        some layers leaves the others as they were.
+        """
         return self.semantic.has_event_between(
-            assignment.model, EventKind.TRAINABLE, assignment, train
+            assignment.model,
+            EventKind.TRAINABLE,
+            assignment,
+            train,
+            where=lambda event: not event.partial,
         )
 
     @staticmethod
@@ -151,6 +166,22 @@ class TrainableChangedAfterCompile(Rule):
         return None
 
     VALID = (
+        # Fine-tuning done right: some layers unfrozen, then a recompile.
+        Valid(
+            """
+import keras
+base = keras.applications.MobileNetV2(weights=None, include_top=False, pooling="avg")
+base.trainable = False
+model = keras.Sequential([base, keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y)
+base.trainable = True
+for layer in base.layers[:-4]:
+    layer.trainable = False
+model.compile(optimizer=keras.optimizers.Adam(1e-5), loss="mse")
+model.fit(x, y)
+"""
+        ),
         # keras.io transfer learning: unfreeze, then recompile with a new optimizer.
         Valid(
             """
@@ -189,6 +220,21 @@ model.fit(x, y)
         ),
     )
     INVALID = (
+        # Fine-tuning the top layers, without the recompile.
+        Invalid(
+            """
+import keras
+base = keras.applications.MobileNetV2(weights=None, include_top=False, pooling="avg")
+base.trainable = False
+model = keras.Sequential([base, keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y)
+for layer in base.layers[-4:]:
+    layer.trainable = True  # expect: DK103
+base.get_layer("Conv_1").trainable = True  # expect: DK103
+model.fit(x, y)
+"""
+        ),
         Invalid(
             """
 import keras

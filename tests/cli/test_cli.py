@@ -611,7 +611,7 @@ def test_notebook_formats(tmp_path: Path) -> None:
     assert_valid_sarif(document)
     (result,) = [r for r in document["runs"][0]["results"] if r["ruleId"] == "DK104"]
     assert result["properties"] == {
-        "help": "pass a new optimizer to each `compile()`",
+        "help": "pass a new optimizer to each `compile()` (one optimizer per set of variables)",
         "cell": 3,
         "cellLine": 5,
         "cellColumn": 1,

@@ -360,6 +360,7 @@ for layer in D.layers:
 
 
 def test_partial_layer_freeze_does_not_freeze_the_model() -> None:
+    """Some layers frozen: a change of D's weights (an event), not of D's own flag."""
     built = build(
         HEAD
         + """
@@ -372,8 +373,35 @@ D.get_layer("dense").trainable = False
 D.compile(optimizer="adam")
 """
     )
-    assert built.events(EventKind.TRAINABLE) == []
+    events = built.events(EventKind.TRAINABLE, "D")
+    # One per assignment, the loop bodies twice.
+    assert len(events) == 6
+    assert all(event.partial and event.value == FALSE for event in events)
     assert built.state_at(built.only(EventKind.COMPILE, "D"), "D") == TRUE
+
+
+def test_a_layer_kept_from_the_build_belongs_to_its_model() -> None:
+    built = build(
+        HEAD
+        + """
+feat = keras.layers.Dense(8)
+S = keras.Sequential([feat, keras.layers.Dense(1)])
+inp = keras.Input((4,))
+head = keras.layers.Dense(2)
+F = keras.Model(inp, head(keras.layers.Dense(3)(inp)))
+loose = keras.layers.Dense(5)
+feat.trainable = False
+head.trainable = True
+loose.trainable = False
+"""
+    )
+    assert [(e.partial, e.value) for e in built.events(EventKind.TRAINABLE, "S")] == [
+        (True, FALSE)
+    ]
+    assert [(e.partial, e.value) for e in built.events(EventKind.TRAINABLE, "F")] == [
+        (True, TRUE)
+    ]
+    assert len(built.events(EventKind.TRAINABLE)) == 2
 
 
 def test_trainable_of_a_non_model_is_not_recorded() -> None:

@@ -46,7 +46,10 @@ def with_help(diagnostic: Diagnostic) -> Diagnostic:
 def test_the_engine_positions_related_nodes_and_formats_help() -> None:
     (found,) = lint_text(DK104_SOURCE, "gan.py", frozenset({"DK104"})).diagnostics
     assert (found.line, found.column) == (7, 1)
-    assert found.help == "pass a new optimizer to each `compile()`"
+    assert (
+        found.help
+        == "pass a new optimizer to each `compile()` (one optimizer per set of variables)"
+    )
     (first,) = found.related
     assert (first.path, first.line, first.column, first.end_line, first.end_column) == (
         "gan.py",
