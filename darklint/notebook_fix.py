@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from darklint.config import Target
 from darklint.diagnostics import Diagnostic
 from darklint.fixes import MAX_FIX_PASSES, apply_fixes, unified_diff
-from darklint.notebook import _JSON_TOKEN, _NEWLINE, Notebook, _Frame, _in_cell, load_notebook
+from darklint.notebook import _NEWLINE, Notebook, load_notebook, source_tokens
 
 
 @dataclass
@@ -39,45 +39,21 @@ class _Span:
 
 
 def _source_spans(raw: str) -> dict[int, _Span]:
-    """Each cell's (0-based index) ``"source"`` value, found as ``notebook._source_string_lines``
-    finds its strings: the same scan of the JSON tokens, here keeping offsets."""
+    """Each cell's (0-based index) ``"source"`` value: its offsets, and a list's strings."""
     spans: dict[int, _Span] = {}
-    stack: list[_Frame] = []
-
-    def in_source(depth: int) -> bool:
-        return len(stack) == depth and _in_cell(stack) and stack[2].key == "source"
-
-    for match in _JSON_TOKEN.finditer(raw):
-        token = match.group()
-        char = token[0]
-        if char == '"':
-            top = stack[-1] if stack else None
-            if top is not None and top.is_object and top.expect_key:
-                top.key = token[1:-1] if "\\" not in token else json.loads(token)
-                top.expect_key = False
-                if len(stack) == 1 and top.key == "cells":
-                    spans.clear()
-            elif in_source(3):
-                spans[stack[1].index] = _Span(match.start(), match.end())
-            elif in_source(4) and not stack[3].is_object:
-                items = spans[stack[1].index].items
-                if items is not None:
-                    items.append((match.start(), match.end()))
-        elif char in "{[":
-            stack.append(_Frame(char == "{"))
-            if char == "[" and in_source(4):
-                spans[stack[1].index] = _Span(match.start(), -1, [])
-        elif char in "}]":
-            if char == "]" and in_source(4) and not stack[3].is_object:
-                spans[stack[1].index].end = match.end()
-            if stack:
-                stack.pop()
-        elif char == "," and stack:
-            top = stack[-1]
-            if top.is_object:
-                top.expect_key = True
-            else:
-                top.index += 1
+    for token in source_tokens(raw):
+        if token.kind == "reset":
+            spans.clear()
+        elif token.kind == "string":
+            spans[token.cell] = _Span(token.start, token.end)
+        elif token.kind == "open":
+            spans[token.cell] = _Span(token.start, -1, [])
+        elif token.kind == "item" and token.cell in spans:
+            items = spans[token.cell].items
+            if items is not None:
+                items.append((token.start, token.end))
+        elif token.kind == "close" and token.cell in spans:
+            spans[token.cell].end = token.end
     return spans
 
 
