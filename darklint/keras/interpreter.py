@@ -300,6 +300,7 @@ class Interpreter:
     def _if(self, node: cst.If) -> None:
         self._eval(node.test)
         before = dict(self.state)
+        born = len(self.result.models)
         periodic = bool(self.loops) and _periodic(node.test, self._loop_targets())
         if periodic:
             self.guards.append((len(self.loops), node))
@@ -314,7 +315,7 @@ class Interpreter:
             self._if(node.orelse)
         elif type(node.orelse) is cst.Else:
             self._block(node.orelse.body.body)
-        self.state = _merge(after_body, self.state)
+        self.state = _merge(after_body, self.state, born)
 
     def _loop(self, node: cst.For | cst.While) -> None:
         if isinstance(node, cst.For):
@@ -323,6 +324,7 @@ class Interpreter:
             self._eval(node.test)
             iterable = UNKNOWN
         before = dict(self.state)
+        born = len(self.result.models)
         self.loops.append(Loop(node, self.frame.function))
         try:
             # Twice: the second pass sees the state the first one left, as
@@ -335,7 +337,7 @@ class Interpreter:
             self.loops.pop()
         # The body may run zero times, except over a model's layers.
         if not (isinstance(iterable, LayerListVal) and iterable.whole):
-            self.state = _merge(before, self.state)
+            self.state = _merge(before, self.state, born)
         if node.orelse is not None:
             self._block(node.orelse.body.body)
 
@@ -399,6 +401,9 @@ class Interpreter:
                     self._name(value, spelled)
                 if isinstance(owner, ModelVal) and isinstance(value, ModelVal):
                     self._contain(owner.id, {value.id})
+                if isinstance(owner, ModelVal):
+                    # A loss on perturbed inputs kept on the model (a `losses` property reads it).
+                    self.result.models[owner.id].adversarial |= provenance(value).perturbed
         elif type(target) is cst.Tuple or type(target) is cst.List:
             items = value.items if isinstance(value, ListVal) else ()
             for index, element in enumerate(target.elements):
@@ -894,6 +899,9 @@ class Interpreter:
             return UNKNOWN
         if method == "get_layer":
             return LayerVal(model)
+        if method == "add_loss":
+            self.result.models[model].adversarial |= _perturbed(args, kwargs)
+            return UNKNOWN
         return None
 
     def _compile(
@@ -1177,12 +1185,20 @@ class Interpreter:
 
 
 def _merge(
-    a: dict[int, frozenset[bool]], b: dict[int, frozenset[bool]]
+    a: dict[int, frozenset[bool]], b: dict[int, frozenset[bool]], born: int
 ) -> dict[int, frozenset[bool]]:
-    return {
-        key: a.get(key, TRAINABLE_DEFAULT) | b.get(key, TRAINABLE_DEFAULT)
-        for key in a.keys() | b.keys()
-    }
+    """The states after two paths join.
+
+    A model made on one path only (its id is ``born`` or more) does not exist
+    on the other: its state is the one path's, not merged with the default.
+    """
+    merged = {}
+    for key in a.keys() | b.keys():
+        if key >= born and (key not in a or key not in b):
+            merged[key] = a[key] if key in a else b[key]
+        else:
+            merged[key] = a.get(key, TRAINABLE_DEFAULT) | b.get(key, TRAINABLE_DEFAULT)
+    return merged
 
 
 def _periodic(test: cst.BaseExpression, loop_targets: set[str]) -> bool:

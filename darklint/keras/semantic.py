@@ -71,6 +71,9 @@ class ModelInfo:
     # The loops around the place it was made: a model made in a loop is a
     # new model on each iteration (a fold of a cross-validation).
     loops: tuple[Loop, ...] = ()
+    # Input gradients (``GradientInfo.id``) whose perturbed inputs became part of
+    # the model's own objective: `self.add_loss(...)`, or a loss kept on the model.
+    adversarial: set[int] = field(default_factory=set)
 
     @property
     def label(self) -> str:

@@ -92,6 +92,10 @@ class AdversarialInputGradient(Rule):
         for event in semantic.trace:
             if event.kind is EventKind.TRAIN or event.kind is EventKind.STEP:
                 trained_on |= event.perturbed
+            if event.kind is EventKind.TRAIN:
+                # The model's own objective includes a loss on perturbed inputs.
+                for model in semantic.closure(event.model):
+                    trained_on |= semantic.models[model].adversarial
         for gradient in semantic.gradients:
             if not gradient.perturbs_inputs or gradient.id not in trained_on:
                 continue
@@ -211,6 +215,29 @@ grads = K.gradients(loss, model.input)[0]  # expect: DK302
 adversarial = K.function([model.input], [model.input + 0.1 * K.sign(grads)])
 for x, y in batches:
     model.train_on_batch(adversarial([x])[0], y)
+"""
+        ),
+        # Keras 2 adversarial training in a Model subclass: the loss on the
+        # perturbed inputs is added to the model's losses, and fit trains it.
+        Invalid(
+            """
+from keras import backend as K
+from keras.layers import Dense, Input
+from keras.losses import categorical_crossentropy
+from keras.models import Model
+
+class AdversarialTraining(Model):
+    def setup(self, eps):
+        loss = categorical_crossentropy(self.inputs[1], self.outputs[0])
+        grads = K.stop_gradient(K.gradients(loss, self.inputs[0]))[0]  # expect: DK302
+        perturbed = self.inputs[0] + eps * K.sign(grads)
+        self.add_loss(categorical_crossentropy(self.inputs[1], self.call([perturbed, self.inputs[1]])))
+        return self
+
+x, y = Input((2,)), Input((2,))
+model = AdversarialTraining([x, y], Dense(2, activation="softmax")(x)).setup(0.1)
+model.compile(optimizer="adam", loss=categorical_crossentropy)
+model.fit([x_train, y_train], y_train)
 """
         ),
         # A hand-written adversarial step: the loss on the perturbed batch is

@@ -395,12 +395,8 @@ head.trainable = True
 loose.trainable = False
 """
     )
-    assert [(e.partial, e.value) for e in built.events(EventKind.TRAINABLE, "S")] == [
-        (True, FALSE)
-    ]
-    assert [(e.partial, e.value) for e in built.events(EventKind.TRAINABLE, "F")] == [
-        (True, TRUE)
-    ]
+    assert [(e.partial, e.value) for e in built.events(EventKind.TRAINABLE, "S")] == [(True, FALSE)]
+    assert [(e.partial, e.value) for e in built.events(EventKind.TRAINABLE, "F")] == [(True, TRUE)]
     assert len(built.events(EventKind.TRAINABLE)) == 2
 
 
@@ -558,3 +554,22 @@ def test_every_call_of_a_one_purpose_helper_is_applied() -> None:
     last_call = line_of(source, "make_trainable(D, True)", 3)
     assert built.line(built.events(EventKind.TRAINABLE, "D")[-1].node) == last_call
     assert built.state_at(built.only(EventKind.COMPILE, "D"), "D") == TRUE
+
+
+def test_a_model_made_on_one_branch_keeps_that_branch_state() -> None:
+    """Made and frozen under `if`: on the other path it does not exist, so it is surely frozen."""
+    built = build(
+        HEAD
+        + """
+if training:
+    E = keras.Sequential()
+    E.compile(optimizer="adam", loss="mse")
+    E.trainable = False
+    D.trainable = False
+E.fit(x, y)
+D.compile(optimizer="adam")
+"""
+    )
+    assert built.only(EventKind.TRAIN, "E").states[built.model("E")] == FALSE
+    # D existed before the `if`: frozen on one path only.
+    assert built.state_at(built.only(EventKind.COMPILE, "D"), "D") == frozenset({True, False})
