@@ -33,6 +33,8 @@ from darklint.suppressions import Suppression, scan
 
 # The engine's diagnostics no comment can silence.
 UNSUPPRESSIBLE = frozenset({"DK001", "DK002"})
+# Python 3.12 splits f-strings into tokens; the middle part may span lines.
+_FSTRING_MIDDLE = getattr(tokenize, "FSTRING_MIDDLE", -1)
 
 
 @dataclass
@@ -67,10 +69,6 @@ def unsafe_lines(text: str) -> set[int]:
         # Not tokenizable: no line is known to be safe.
         return set(range(1, len(lines) + 1))
     return unsafe
-
-
-# Python 3.12 splits f-strings into tokens; the middle part may span lines.
-_FSTRING_MIDDLE = getattr(tokenize, "FSTRING_MIDDLE", -1)
 
 
 def add_noqa(text: str, diagnostics: Iterable[Diagnostic]) -> NoqaEdit:
