@@ -6,6 +6,7 @@ misspelt ``selct`` key is worse than one that refuses to start.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,27 @@ class ConfigError(Exception):
 
 
 LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude")
-KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores"))
+
+# Target settings: what the linted code runs on, which rules use to say only
+# what applies to it.  Each key's allowed values, the default first.  They
+# travel with each file (``Target``) to the rules and into the cache key, so
+# a new key is one line here and nothing else in the plumbing.
+TARGET_KEYS: dict[str, tuple[object, ...]] = {
+    "backend": ("any", "tensorflow", "torch", "jax"),
+}
+
+KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores", *TARGET_KEYS))
+
+# A file's target settings as sorted (key, value) pairs: hashable, picklable
+# (it goes to worker processes) and stable in the cache key.  Only the keys
+# the configuration sets; ``target_value`` supplies the defaults.
+Target = tuple[tuple[str, object], ...]
+
+
+def target_value(target: Target | Mapping[str, object], key: str) -> object:
+    """The value of target setting ``key``, or its default."""
+    found = dict(target).get(key)
+    return TARGET_KEYS[key][0] if found is None else found
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,7 @@ class Config:
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
+    target: Target = ()
 
     @property
     def origin(self) -> str:
@@ -72,12 +94,20 @@ def find_config(start: Path) -> Path | None:
     """The nearest darklint.toml, or pyproject.toml with a [tool.darklint] table."""
     directory = start if start.is_dir() else start.parent
     for candidate_dir in (directory, *directory.parents):
-        dedicated = candidate_dir / "darklint.toml"
-        if dedicated.is_file():
-            return dedicated
-        pyproject = candidate_dir / "pyproject.toml"
-        if pyproject.is_file() and _section(pyproject) is not None:
-            return pyproject
+        found = find_config_in(candidate_dir)
+        if found is not None:
+            return found
+    return None
+
+
+def find_config_in(directory: Path) -> Path | None:
+    """The configuration file of ``directory`` itself, if it has one."""
+    dedicated = directory / "darklint.toml"
+    if dedicated.is_file():
+        return dedicated
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file() and _section(pyproject) is not None:
+        return pyproject
     return None
 
 
@@ -103,6 +133,11 @@ def load_config(path: Path) -> Config:
         pattern: _string_list(path, f"per-file-ignores[{pattern!r}]", codes)
         for pattern, codes in per_file_raw.items()
     }
+    target = tuple(
+        sorted(
+            (key, _target_value(path, key, section[key])) for key in TARGET_KEYS if key in section
+        )
+    )
     return Config(
         path=path,
         root=path.parent.resolve(),
@@ -112,7 +147,17 @@ def load_config(path: Path) -> Config:
         per_file_ignores=per_file,
         exclude=lists.get("exclude"),
         extend_exclude=lists.get("extend-exclude", ()),
+        target=target,
     )
+
+
+def _target_value(path: Path, key: str, value: object) -> object:
+    allowed = TARGET_KEYS[key]
+    # bool is an int: `keras-version = true` must not pass as 1.
+    if isinstance(value, bool) or value not in allowed:
+        shown = " | ".join(json.dumps(option) for option in allowed)
+        raise ConfigError(f"{path}: [tool.darklint] {key} must be one of {shown}, not {value!r}")
+    return value
 
 
 def resolve_config(explicit: Path | None, start: Path) -> Config:

@@ -86,6 +86,10 @@ class Report:
     end_node: cst.CSTNode | None
     message: str
     fix: Replacement | None = None
+    help: str | None = None
+    # (what it is, where): the other places the message talks about; the
+    # engine gives them positions as it does ``node``.
+    related: tuple[tuple[str, cst.CSTNode], ...] = ()
 
 
 @dataclass
@@ -101,6 +105,8 @@ class FileContext:
     # Where ``ast`` says each statement starts (``darklint.statement_positions``):
     # positions are then computed for the reported statements only.
     statement_starts: Sequence[tuple[int, int]] | None = None
+    # The file's target settings (``backend``...), as its configuration sets them.
+    target: Mapping[str, object] = field(default_factory=dict)
     _semantic: SemanticModel | None = None
     _positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
@@ -163,10 +169,25 @@ class RuleCrashed(Exception):
         self.error = error
 
 
+# The Keras 3 backends, in the order messages name them, and how they are named.
+BACKENDS: dict[str, str] = {"tensorflow": "TensorFlow", "torch": "torch", "jax": "jax"}
+
+
+def join_clauses(clauses: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(clauses) <= 1:
+        return "".join(clauses)
+    return f"{', '.join(clauses[:-1])} and {clauses[-1]}"
+
+
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
+    # What goes wrong: a one-line template with named fields, its first
+    # sentence short and factual.
     message: ClassVar[str]
+    # What to do about it: a template over the same fields (optional).
+    help: ClassVar[str | None] = None
     severity: ClassVar[Severity] = Severity.WARNING
     # A file under reference_impls/ that shows the right way in PyTorch.
     reference: ClassVar[str | None] = None
@@ -203,11 +224,47 @@ class Rule:
         *,
         end_node: cst.CSTNode | None = None,
         fix: Replacement | None = None,
+        related: Mapping[str, cst.CSTNode | None] | None = None,
         **fields: object,
     ) -> None:
+        """Report ``node``; ``related`` maps what each other place is to its node (None: left out)."""
         self.context.reports.append(
-            Report(type(self), node, end_node, self.message.format(**fields), fix)
+            Report(
+                type(self),
+                node,
+                end_node,
+                self.message.format(**fields),
+                fix,
+                self.help.format(**fields) if self.help is not None else None,
+                tuple(
+                    (what, where) for what, where in (related or {}).items() if where is not None
+                ),
+            )
         )
+
+    def target(self, key: str) -> object:
+        """A target setting of the file (``backend``...), or its default."""
+        from darklint.config import target_value
+
+        return target_value(self.context.target, key)
+
+    def for_backends(self, clauses: Mapping[str, str], separator: str | None = None) -> str:
+        """The clauses for the backends the file may run on, joined (``backend`` setting).
+
+        ``clauses`` maps each backend to its clause; ``{backends}`` in a clause
+        is replaced by the names of the backends it applies to, so that
+        backends that behave alike share one clause ("on TensorFlow and
+        torch").  An empty clause says nothing for that backend.  The clauses
+        are joined as a list ("a, b and c") or with ``separator``.
+        """
+        backend = self.target("backend")
+        grouped: dict[str, list[str]] = {}
+        for name, shown in BACKENDS.items():
+            clause = clauses.get(name, "")
+            if clause and backend in ("any", name):
+                grouped.setdefault(clause, []).append(shown)
+        chosen = [clause.format(backends=join_clauses(names)) for clause, names in grouped.items()]
+        return separator.join(chosen) if separator is not None else join_clauses(chosen)
 
     def finish(self) -> None:
         """Called once after the traversal; semantic-model rules work here."""

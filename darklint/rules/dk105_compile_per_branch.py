@@ -97,10 +97,8 @@ class CompilePerBranch(Rule):
 
     code = "DK105"
     name = "compile-per-branch"
-    message = (
-        "{path} (`{other}` compiled at line {other_line}): each branch needs its own wrapper, "
-        "compile and optimizer; one `train_step` can train both"
-    )
+    message = "{path}: each branch needs its own wrapper, compile and optimizer"
+    help = "train every branch in one `train_step` override, with one optimizer per network"
     severity = Severity.INFO
     reference = "reference_impls/gan.py"
     # Compiles of models that are trained (darklint.gate).
@@ -130,9 +128,8 @@ class CompilePerBranch(Rule):
                 path = f"`{model}` is the {ordinal} compiled training path through {network}"
             self.report(
                 later.node,
+                related={f"`{semantic.label(earlier.model)}` compiled here": earlier.node},
                 path=path,
-                other=semantic.label(earlier.model),
-                other_line=self.context.line_of(earlier.node),
             )
 
     VALID = (

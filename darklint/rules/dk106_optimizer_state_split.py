@@ -60,9 +60,10 @@ class OptimizerStateSplit(Rule):
     code = "DK106"
     name = "optimizer-state-split"
     message = (
-        "`{model}` {relation} (line {other_line}): each compile has its own optimizer, so "
+        "`{model}` {relation}: each compile has its own optimizer, so "
         "`{shared}`'s weights get two independent Adam states instead of one joint objective{gan}"
     )
+    help = "train both objectives in one `train_step` (or one multi-output `compile()`) with one optimizer"
     severity = Severity.WARNING
     reference = "reference_impls/multitask.py"
     # Compiles of models that are trained (darklint.gate).
@@ -89,10 +90,10 @@ class OptimizerStateSplit(Rule):
             wrapper = _feeding_wrapper(semantic, shared, earlier.model, later.model)
             self.report(
                 later.node,
+                related={f"`{other}` compiled here": earlier.node},
                 model=semantic.label(later.model),
                 relation=relation,
                 shared=shared_label,
-                other_line=self.context.line_of(earlier.node),
                 gan=""
                 if wrapper is None
                 else (

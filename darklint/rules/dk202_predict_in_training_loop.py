@@ -161,10 +161,10 @@ class PredictInTrainingLoop(Rule):
     code = "DK202"
     name = "predict-in-training-loop"
     message = (
-        "`{model}.predict()` runs on every iteration of the training loop at line {loop_line}: 33–72× "
-        "slower per call than `{model}(x, training=False)`{progress}; use "
-        "`{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
+        "`{model}.predict()` runs on every iteration of the training loop: 33–72× "
+        "slower per call than `{model}(x, training=False)`{progress}"
     )
+    help = "use `{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
     fix_safety = FixSafety.SOMETIMES_SAFE
@@ -199,8 +199,8 @@ class PredictInTrainingLoop(Rule):
             )
             self.report(
                 call,
+                related={"training loop": loop.node},
                 model=self.context.module.code_for_node(call.func.value),
-                loop_line=self.context.line_of(loop.node),
                 progress=" and prints a progress bar on every call"
                 if _shows_progress(call)
                 else "",

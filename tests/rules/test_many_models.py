@@ -50,7 +50,7 @@ def test_dk106_finds_the_first_compile_sharing_the_encoder_after_many_others() -
     # One finding per compile: DK106 (trainable in both) wins over DK105.
     assert not [d for d in outcome.diagnostics if d.code == "DK105"]
     assert [d.line for d in found] == [second_compile]
-    assert f"(line {first_compile})" in found[0].message
+    assert [related.line for related in found[0].related] == [first_compile]
     assert "`encoder`" in found[0].message
 
 
