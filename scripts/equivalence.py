@@ -56,28 +56,33 @@ def inputs(corpus: Path | None, generated: int) -> Iterator[tuple[str, str]]:
 
 
 def _generated(count: int) -> Iterator[tuple[str, str]]:
-    from hypothesis import HealthCheck, given, settings
-
     sys.path.insert(0, str(ROOT / "tests" / "reliability"))
     from reliability_programs import mutated_fixtures, spliced_programs
 
     for name, strategy in (("mutated", mutated_fixtures()), ("spliced", spliced_programs())):
-        drawn: list[str] = []
-
-        @settings(
-            max_examples=count,
-            derandomize=True,
-            database=None,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(strategy)
-        def collect(program: str, drawn: list[str] = drawn) -> None:
-            drawn.append(program)
-
-        collect()
-        for index, program in enumerate(drawn):
+        for index, program in enumerate(_draw(strategy, count)):
             yield f"generated/{name}/{index}", program
+
+
+def _draw(strategy: object, count: int) -> list[str]:
+    """``count`` examples of a hypothesis strategy, derandomized: the same on every run."""
+    from hypothesis import HealthCheck, given, settings
+
+    drawn: list[str] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(program: str) -> None:
+        drawn.append(program)
+
+    collect()
+    return drawn
 
 
 def record(out: Path, corpus: Path | None, generated: int) -> None:
