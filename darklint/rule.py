@@ -199,13 +199,12 @@ class Rule:
     # The engine's own diagnostics (DK0xx) are produced by the engine, not by
     # a traversal; they are rules only so that selection and docs see them.
     engine_rule: ClassVar[bool] = False
-    # Gate (darklint.gate): the rule can only fire when the file imports
-    # Keras, contains every one of the ``requires`` substrings and has every
-    # one of the ``requires_names`` among the identifiers of its code (not
-    # its strings or comments); anything else is never parsed for it.  A
-    # tuple inside the tuple is a choice: one of its tokens is enough.
-    needs_keras: ClassVar[bool] = True
-    requires: ClassVar[Tokens] = ()
+    # Gate (darklint.gate): the rule can only fire when the file imports one
+    # of ``requires_imports`` (top-level modules; empty: no import needed) and
+    # has every one of the ``requires_names`` among the identifiers of its
+    # code (not its strings or comments); anything else is never parsed for
+    # it.  A tuple inside the tuple is a choice: one of its tokens is enough.
+    requires_imports: ClassVar[frozenset[str]] = frozenset()
     requires_names: ClassVar[Tokens] = ()
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
@@ -302,18 +301,16 @@ class Rule:
         return bool(cls.visitor_names())
 
     @classmethod
-    def may_apply(cls, source: str, imports_keras: bool) -> bool:
-        """The gate's first step: the text (``imports_keras``: it mentions Keras)."""
-        if cls.needs_keras and not imports_keras:
-            return False
-        return text_has(source, cls.requires) and text_has(source, cls.requires_names)
+    def may_apply(cls, source: str) -> bool:
+        """The gate's first step, after the module names: the identifiers, as text."""
+        return text_has(source, cls.requires_names)
 
     @classmethod
     def may_apply_to_code(cls, facts: CodeFacts) -> bool:
         """The gate's second step, for a file that passed the first: its code."""
-        if cls.needs_keras and not facts.imports_keras:
-            return False
-        return names_have(facts.names, cls.requires_names)
+        return facts.imports_any(cls.requires_imports) and names_have(
+            facts.names, cls.requires_names
+        )
 
     @classmethod
     def slug_names(cls) -> tuple[str, ...]:

@@ -26,17 +26,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from darklint.keras.arrays import (
-    PREDICT_DEFAULT_BATCH_SIZE,
-    array_call,
-    as_parameter,
-    reshaped,
-)
-from darklint.keras.layers import has_weights
-from darklint.keras.names import ImportTable, Kind, dotted
+from darklint.keras.arrays import array_call, as_parameter, reshaped
+from darklint.keras.names import ImportTable, dotted
 from darklint.keras.semantic import (
-    PREDICT_METHODS,
-    TRAIN_METHODS,
     Event,
     EventKind,
     GradientInfo,
@@ -70,45 +62,21 @@ from darklint.keras.values import (
     merge_tensors,
     provenance,
 )
+from darklint.keras.vocabulary import (
+    GRADIENT_STEP_METHODS,
+    OPTIMIZER_STEP_METHODS,
+    PREDICT_DEFAULT_BATCH_SIZE,
+    PREDICT_METHODS,
+    REDUCTIONS,
+    TRAIN_METHODS,
+    TRAINING_HOOKS,
+    VARIABLE_ATTRIBUTES,
+    Kind,
+    has_weights,
+)
 
 BOTH = frozenset({True, False})
 TRAINABLE_DEFAULT = frozenset({True})
-# Calls that reduce a tensor: what comes out of them is no longer a
-# perturbation shaped like the input (a gradient *penalty* goes through them).
-REDUCTIONS = frozenset(
-    {
-        "sum",
-        "mean",
-        "reduce_sum",
-        "reduce_mean",
-        "reduce_max",
-        "reduce_min",
-        "max",
-        "min",
-        "norm",
-        "sqrt",
-        "argmax",
-        "argmin",
-        "std",
-        "var",
-        "dot",
-        "matmul",
-        "einsum",
-        "batch_dot",
-        "l2_loss",
-        "square_sum",
-        "prod",
-        "reduce_prod",
-        "global_norm",
-    }
-)
-GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
-# `Model` methods a subclass overrides to train its own way.
-TRAINING_HOOKS = frozenset({"train_step", "compute_loss"})
-# A model's attributes that are its variables (what an optimizer step updates).
-VARIABLE_ATTRIBUTES = frozenset(
-    {"trainable_variables", "trainable_weights", "weights", "variables"}
-)
 MAX_INLINES_PER_FUNCTION = 16
 _CALLED_NAME = re.compile(r"\b(\w+)\s*\(")
 _DEFINED_NAME = re.compile(r"\bdef\s+(\w+)\s*\(")
@@ -116,9 +84,6 @@ _DEFINED_NAME = re.compile(r"\bdef\s+(\w+)\s*\(")
 # costs about eight Python frames, so the recursion limit is raised to match.
 MAX_CALL_DEPTH = 300
 RECURSION_LIMIT = 12 * MAX_CALL_DEPTH + 1_000
-# Optimizer methods that take a training step; `apply` is Keras 3's name.
-OPTIMIZER_STEP_METHODS = frozenset({"apply"})
-# Names a star import of the `keras` package itself brings in as modules.
 
 
 @dataclass

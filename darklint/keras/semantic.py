@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 _TRAINABLE = frozenset({True})
 _FROZEN = frozenset({False})
 
-TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
-PREDICT_METHODS = frozenset({"predict"})
-
 
 class EventKind(enum.Enum):
     TRAINABLE = "trainable"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ class TrainableToggledAroundCompile(Rule):
     help = "override `train_step` (one optimizer per network)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A freeze, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 

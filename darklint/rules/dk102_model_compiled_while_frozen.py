@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import EventKind, unique_by_node
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
 FROZEN = frozenset({False})
@@ -54,6 +54,7 @@ class ModelCompiledWhileFrozen(Rule):
     help = "compile `{model}` while it is trainable, or override `train_step` (one optimizer per network)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A freeze, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import Event, EventKind
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
 # Measured on keras 3.15.1 (tests/evidence): the two directions fail differently.
@@ -88,6 +88,7 @@ class TrainableChangedAfterCompile(Rule):
     help = "call `compile()` again after changing `trainable`"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A trainable assignment, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.keras.semantic import Event, EventKind, unique_by_node
+from darklint.keras.vocabulary import KERAS_IMPORTS
 from darklint.rule import Invalid, Rule, Valid
 
 # How the second model's first train call fails on Keras 3, per backend.
@@ -80,6 +81,7 @@ class OptimizerInstanceReused(Rule):
     help = "pass a new optimizer to each `compile()` (one optimizer per set of variables)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A Keras optimizer (`optimizers.*`) given to compiles or stepping variables (darklint.gate).
     requires_names = (("compile", "apply_gradients"), "optimizers")
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import Event, SemanticModel, unique_by_node
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 from darklint.rules.shared_weights import SharedTrainable, outermost, trained_compiles
 
@@ -101,6 +101,7 @@ class CompilePerBranch(Rule):
     help = "train every branch in one `train_step` override, with one optimizer per network"
     severity = Severity.INFO
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # Compiles of models that are trained (darklint.gate).
     requires_names = ("compile", TRAINS)
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import SemanticModel, unique_by_node
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 from darklint.rules.shared_weights import SharedTrainable, trained_compiles
 
@@ -66,6 +66,7 @@ class OptimizerStateSplit(Rule):
     help = "train both objectives in one `train_step` (or one multi-output `compile()`) with one optimizer"
     severity = Severity.WARNING
     reference = "reference_impls/multitask.py"
+    requires_imports = KERAS_IMPORTS
     # Compiles of models that are trained (darklint.gate).
     requires_names = ("compile", TRAINS)
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import MAKES_MODELS
 from darklint.keras.semantic import EventKind, Loop
+from darklint.keras.vocabulary import KERAS_IMPORTS, MAKES_MODELS
 from darklint.rule import Invalid, Rule, Valid
 
 
@@ -56,6 +56,7 @@ class ManualMultiModelTrainLoop(Rule):
     help = "override `train_step` (one optimizer per network) and train with `fit()`"
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # `train_on_batch` on models (darklint.gate).
     requires_names = ("train_on_batch", MAKES_MODELS)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import Event, EventKind, Loop, unique_by_node
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 from darklint.rules.training_steps import step_loop, training_loops
 
@@ -83,6 +83,7 @@ class CompileInTrainingLoop(Rule):
     help = "compile `{model}` once, before the loop"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A compile and a training call (darklint.gate).
     requires_names = ("compile", TRAINS)
 

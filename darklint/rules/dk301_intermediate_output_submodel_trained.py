@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import Event, EventKind
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
 
@@ -62,6 +62,7 @@ class IntermediateOutputSubmodelTrained(Rule):
     help = "return the features from `{model}` too and compute the feature loss in one `train_step`"
     severity = Severity.WARNING
     reference = "reference_impls/feature_matching_gan.py"
+    requires_imports = KERAS_IMPORTS
     # A layer's output (`m.layers[i].output`, `m.get_layer(...).output`) in a
     # model that is compiled and trained (darklint.gate).
     requires_names = ("compile", TRAINS, ("output", "outputs"), ("layers", "get_layer"))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import STEPS
+from darklint.keras.vocabulary import KERAS_IMPORTS, STEPS
 from darklint.rule import Invalid, Rule, Valid
 
 BACKEND = (
@@ -75,6 +75,7 @@ class AdversarialInputGradient(Rule):
     help = "compute the perturbation and the adversarial loss inside a `train_step` override"
     severity = Severity.WARNING
     reference = "reference_impls/vat.py"
+    requires_imports = KERAS_IMPORTS
     # A tape's `.gradient` in a file that trains (`EventKind.TRAIN`/`STEP`), or
     # `keras.backend.gradients` (darklint.gate; the two alternatives, as choices).
     requires_names = (

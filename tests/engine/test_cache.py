@@ -222,8 +222,7 @@ class Crashing(Rule):
     code = "DK995"
     name = "test-crashing"
     message = "never reported"
-    needs_keras = False
-    requires = ("boom",)
+    requires_names = ("boom",)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == "boom":

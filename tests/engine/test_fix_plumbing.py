@@ -33,8 +33,7 @@ class RenameOld(Rule):
     message = "`{name}` is an old name"
     fix_safety = FixSafety.SAFE
     fix_title = "Rename to `new_`"
-    needs_keras = False
-    requires = ("old_",)
+    # No requirement: the gate lets every file through to it.
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value.startswith("old_"):
@@ -49,8 +48,7 @@ class RiskyCall(Rule):
     name = "test-risky-call"
     message = "`risky()` called"
     fix_safety = FixSafety.UNSAFE
-    needs_keras = False
-    requires = ("risky",)
+    requires_names = ("risky",)
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value == "risky":
@@ -64,8 +62,7 @@ class Unwrap(Rule):
     name = "test-unwrap"
     message = "needless `wrap()`"
     fix_safety = FixSafety.SAFE
-    needs_keras = False
-    requires = ("wrap",)
+    requires_names = ("wrap",)
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value == "wrap" and len(node.args) == 1:
@@ -78,8 +75,7 @@ class Todo(Rule):
     code = "DK993"
     name = "test-todo"
     message = "`todo` left in the code"
-    needs_keras = False
-    requires = ("todo",)
+    requires_names = ("todo",)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == "todo":
