@@ -27,16 +27,10 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from darklint.keras.arrays import array_call, as_parameter, reshaped
+from darklint.keras.builder import GradientRecord, OptimizerRecord, SemanticBuilder
+from darklint.keras.facts import Event, EventKind, GradientId, Loop, ModelId, ModelKind
 from darklint.keras.names import ImportTable, dotted
-from darklint.keras.semantic import (
-    Event,
-    EventKind,
-    GradientInfo,
-    Loop,
-    ModelInfo,
-    OptimizerInfo,
-    SemanticModel,
-)
+from darklint.keras.semantic import SemanticModel
 from darklint.keras.values import (
     UNKNOWN,
     ArrayVal,
@@ -106,8 +100,8 @@ class Interpreter:
         self.module = module
         self.source = source
         self.imports = ImportTable()
-        self.result = SemanticModel()
-        self.state: dict[int, frozenset[bool]] = {}
+        self.facts = SemanticBuilder()
+        self.state: dict[ModelId, frozenset[bool]] = {}
         self.globals: dict[str, Value] = {}
         self.classes: list[ClassInfo] = []
         self.functions: list[cst.FunctionDef] = []
@@ -117,7 +111,7 @@ class Interpreter:
         self.loops: list[Loop] = []
         self.guards: list[tuple[int, cst.CSTNode]] = []
         self.frames: list[Frame] = []
-        self.optimizer_of: dict[int, OptimizerInfo] = {}
+        self.optimizer_of: dict[ModelId, OptimizerRecord] = {}
         # Values made at one place in one calling context are the same value
         # when a loop body is walked again: `model = Sequential()` in a loop
         # does not make two models.
@@ -125,7 +119,7 @@ class Interpreter:
         self.promoted: dict[int, ModelVal] = {}
         # Layers the code made: whether each has weights, and the model it went into.
         self.layer_weighted: list[bool] = []
-        self.layer_owner: dict[int, int] = {}
+        self.layer_owner: dict[int, ModelId] = {}
         self.helpers: dict[int, bool] = {}
         self.budget = 0
 
@@ -133,9 +127,9 @@ class Interpreter:
 
     def run(self) -> SemanticModel:
         self._collect_imports(self.module)
-        self.result.imports_keras = self.imports.imports_keras
-        if not self.result.imports_keras:
-            return self.result
+        self.facts.imports_keras = self.imports.imports_keras
+        if not self.facts.imports_keras:
+            return self.facts.freeze()
         self.budget = 50 * (self.source.count("\n") + 1) + 2_000
         module_frame = Frame(function=None, call_site=None, depth=0)
         module_frame.locals = self.globals
@@ -153,7 +147,7 @@ class Interpreter:
             pass
         finally:
             sys.setrecursionlimit(limit)
-        return self.result
+        return self.facts.freeze()
 
     def _trainable_helper(self, function: cst.FunctionDef) -> bool:
         # Cached per file (a module-level cache would keep every file's tree alive).
@@ -267,7 +261,7 @@ class Interpreter:
     def _if(self, node: cst.If) -> None:
         self._eval(node.test)
         before = dict(self.state)
-        born = len(self.result.models)
+        born = len(self.facts.models)
         periodic = bool(self.loops) and _periodic(node.test, self._loop_targets())
         if periodic:
             self.guards.append((len(self.loops), node))
@@ -291,7 +285,7 @@ class Interpreter:
             self._eval(node.test)
             iterable = UNKNOWN
         before = dict(self.state)
-        born = len(self.result.models)
+        born = len(self.facts.models)
         self.loops.append(Loop(node, self.frame.function))
         try:
             # Twice: the second pass sees the state the first one left, as
@@ -346,7 +340,7 @@ class Interpreter:
             intermediate = provenance(value).intermediate_of
             if isinstance(owner, ModelVal) and intermediate:
                 # `vgg.outputs = [vgg.layers[9].output]` truncates the model itself.
-                info = self.result.models[owner.id]
+                info = self.facts.models[owner.id]
                 info.feature_of, info.feature_anchor = min(intermediate), statement
             return
         self._bind(target, value)
@@ -367,10 +361,10 @@ class Interpreter:
                 if spelled:
                     self._name(value, spelled)
                 if isinstance(owner, ModelVal) and isinstance(value, ModelVal):
-                    self._contain(owner.id, {value.id})
+                    self.facts.contain(owner.id, {value.id})
                 if isinstance(owner, ModelVal):
                     # A loss on perturbed inputs kept on the model (a `losses` property reads it).
-                    self.result.models[owner.id].adversarial |= provenance(value).perturbed
+                    self.facts.models[owner.id].adversarial |= provenance(value).perturbed
         elif type(target) is cst.Tuple or type(target) is cst.List:
             items = value.items if isinstance(value, ListVal) else ()
             for index, element in enumerate(target.elements):
@@ -386,14 +380,14 @@ class Interpreter:
         if isinstance(owner, InstanceVal):
             return owner.attrs
         if isinstance(owner, ModelVal):
-            return self.result.models[owner.id].attrs  # type: ignore[return-value]
+            return self.facts.models[owner.id].attrs  # type: ignore[return-value]
         return None
 
     def _name(self, value: Value, spelled: str) -> None:
         if isinstance(value, OpaqueVal):
             value.names.append((self.frame.depth, spelled))
         elif isinstance(value, ModelVal):
-            self.result.models[value.id].names.append((self.frame.depth, spelled))
+            self.facts.models[value.id].names.append((self.frame.depth, spelled))
         elif isinstance(value, OptVal):
             value.info.names.append(spelled)
 
@@ -464,7 +458,9 @@ class Interpreter:
 
     # Events -----------------------------------------------------------------
 
-    def _event(self, kind: EventKind, model: int, node: cst.CSTNode, **details: object) -> Event:
+    def _event(
+        self, kind: EventKind, model: ModelId | None, node: cst.CSTNode, **details: object
+    ) -> Event:
         frame_function = next(
             (f.function for f in reversed(self.frames) if f.function is not None), None
         )
@@ -472,41 +468,30 @@ class Interpreter:
             kind=kind,
             model=model,
             node=node,
-            index=len(self.result.trace),
+            index=len(self.facts.trace),
             loops=tuple(self.loops),
             function=frame_function,
             guards=tuple(self.guards),
             **details,  # type: ignore[arg-type]
         )
-        self.result.trace.append(event)
+        self.facts.trace.append(event)
         return event
 
     def _new_model(
         self,
         node: cst.CSTNode,
-        kind: str,
-        contains: Iterable[int] = (),
-        feature_of: int | None = None,
+        kind: ModelKind,
+        contains: Iterable[ModelId] = (),
+        feature_of: ModelId | None = None,
     ) -> ModelVal:
         key = self._key(node)
         existing = self.made.get(key)
         if isinstance(existing, ModelVal):
-            self._contain(existing.id, set(contains))
+            self.facts.contain(existing.id, set(contains))
             return existing
-        model_id = len(self.result.models)
-        self.result.models[model_id] = ModelInfo(
-            model_id,
-            node,
-            kind,
-            set(contains),
-            feature_of,
-            created_at=len(self.result.trace),
-            loops=tuple(self.loops),
-        )
-        self.result.models[model_id].feature_anchor = node if feature_of is not None else None
-        self.result.containment_changed(closures=False)
-        self.made[key] = ModelVal(model_id)
-        return ModelVal(model_id)
+        record = self.facts.new_model(node, kind, contains, feature_of, tuple(self.loops))
+        self.made[key] = ModelVal(record.id)
+        return ModelVal(record.id)
 
     def _key(self, node: cst.CSTNode) -> tuple[int, tuple[int, ...]]:
         return (id(node), tuple(id(frame.call_site) for frame in self.frames))
@@ -522,24 +507,17 @@ class Interpreter:
         if not isinstance(value, OpaqueVal):
             return value
         if id(value) not in self.promoted:
-            model = self._new_model(value.node or node, "inferred")
-            self.result.models[model.id].names.extend(value.names)
+            model = self._new_model(value.node or node, ModelKind.INFERRED)
+            self.facts.models[model.id].names.extend(value.names)
             self.promoted[id(value)] = model
         return self.promoted[id(value)]
-
-    def _contain(self, outer: int, inner: set[int]) -> None:
-        inner = inner - {outer}
-        if inner:
-            self.result.models[outer].contains |= inner
-            self.result.containment_changed()
 
     def _new_optimizer(self, node: cst.CSTNode) -> OptVal:
         key = self._key(node)
         existing = self.made.get(key)
         if isinstance(existing, OptVal):
             return existing
-        info = OptimizerInfo(len(self.result.optimizers), node, loops=tuple(self.loops))
-        self.result.optimizers[info.id] = info
+        info = self.facts.new_optimizer(node, tuple(self.loops))
         self.made[key] = OptVal(info)
         return OptVal(info)
 
@@ -643,7 +621,7 @@ class Interpreter:
         return UNKNOWN
 
     def _model_attribute(self, owner: ModelVal, attr: str) -> Value:
-        info = self.result.models[owner.id]
+        info = self.facts.models[owner.id]
         if attr in info.attrs:
             return info.attrs[attr]  # type: ignore[return-value]
         if attr in ("input", "inputs"):
@@ -662,7 +640,7 @@ class Interpreter:
         return UNKNOWN
 
     def _class_of(self, model: ModelVal) -> ClassInfo | None:
-        node = self.result.models[model.id].node
+        node = self.facts.models[model.id].node
         return next(
             (cls for cls in self.classes if cls.instance == model or cls.node is node), None
         )
@@ -809,10 +787,10 @@ class Interpreter:
             # `scipy.optimize.minimize` is a module function, not an optimizer step.
             self._event(
                 EventKind.STEP,
-                -1,
+                None,
                 node,
                 perturbed=_perturbed(args, kwargs),
-                optimizer=receiver.info if isinstance(receiver, OptVal) else None,
+                optimizer=receiver.info.id if isinstance(receiver, OptVal) else None,
                 variables=_variables([*args, *kwargs.values()]),
             )
             return UNKNOWN
@@ -861,31 +839,37 @@ class Interpreter:
             return TensorVal(frozenset({model}), rows=rows)
         if method == "add" and args:
             added = self._promote(args[0], node)
-            self._contain(model, set(provenance(added).models))
+            self.facts.contain(model, set(provenance(added).models))
             self._add_weights(model, [added])
             return UNKNOWN
         if method == "get_layer":
             return LayerVal(model)
         if method == "add_loss":
-            self.result.models[model].adversarial |= _perturbed(args, kwargs)
+            self.facts.models[model].adversarial |= _perturbed(args, kwargs)
             return UNKNOWN
         return None
 
     def _compile(
-        self, node: cst.Call, model: int, args: list[Value], kwargs: dict[str, Value]
+        self, node: cst.Call, model: ModelId, args: list[Value], kwargs: dict[str, Value]
     ) -> None:
         optimizer_value = kwargs.get("optimizer", args[0] if args else UNKNOWN)
         optimizer = optimizer_value.info if isinstance(optimizer_value, OptVal) else None
-        self._event(EventKind.COMPILE, model, node, states=self._states(model), optimizer=optimizer)
+        self._event(
+            EventKind.COMPILE,
+            model,
+            node,
+            states=self._states(model),
+            optimizer=optimizer.id if optimizer is not None else None,
+        )
         if optimizer is not None:
             self.optimizer_of[model] = optimizer
         else:
             self.optimizer_of.pop(model, None)
 
-    def _states(self, model: int) -> dict[int, frozenset[bool]]:
+    def _states(self, model: ModelId) -> dict[ModelId, frozenset[bool]]:
         """The trainable state of a model and of everything it contains, now."""
         return {
-            inner: self.state.get(inner, TRAINABLE_DEFAULT) for inner in self.result.closure(model)
+            inner: self.state.get(inner, TRAINABLE_DEFAULT) for inner in self.facts.closure(model)
         }
 
     def _tape_call(self, node: cst.Call, tape: TapeVal, method: str, args: list[Value]) -> Value:
@@ -913,19 +897,8 @@ class Interpreter:
                 return TensorVal(perturbed=loss.perturbed)
         return UNKNOWN
 
-    def _gradient(self, node: cst.Call, backend_call: bool) -> GradientInfo:
-        # One record per call site, however often a loop walks it.
-        for info in self.result.gradients:
-            if info.node is node:
-                return info
-        info = GradientInfo(
-            node,
-            backend_call=backend_call,
-            function=self.frame.function,
-            id=len(self.result.gradients),
-        )
-        self.result.gradients.append(info)
-        return info
+    def _gradient(self, node: cst.Call, backend_call: bool) -> GradientRecord:
+        return self.facts.new_gradient(node, backend_call, self.frame.function)
 
     def _apply(
         self, node: cst.Call, callee: Value, args: list[Value], kwargs: dict[str, Value]
@@ -988,7 +961,7 @@ class Interpreter:
         if callee.kind is Kind.MODEL_CLASS:
             return self._construct_model(node, callee, args, kwargs)
         if callee.kind is Kind.MODEL_FACTORY:
-            return self._new_model(node, "loaded")
+            return self._new_model(node, ModelKind.LOADED)
         if callee.kind is Kind.OPTIMIZER:
             if callee.path.endswith("get") and args and isinstance(args[0], OptVal):
                 return args[0]  # `optimizers.get(opt)` is `opt`
@@ -1028,9 +1001,9 @@ class Interpreter:
             # Whatever goes into a Keras Sequential is a Keras model or layer.
             promoted = [self._promote(item, node) for item in items]
             inner = {item.id for item in promoted if isinstance(item, ModelVal)}
-            model = self._new_model(node, "sequential", inner)
+            model = self._new_model(node, ModelKind.SEQUENTIAL, inner)
             known = isinstance(layers, ListVal) or (not args and "layers" not in kwargs)
-            info = self.result.models[model.id]
+            info = self.facts.models[model.id]
             info.weights = frozenset() if known else None
             self._add_weights(model.id, promoted)
             return model
@@ -1039,11 +1012,11 @@ class Interpreter:
         ins, outs = provenance(inputs), provenance(outputs)
         feature_of = min(outs.intermediate_of) if outs.intermediate_of else None
         contained = set(ins.models | outs.models)
-        model = self._new_model(node, "functional", contained, feature_of)
+        model = self._new_model(node, ModelKind.FUNCTIONAL, contained, feature_of)
         for layer in outs.layers:
             self.layer_owner.setdefault(layer, model.id)
         if outs.layers:
-            self.result.models[model.id].weights = frozenset(
+            self.facts.models[model.id].weights = frozenset(
                 {("layer", layer) for layer in outs.layers}
                 | {("model", inner) for inner in contained}
             )
@@ -1059,9 +1032,9 @@ class Interpreter:
         self.made[key] = layer
         return layer
 
-    def _add_weights(self, model: int, items: Iterable[Value]) -> None:
+    def _add_weights(self, model: ModelId, items: Iterable[Value]) -> None:
         """Layers and models put into a ``Sequential``: its variables, and the layers' model."""
-        info = self.result.models[model]
+        info = self.facts.models[model]
         for item in items:
             if isinstance(item, LayerVal) and item.layer is not None:
                 self.layer_owner.setdefault(item.layer, model)
@@ -1077,8 +1050,8 @@ class Interpreter:
         self, cls: ClassInfo, node: cst.Call, args: list[Value], kwargs: dict[str, Value]
     ) -> Value:
         if cls.keras_model:
-            model = self._new_model(node, "subclass")
-            self.result.models[model.id].overrides = _training_hooks(cls)
+            model = self._new_model(node, ModelKind.SUBCLASS)
+            self.facts.models[model.id].overrides = _training_hooks(cls)
             instance: Value = model
             if cls.instance is None:
                 cls.instance = instance
@@ -1094,8 +1067,8 @@ class Interpreter:
     def _instance(self, cls: ClassInfo, node: cst.CSTNode | None) -> Value:
         if cls.instance is None:
             if cls.keras_model:
-                model = self._new_model(node or cls.node, "subclass")
-                self.result.models[model.id].overrides = _training_hooks(cls)
+                model = self._new_model(node or cls.node, ModelKind.SUBCLASS)
+                self.facts.models[model.id].overrides = _training_hooks(cls)
                 cls.instance = model
             else:
                 cls.instance = InstanceVal(cls)
@@ -1159,8 +1132,8 @@ class Interpreter:
 
 
 def _merge(
-    a: dict[int, frozenset[bool]], b: dict[int, frozenset[bool]], born: int
-) -> dict[int, frozenset[bool]]:
+    a: dict[ModelId, frozenset[bool]], b: dict[ModelId, frozenset[bool]], born: int
+) -> dict[ModelId, frozenset[bool]]:
     """The states after two paths join.
 
     A model made on one path only (its id is ``born`` or more) does not exist
@@ -1217,9 +1190,9 @@ def _training_hooks(cls: ClassInfo) -> frozenset[str]:
     return frozenset(TRAINING_HOOKS & cls.methods.keys())
 
 
-def _variables(values: Iterable[Value]) -> frozenset[int]:
+def _variables(values: Iterable[Value]) -> frozenset[ModelId]:
     """The models whose variables ``values`` name (a zip or list of gradients and variables)."""
-    found: set[int] = set()
+    found: set[ModelId] = set()
     for value in values:
         if isinstance(value, VariablesVal):
             found |= value.models
@@ -1228,7 +1201,7 @@ def _variables(values: Iterable[Value]) -> frozenset[int]:
     return frozenset(found)
 
 
-def _perturbed(args: list[Value], kwargs: dict[str, Value]) -> frozenset[int]:
+def _perturbed(args: list[Value], kwargs: dict[str, Value]) -> frozenset[GradientId]:
     return merge_tensors(provenance(value) for value in [*args, *kwargs.values()]).perturbed
 
 

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from darklint.diagnostics import Severity
 from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
+from darklint.rules.toggles import ToggleKind, toggle_patterns
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -99,18 +100,18 @@ class TrainableToggledAroundCompile(Rule):
     def finish(self) -> None:
         semantic = self.semantic
         reported: set[int] = set()
-        for pattern in semantic.toggle_patterns():
+        for pattern in toggle_patterns(semantic):
             if id(pattern.freeze.node) in reported:
                 continue
             reported.add(id(pattern.freeze.node))
-            frozen = semantic.label(pattern.freeze.model)
-            combined = semantic.label(pattern.compile.model)
+            frozen = semantic.label(pattern.freeze.subject)
+            combined = semantic.label(pattern.compile.subject)
             train = pattern.train.node if pattern.train else None
             related: dict[str, cst.CSTNode | None] = {
                 f"`{combined}` compiled here": pattern.compile.node
             }
-            if pattern.kind == "never-trains" and pattern.own_compile is not None:
-                holder = semantic.label(pattern.own_compile.model)
+            if pattern.kind is ToggleKind.NEVER_TRAINS and pattern.own_compile is not None:
+                holder = semantic.label(pattern.own_compile.subject)
                 own = pattern.own_compile.model == pattern.freeze.model
                 consequence = (NEVER_TRAINS if own else NEVER_TRAINS_INSIDE).format(holder=holder)
                 related[f"`{holder}` compiled here"] = pattern.own_compile.node

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
+from darklint.keras.facts import ModelId
 from darklint.keras.semantic import SemanticModel, unique_by_node
 from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
@@ -75,24 +76,24 @@ class OptimizerStateSplit(Rule):
         compiles = trained_compiles(semantic)
         sharing = SharedTrainable(semantic, compiles)
         for later in unique_by_node(compiles):
-            if "train_step" in semantic.models[later.model].overrides:
+            if "train_step" in semantic.models[later.subject].overrides:
                 continue  # its own train_step picks the weights each step updates
             found = sharing.first_sharing(later)
             if found is None:
                 continue
             earlier, shared = found
-            other, shared_label = semantic.label(earlier.model), semantic.label(shared)
+            other, shared_label = semantic.label(earlier.subject), semantic.label(shared)
             if shared == earlier.model:
                 relation = f"contains `{other}`, also compiled on its own"
             elif shared == later.model:
                 relation = f"is part of `{other}`, also compiled"
             else:
                 relation = f"shares `{shared_label}` with `{other}`, also compiled"
-            wrapper = _feeding_wrapper(semantic, shared, earlier.model, later.model)
+            wrapper = _feeding_wrapper(semantic, shared, earlier.subject, later.subject)
             self.report(
                 later.node,
                 related={f"`{other}` compiled here": earlier.node},
-                model=semantic.label(later.model),
+                model=semantic.label(later.subject),
                 relation=relation,
                 shared=shared_label,
                 gan=""
@@ -195,7 +196,9 @@ for epoch in range(3):
     )
 
 
-def _feeding_wrapper(semantic: SemanticModel, shared: int, a: int, b: int) -> int | None:
+def _feeding_wrapper(
+    semantic: SemanticModel, shared: ModelId, a: ModelId, b: ModelId
+) -> ModelId | None:
     """Of two compiled models, the wrapper that feeds ``shared`` (compiled alone) another model.
 
     A GAN's combined model: one compile is of the network itself, the other

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, EventKind
+from darklint.keras.facts import Event, EventKind
 from darklint.keras.vocabulary import (
     KERAS_IMPORTS,
     MAKES_MODELS,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, EventKind
+from darklint.keras.facts import Event, EventKind, ModelId
 from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
@@ -74,7 +74,7 @@ class IntermediateOutputSubmodelTrained(Rule):
             if feature.feature_of is None or not self._trains(feature.feature_of, compiles):
                 continue
             for compile_event in semantic.events(EventKind.COMPILE):
-                trained_model = compile_event.model
+                trained_model = compile_event.subject
                 if semantic.contains(trained_model, feature.id) and semantic.is_trained(
                     trained_model
                 ):
@@ -89,13 +89,13 @@ class IntermediateOutputSubmodelTrained(Rule):
                     )
                     break
 
-    def _trains(self, model: int, compiles: list[Event]) -> bool:
+    def _trains(self, model: ModelId, compiles: list[Event]) -> bool:
         """Some trained model's compile holds ``model``'s weights as trainable."""
         semantic = self.semantic
         return any(
-            semantic.contains(event.model, model)
+            semantic.contains(event.subject, model)
             and True in semantic.effective_trainable(event, model)
-            and semantic.is_trained(event.model)
+            and semantic.is_trained(event.subject)
             for event in compiles
         )
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
+from darklint.keras.facts import EventKind, GradientId
 from darklint.keras.vocabulary import KERAS_IMPORTS, STEPS
 from darklint.rule import Invalid, Rule, Valid
 
@@ -85,17 +86,15 @@ class AdversarialInputGradient(Rule):
     )
 
     def finish(self) -> None:
-        from darklint.keras.semantic import EventKind
-
         semantic = self.semantic
         # The gradients whose perturbed inputs some training call is given.
-        trained_on: set[int] = set()
+        trained_on: set[GradientId] = set()
         for event in semantic.trace:
             if event.kind is EventKind.TRAIN or event.kind is EventKind.STEP:
                 trained_on |= event.perturbed
             if event.kind is EventKind.TRAIN:
                 # The model's own objective includes a loss on perturbed inputs.
-                for model in semantic.closure(event.model):
+                for model in semantic.closure(event.subject):
                     trained_on |= semantic.models[model].adversarial
         for gradient in semantic.gradients:
             if not gradient.perturbs_inputs or gradient.id not in trained_on:
