@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.toggles import ToggleKind, toggle_patterns
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ TRAINED_BY_COMBINED = (
 )
 
 
-class TrainableToggledAroundCompile(Rule):
+class TrainableToggledAroundCompile(KerasRule):
     """A model is frozen with `trainable = False` only so that a combined model compiles without it.
 
     ## What it does
@@ -93,7 +94,6 @@ class TrainableToggledAroundCompile(Rule):
     help = "override `train_step` (one optimizer per network)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A freeze, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 

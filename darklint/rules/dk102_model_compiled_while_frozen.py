@@ -3,13 +3,14 @@ from __future__ import annotations
 from darklint.diagnostics import Severity
 from darklint.keras.facts import EventKind
 from darklint.keras.semantic import unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 FROZEN = frozenset({False})
 
 
-class ModelCompiledWhileFrozen(Rule):
+class ModelCompiledWhileFrozen(KerasRule):
     """A model is compiled while its own `trainable` is False, and then trained.
 
     ## What it does
@@ -55,7 +56,6 @@ class ModelCompiledWhileFrozen(Rule):
     help = "compile `{model}` while it is trainable, or override `train_step` (one optimizer per network)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A freeze, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.keras.facts import Event, EventKind
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.toggles import toggle_patterns
 
 # Measured on keras 3.15.1 (tests/evidence): the two directions fail differently.
@@ -21,7 +22,7 @@ UNFREEZE = {
 }
 
 
-class TrainableChangedAfterCompile(Rule):
+class TrainableChangedAfterCompile(KerasRule):
     """`trainable` changes after compile() and the model is trained again without recompiling.
 
     ## What it does
@@ -89,7 +90,6 @@ class TrainableChangedAfterCompile(Rule):
     help = "call `compile()` again after changing `trainable`"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A trainable assignment, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 

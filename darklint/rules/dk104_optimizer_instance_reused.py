@@ -3,8 +3,8 @@ from __future__ import annotations
 from darklint.diagnostics import Severity
 from darklint.keras.facts import Event, EventKind, ModelId
 from darklint.keras.semantic import unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 # How the second model's first train call fails on Keras 3, per backend.
 FAILURES = {
@@ -19,7 +19,7 @@ def _variables_of(event: Event) -> frozenset[ModelId]:
     return frozenset({event.subject}) if event.kind is EventKind.COMPILE else event.variables
 
 
-class OptimizerInstanceReused(Rule):
+class OptimizerInstanceReused(KerasRule):
     """One optimizer object serves two sets of variables (two compiles, or two `apply_gradients`).
 
     ## What it does
@@ -82,7 +82,6 @@ class OptimizerInstanceReused(Rule):
     help = "pass a new optimizer to each `compile()` (one optimizer per set of variables)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A Keras optimizer (`optimizers.*`) given to compiles or stepping variables (darklint.gate).
     requires_names = (("compile", "apply_gradients"), "optimizers")
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 from darklint.diagnostics import Severity
 from darklint.keras.facts import Event, ModelId
 from darklint.keras.semantic import SemanticModel, unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.shared_weights import SharedTrainable, outermost, trained_compiles
 
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
-class CompilePerBranch(Rule):
+class CompilePerBranch(KerasRule):
     """One more wrapper model and `compile()` per branch of the objective through the same network.
 
     ## What it does
@@ -102,7 +103,6 @@ class CompilePerBranch(Rule):
     help = "train every branch in one `train_step` override, with one optimizer per network"
     severity = Severity.INFO
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # Compiles of models that are trained (darklint.gate).
     requires_names = ("compile", TRAINS)
 

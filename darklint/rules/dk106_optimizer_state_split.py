@@ -3,12 +3,13 @@ from __future__ import annotations
 from darklint.diagnostics import Severity
 from darklint.keras.facts import ModelId
 from darklint.keras.semantic import SemanticModel, unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.shared_weights import SharedTrainable, trained_compiles
 
 
-class OptimizerStateSplit(Rule):
+class OptimizerStateSplit(KerasRule):
     """Two trained models share trainable weights and each is compiled with its own optimizer.
 
     ## What it does
@@ -67,7 +68,6 @@ class OptimizerStateSplit(Rule):
     help = "train both objectives in one `train_step` (or one multi-output `compile()`) with one optimizer"
     severity = Severity.WARNING
     reference = "reference_impls/multitask.py"
-    requires_imports = KERAS_IMPORTS
     # Compiles of models that are trained (darklint.gate).
     requires_names = ("compile", TRAINS)
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.keras.facts import EventKind, Loop, ModelId
-from darklint.keras.vocabulary import KERAS_IMPORTS, MAKES_MODELS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import MAKES_MODELS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 
-class ManualMultiModelTrainLoop(Rule):
+class ManualMultiModelTrainLoop(KerasRule):
     """A hand-written loop calls `train_on_batch` on two or more Keras models.
 
     ## What it does
@@ -56,7 +57,6 @@ class ManualMultiModelTrainLoop(Rule):
     help = "override `train_step` (one optimizer per network) and train with `fit()`"
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # `train_on_batch` on models (darklint.gate).
     requires_names = ("train_on_batch", MAKES_MODELS)
 

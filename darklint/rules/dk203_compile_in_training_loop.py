@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING
 from darklint.diagnostics import Severity
 from darklint.keras.facts import Event, EventKind, Loop
 from darklint.keras.semantic import SemanticModel, unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.training_steps import step_loop, training_loops
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ FRESH_OPTIMIZER = (
 )
 
 
-class CompileInTrainingLoop(Rule):
+class CompileInTrainingLoop(KerasRule):
     """`compile()` runs on every step of a training loop.
 
     ## What it does
@@ -84,7 +85,6 @@ class CompileInTrainingLoop(Rule):
     help = "compile `{model}` once, before the loop"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A compile and a training call (darklint.gate).
     requires_names = ("compile", TRAINS)
 

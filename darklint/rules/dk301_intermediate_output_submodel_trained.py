@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.keras.facts import Event, EventKind, ModelId
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 
-class IntermediateOutputSubmodelTrained(Rule):
+class IntermediateOutputSubmodelTrained(KerasRule):
     """A sub-model built on another model's intermediate layer is trained as part of a compiled model.
 
     ## What it does
@@ -62,7 +63,6 @@ class IntermediateOutputSubmodelTrained(Rule):
     help = "return the features from `{model}` too and compute the feature loss in one `train_step`"
     severity = Severity.WARNING
     reference = "reference_impls/feature_matching_gan.py"
-    requires_imports = KERAS_IMPORTS
     # A layer's output (`m.layers[i].output`, `m.get_layer(...).output`) in a
     # model that is compiled and trained (darklint.gate).
     requires_names = ("compile", TRAINS, ("output", "outputs"), ("layers", "get_layer"))

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.keras.facts import EventKind, GradientId
-from darklint.keras.vocabulary import KERAS_IMPORTS, STEPS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import STEPS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 BACKEND = (
     "`keras.backend.gradients` does not exist in Keras 3 (AttributeError), and the perturbation "
@@ -21,7 +22,7 @@ TAPE_BACKENDS = {
 }
 
 
-class AdversarialInputGradient(Rule):
+class AdversarialInputGradient(KerasRule):
     """Gradients with respect to the inputs are used to build perturbed training inputs by hand.
 
     ## What it does
@@ -76,7 +77,6 @@ class AdversarialInputGradient(Rule):
     help = "compute the perturbation and the adversarial loss inside a `train_step` override"
     severity = Severity.WARNING
     reference = "reference_impls/vat.py"
-    requires_imports = KERAS_IMPORTS
     # A tape's `.gradient` in a file that trains (`EventKind.TRAIN`/`STEP`), or
     # `keras.backend.gradients` (darklint.gate; the two alternatives, as choices).
     requires_names = (
