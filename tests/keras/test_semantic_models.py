@@ -424,3 +424,22 @@ def test_function_called_twice_returns_two_models() -> None:
         """
     )
     assert built.labels() == {"G", "D"}
+
+
+def test_init_is_walked_before_the_other_methods_of_an_uncalled_class() -> None:
+    """`class GAN():` is no call of GAN: `train()` must still see what `__init__` built."""
+    built = build(
+        """
+        import keras
+
+        class GAN():
+            def train(self, epochs):
+                for epoch in range(epochs):
+                    self.discriminator.train_on_batch(x, y)
+
+            def __init__(self):
+                self.discriminator = keras.Sequential([keras.layers.Dense(1)])
+                self.discriminator.compile(optimizer="adam", loss="mse")
+        """
+    )
+    assert [kind for kind, _, _ in built.trace()] == ["compile", "train", "train"]

@@ -97,9 +97,14 @@ class Core:
         try:
             self._block(self.module.body)
             for function, cls in self._entries():
-                if id(function) not in self.walked:
-                    owner = self._instance(cls, None) if cls is not None else None
-                    self._call(function, [], {}, owner, None)
+                if id(function) in self.walked:
+                    continue
+                owner = self._instance(cls, None) if cls is not None else None
+                init = cls.methods.get("__init__") if cls is not None else None
+                if init is not None and init is not function and id(init) not in self.walked:
+                    # What `__init__` builds on `self` is there for every other method.
+                    self._call(init, [], {}, owner, None)
+                self._call(function, [], {}, owner, None)
         except (BudgetExhausted, RecursionError):
             # What was found so far stands; the rest of the file is not analysed.
             pass

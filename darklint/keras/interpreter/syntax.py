@@ -6,9 +6,10 @@ import re
 
 import libcst as cst
 
-# Names called and defined in a file's text (`_entries` orders the walk by them).
+# Names called and defined in a file's text (`_entries` orders the walk by them;
+# `class GAN():` is no call of GAN).
 CALLED_NAME = re.compile(r"\b(\w+)\s*\(")
-DEFINED_NAME = re.compile(r"\bdef\s+(\w+)\s*\(")
+DEFINED_NAME = re.compile(r"\b(?:def|class)\s+(\w+)\s*\(")
 
 
 def body_of(function: cst.FunctionDef) -> list[cst.CSTNode]:
