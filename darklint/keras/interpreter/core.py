@@ -47,6 +47,8 @@ class Frame:
     params: set[str] = field(default_factory=set)
     returns: list[Value] = field(default_factory=list)
     global_names: set[str] = field(default_factory=set)
+    # The names of the function that defined this one (a closure), if any.
+    closure: dict[str, Value] = field(default_factory=dict)
 
 
 class BudgetExhausted(Exception):
@@ -216,6 +218,8 @@ class Core:
             kwargs: dict[str, Value],
             self_value: Value | None,
             call_site: cst.CSTNode | None,
+            *,
+            closure: dict[str, Value] | None = None,
         ) -> Value: ...
         def _instance(self, cls: ClassInfo, node: cst.CSTNode | None) -> Value: ...
 
