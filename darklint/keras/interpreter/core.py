@@ -21,7 +21,7 @@ from darklint.keras.builder import GradientRecord, OptimizerRecord, SemanticBuil
 from darklint.keras.facts import Event, EventKind, Loop, ModelId
 from darklint.keras.interpreter.syntax import CALLED_NAME, DEFINED_NAME, import_statements
 from darklint.keras.names import ImportTable
-from darklint.keras.values import ClassInfo, OpaqueVal, Value
+from darklint.keras.values import ClassInfo, InstanceVal, OpaqueVal, Value
 
 if TYPE_CHECKING:
     from darklint.keras.semantic import SemanticModel
@@ -194,6 +194,11 @@ class Core:
         """``spelled`` now names ``value`` (for messages)."""
         if isinstance(value, OpaqueVal):
             value.names.append((self.frame.depth, spelled))
+        elif isinstance(value, InstanceVal) and "." in spelled:
+            # A wrapper's model, held in another object, reads best through the
+            # wrapper's name there (`self.discriminator.model`, not `self.model`).
+            for attr, held in list(value.attrs.items()):
+                self._keras_name(held, f"{spelled}.{attr}")
         else:
             self._keras_name(value, spelled)
 
