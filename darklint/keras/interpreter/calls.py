@@ -12,7 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from darklint.keras.interpreter.core import MAX_CALL_DEPTH, MAX_INLINES_PER_FUNCTION, Core, Frame
-from darklint.keras.interpreter.flow import as_parameter, variables_in
+from darklint.keras.interpreter.flow import as_parameter, join_returns, variables_in
 from darklint.keras.interpreter.syntax import body_of, callee_name
 from darklint.keras.values import (
     UNKNOWN,
@@ -196,5 +196,4 @@ class Calls(Core):
             self.loops = saved_loops
             self.active.pop()
             self.frames.pop()
-        returned = [value for value in frame.returns if value is not UNKNOWN]
-        return returned[-1] if returned else UNKNOWN
+        return join_returns(frame.returns)

@@ -70,6 +70,8 @@ class Core:
         self.active: list[cst.FunctionDef] = []
         self.loops: list[Loop] = []
         self.guards: list[tuple[int, cst.CSTNode]] = []
+        # The flags (`if use_gan:`) whose `if` bodies the walk is in.
+        self.conditions: list[str] = []
         self.frames: list[Frame] = []
         self.optimizer_of: dict[ModelId, OptimizerRecord] = {}
         # Values made at one place in one calling context are the same value

@@ -254,7 +254,9 @@ class KerasEffects(Core):
         if isinstance(existing, ModelVal):
             self.facts.contain(existing.id, set(contains))
             return existing
-        record = self.facts.new_model(node, kind, contains, feature_of, tuple(self.loops))
+        record = self.facts.new_model(
+            node, kind, contains, feature_of, tuple(self.loops), frozenset(self.conditions)
+        )
         self.made[key] = ModelVal(record.id)
         return ModelVal(record.id)
 
