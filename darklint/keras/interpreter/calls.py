@@ -181,7 +181,7 @@ class Calls(Core):
             elif call_site is None:
                 # A function nobody in this file calls: its arguments are unknown
                 # but may turn out to be models from how they are used.
-                frame.locals[name] = self._opaque(param)
+                frame.locals[name] = self._opaque(param, parameter=True)
                 self._name(frame.locals[name], name)
             else:
                 frame.locals[name] = UNKNOWN

@@ -506,7 +506,7 @@ def _used_as_model(value: OpaqueVal, method: str, args: Args, kwargs: Kwargs) ->
         return True
     if method == "compile":
         return compiles_keras(args, kwargs)
-    return method in MODEL_LIKE_METHODS and isinstance(value.node, cst.Param)
+    return method in MODEL_LIKE_METHODS and value.parameter
 
 
 ModelMethod = Callable[[KerasEffects, cst.Call, ModelVal, str, Args, Kwargs], Value | None]

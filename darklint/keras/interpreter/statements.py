@@ -32,6 +32,7 @@ from darklint.keras.values import (
     GradVal,
     InstanceVal,
     ListVal,
+    OpaqueVal,
     TensorVal,
     Value,
 )
@@ -229,6 +230,10 @@ class Statements(Core):
                     item = value
                 elif index < len(items):
                     item = items[index]
+                elif isinstance(value, OpaqueVal):
+                    # `generator, discriminator, gan = models`: each part of an
+                    # unknown value is unknown, from the same place (a parameter).
+                    item = self._opaque_part(value, element)
                 self._bind(element.value, item)
 
 
