@@ -20,20 +20,31 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import gc
 import re
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from darklint import gate
+from darklint.cells import to_cells
 from darklint.config import Target
 from darklint.diagnostics import Diagnostic, Edit, Fix, Related
+from darklint.placement import Placement
 from darklint.positions import statement_starts
 from darklint.registry import all_rules, rules_by_code, rules_by_name
-from darklint.rule import FileContext, FixSafety, Replacement, Report, Rule, RuleCrashed
+from darklint.rule import (
+    Elsewhere,
+    FileContext,
+    FixSafety,
+    Replacement,
+    Report,
+    Rule,
+    RuleCrashed,
+)
 from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
 from darklint.rules.dk002_unused_suppression import UnusedSuppression
 from darklint.rules.dk003_unsupported_syntax import UnsupportedSyntax
@@ -45,6 +56,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from darklint.notebook import Notebook
+    from darklint.project import ProjectView
 
 
 @dataclass(frozen=True)
@@ -53,14 +65,24 @@ class FileOutcome:
     crashes: tuple[str, ...] = ()
     # Whether libcst analysed the file (benchmarks report how many did).
     analysed: bool = False
+    # The project's modules the result depends on, with their content's
+    # digests (the results cache is stale when one changes).
+    dependencies: tuple[tuple[str, str], ...] = ()
 
 
 def rules_to_run(
-    enabled: frozenset[str], text: str, tree: ast.AST | None = None
+    enabled: frozenset[str],
+    text: str,
+    tree: ast.AST | None = None,
+    also: Sequence[tuple[str, gate.CodeFacts]] = (),
 ) -> list[type[Rule]]:
-    """The enabled rules that may fire on ``text`` (``tree``: its ``ast``, for the code gate)."""
-    candidates = [rule for rule in all_rules() if rule.code in enabled and not rule.engine_rule]
-    return gate.filter_rules(candidates, text, tree)
+    """The enabled rules that may fire on ``text`` (``tree``: its ``ast``, for the code gate;
+    ``also``: the project's modules it imports)."""
+    return gate.filter_rules(_candidates(enabled), text, tree, also)
+
+
+def _candidates(enabled: frozenset[str]) -> list[type[Rule]]:
+    return [rule for rule in all_rules() if rule.code in enabled and not rule.engine_rule]
 
 
 def _engine_diagnostic(
@@ -180,29 +202,37 @@ def _run_rules(context: FileContext, rules: Sequence[type[Rule]]) -> tuple[list[
 
 
 def _to_diagnostics(
-    context: FileContext, reports: Sequence[Report]
+    context: FileContext, reports: Sequence[Report], enabled: frozenset[str] = frozenset()
 ) -> tuple[list[Diagnostic], list[str]]:
     """The reports as diagnostics, and the crashes of rules that reported nonsense."""
     if not reports:
         return [], []
     positions = context.positions
+    placement = Placement(
+        context, functools.partial(_reported_alone, enabled, tuple(sorted(context.target.items())))
+    )
     diagnostics = []
     crashes: list[str] = []
     for report in reports:
         rule = report.rule
-        nodes = [report.node, report.end_node or report.node]
-        nodes.extend(node for _, node in report.related)
-        if report.fix is not None:
-            nodes.append(report.fix.old)
         # A node built by the rule (``with_changes``) has no position: that
         # is the rule's bug, and must not abort the run for every file.
-        if any(node not in positions for node in nodes):
+        if not placement.nodes_known(report):
             crashes.append(f"{rule.code}: reported a node that is not in the file")
             continue
-        start_line, start_column = positions.start(report.node)
-        end = positions.range(report.end_node or report.node).end
+        here = [_related(context, what, node) for what, node in report.related if node in positions]
+        placed = placement.place(report, here)
+        if placed is None:
+            continue  # another module's finding, reported when it is linted
+        start_line, start_column = positions.start(placed.node)
+        end = positions.range(placed.end_node or placed.node).end
         fix = None
-        if report.fix is not None and rule.fix_safety is not None:
+        if (
+            report.fix is not None
+            and rule.fix_safety is not None
+            and placed.fixable
+            and report.fix.old in positions
+        ):
             fix = _fix(context, rule, report.fix)
         diagnostics.append(
             Diagnostic(
@@ -214,15 +244,43 @@ def _to_diagnostics(
                 code=rule.code,
                 name=rule.name,
                 severity=rule.severity,
-                message=report.message,
+                message=report.message + placed.suffix,
                 fix=fix,
                 reference=rule.reference,
                 url=rule.docs_url(),
                 help=report.help,
-                related=tuple(_related(context, what, node) for what, node in report.related),
+                related=placed.related,
             )
         )
     return diagnostics, crashes
+
+
+# What linting a module of the project alone reports, by its text (None: being linted).
+_ALONE: dict[tuple[str, str, frozenset[str], Target], frozenset[tuple[str, int, int]] | None] = {}
+
+
+def _reported_alone(
+    enabled: frozenset[str], target: Target, place: Elsewhere, code: str, line: int, column: int
+) -> bool:
+    """Whether the module ``place`` is in, linted alone, reports ``code`` at (line, column).
+
+    A finding suppressed there counts as reported: the author saw it there.
+    """
+    key = (place.path, place.source, enabled, target)
+    if key not in _ALONE:
+        if len(_ALONE) > 1_024:
+            _ALONE.clear()
+        _ALONE[key] = None  # a module importing the linted file back asks again: not reported
+        outcome = lint_text(place.source, place.path, enabled, target=target)
+        _ALONE[key] = frozenset((d.code, d.line, d.column) for d in outcome.diagnostics)
+    found = _ALONE[key]
+    if found is not None and (code, line, column) in found:
+        return True
+    rule = rules_by_code()[code]
+    return any(
+        suppression.matches(code, rule.slug_names()) is not None
+        for suppression in scan(place.source).by_line.get(line, ())
+    )
 
 
 # A replacement is written out by libcst's codegen, which recurses once per
@@ -327,6 +385,7 @@ def lint_text(
     *,
     notebook: Notebook | None = None,
     target: Target = (),
+    location: Path | None = None,
 ) -> FileOutcome:
     """Lint Python source already decoded (``notebook`` maps lines back to cells).
 
@@ -334,7 +393,9 @@ def lint_text(
     libcst and the rules (DK003 when libcst cannot take valid Python);
     suppressions (DK002); the notebook's cells.  ``target`` holds the file's
     target settings (``backend``...), which rules read to say only what
-    applies.
+    applies.  ``location`` is where the file is on disk, when ``path`` (how
+    messages name it) does not say: the project's modules it imports are
+    found from there.
     """
     # Suppressions are found by tokenizing, which costs more than parsing:
     # only when they can matter (``_needs_suppressions``).
@@ -344,15 +405,16 @@ def lint_text(
     tree = _syntax_error(text, path)
     if isinstance(tree, Diagnostic):
         found = [tree] if SyntaxErrorInFile.code in enabled else []
-        return FileOutcome(tuple(_to_cells(found, notebook)))
-    rules = rules_to_run(enabled, text, tree)
+        return FileOutcome(tuple(to_cells(found, notebook)))
+    project = _project(location or path, target)
+    rules = _rules_for(enabled, text, tree, location or Path(path), project)
     analysis = _Analysis()
     if rules:
         # Where each statement starts is all positions need of the ast; the
         # libcst tree is big enough without the whole ast alongside.
         starts = statement_starts(tree)
         del tree
-        analysis = _analyse(text, path, rules, starts, target)
+        analysis = _analyse(text, path, rules, starts, target, project, enabled)
     diagnostics = analysis.diagnostics
     if analysis.unsupported is not None and UnsupportedSyntax.code in enabled:
         diagnostics.append(
@@ -361,12 +423,43 @@ def lint_text(
     if suppressions is None:
         suppressions = scan(text) if _needs_suppressions(text, diagnostics, enabled) else EMPTY
     diagnostics = _apply_suppressions(diagnostics, suppressions, enabled, path)
-    diagnostics = _to_cells(diagnostics, notebook)
+    diagnostics = to_cells(diagnostics, notebook)
     return FileOutcome(
         tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
         tuple(analysis.crashes),
         analysis.analysed,
+        project.dependencies() if project is not None else (),
     )
+
+
+def _project(path: str | Path, target: Target) -> ProjectView | None:
+    """The project the file at ``path`` belongs to, which its analysis may follow imports into.
+
+    None for text that is no file (stdin without ``--stdin-filename``).
+    """
+    if path in ("", "-"):
+        return None
+    from darklint.project import view_for
+
+    configured = dict(target).get("src", ())
+    return view_for(Path(path), [Path(str(folder)) for folder in configured])  # type: ignore[attr-defined]
+
+
+def _rules_for(
+    enabled: frozenset[str],
+    text: str,
+    tree: ast.Module,
+    path: Path,
+    project: ProjectView | None,
+) -> list[type[Rule]]:
+    """The rules that may fire: on the file alone, or with the project's modules it imports."""
+    rules = rules_to_run(enabled, text, tree)
+    if project is None or len(rules) == len(_candidates(enabled)) or gate.disabled():
+        return rules
+    reached = project.reachable(tree, path)
+    if not reached:
+        return rules
+    return rules_to_run(enabled, text, tree, [(module.source, module.facts) for module in reached])
 
 
 @dataclass
@@ -386,6 +479,8 @@ def _analyse(
     rules: Sequence[type[Rule]],
     starts: Sequence[tuple[int, int]],
     target: Target,
+    project: ProjectView | None = None,
+    enabled: frozenset[str] = frozenset(),
 ) -> _Analysis:
     """Parse with libcst once, run the rules, turn their reports into diagnostics."""
     analysis = _Analysis()
@@ -396,13 +491,18 @@ def _analyse(
             return analysis
         analysis.analysed = True
         context = FileContext(
-            module=parsed, source=text, path=path, statement_starts=starts, target=dict(target)
+            module=parsed,
+            source=text,
+            path=path,
+            statement_starts=starts,
+            target=dict(target),
+            project=project,
         )
         try:
             crashes, too_deep = _run_rules(context, rules)
             if too_deep:
                 analysis.unsupported = f"the code is nested too deeply for {', '.join(too_deep)}"
-            found, bad_reports = _to_diagnostics(context, context.reports)
+            found, bad_reports = _to_diagnostics(context, context.reports, enabled)
         except RecursionError:
             analysis.unsupported = "the code is nested too deeply to analyse"
             return analysis
@@ -435,65 +535,13 @@ def _needs_suppressions(text: str, diagnostics: list[Diagnostic], enabled: froze
     )
 
 
-def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[Diagnostic]:
-    if notebook is None:
-        return diagnostics
-    mapped = []
-    for diagnostic in diagnostics:
-        related = tuple(_related_to_cell(item, notebook) for item in diagnostic.related)
-        cell, line = notebook.locate(diagnostic.line)
-        end_cell, end_line = notebook.locate(diagnostic.end_line)
-        if end_cell != cell:
-            end_line, end_column = line, diagnostic.column + 1
-        else:
-            end_column = diagnostic.end_column
-        mapped.append(
-            replace(
-                diagnostic,
-                cell=cell,
-                line=line,
-                end_line=end_line,
-                end_column=end_column,
-                file_line=notebook.file_line(cell, line),
-                related=related,
-                fix=_fix_in_cell(diagnostic.fix, notebook, cell),
-            )
-        )
-    return mapped
-
-
-def _fix_in_cell(fix: Fix | None, notebook: Notebook, cell: int) -> Fix | None:
-    """The fix in the cell's coordinates (``notebook_fix`` writes it into the cell's source).
-
-    None when an edit reaches into another cell or touches a masked line: the
-    code there is a ``pass`` standing in for a magic, not the cell's text.
-    """
-    if fix is None:
-        return None
-    masked = notebook.masked_lines(cell)
-    edits = []
-    for edit in fix.edits:
-        start_cell, line = notebook.locate(edit.line)
-        end_cell, end_line = notebook.locate(edit.end_line)
-        if start_cell != cell or end_cell != cell:
-            return None
-        if any(masked_line in masked for masked_line in range(line, end_line + 1)):
-            return None
-        edits.append(replace(edit, line=line, end_line=end_line))
-    return replace(fix, edits=tuple(edits))
-
-
-def _related_to_cell(related: Related, notebook: Notebook) -> Related:
-    cell, line = notebook.locate(related.line)
-    end_cell, end_line = notebook.locate(related.end_line)
-    end_column = related.end_column
-    if end_cell != cell:
-        end_line, end_column = line, related.column + 1
-    return replace(related, cell=cell, line=line, end_line=end_line, end_column=end_column)
-
-
 def lint_bytes(
-    raw: bytes, display: str, enabled: frozenset[str], target: Target = ()
+    raw: bytes,
+    display: str,
+    enabled: frozenset[str],
+    target: Target = (),
+    *,
+    location: Path | None = None,
 ) -> FileOutcome:
     """Decode and lint one file's bytes; what cannot be read or decoded becomes DK001."""
     try:
@@ -505,8 +553,15 @@ def lint_bytes(
                 notebook = load_notebook(text)
             except NotebookError as error:
                 raise Unreadable(str(error)) from None
-            return lint_text(notebook.code, display, enabled, notebook=notebook, target=target)
-        return lint_text(text, display, enabled, target=target)
+            return lint_text(
+                notebook.code,
+                display,
+                enabled,
+                notebook=notebook,
+                target=target,
+                location=location,
+            )
+        return lint_text(text, display, enabled, target=target, location=location)
     except Unreadable as error:
         return _unreadable(display, error, enabled)
 
@@ -518,7 +573,7 @@ def lint_path(
         raw = read_bytes(path)
     except Unreadable as error:
         return _unreadable(display, error, enabled)
-    return lint_bytes(raw, display, enabled, target)
+    return lint_bytes(raw, display, enabled, target, location=path)
 
 
 def _unreadable(display: str, error: Unreadable, enabled: frozenset[str]) -> FileOutcome:

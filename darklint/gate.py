@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -157,10 +157,22 @@ def _imported_roots(node: ast.Import | ast.ImportFrom) -> list[str]:
     return [node.module.split(".")[0]] if node.level == 0 and node.module else []
 
 
-def filter_rules(rules: Iterable[type[Rule]], text: str, tree: ast.AST | None) -> list[type[Rule]]:
-    """The rules that may fire on a file: by its text, then by its code (``tree``)."""
+def filter_rules(
+    rules: Iterable[type[Rule]],
+    text: str,
+    tree: ast.AST | None,
+    also: Sequence[tuple[str, CodeFacts]] = (),
+) -> list[type[Rule]]:
+    """The rules that may fire on a file: by its text, then by its code (``tree``).
+
+    ``also`` holds the text and code facts of the project's modules the
+    file imports (``darklint.project``): what a rule needs may be written
+    there (the compile in ``models.py``, the training loop here).
+    """
     if disabled():
         return list(rules)
+    if also:
+        text = "\n".join([text, *(other for other, _ in also)])
     # Rules share their module requirements: each set is looked up once per file.
     mentions: dict[frozenset[str], bool] = {}
     candidates = []
@@ -173,4 +185,9 @@ def filter_rules(rules: Iterable[type[Rule]], text: str, tree: ast.AST | None) -
     if not candidates or tree is None:
         return candidates
     facts = code_facts(tree)
+    if also:
+        facts = CodeFacts(
+            facts.imports.union(*(other.imports for _, other in also)),
+            facts.names.union(*(other.names for _, other in also)),
+        )
     return [rule for rule in candidates if rule.may_apply_to_code(facts)]

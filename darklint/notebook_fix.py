@@ -9,7 +9,7 @@ lines stays a list (the same separators, and every unchanged line keeps its
 original JSON string, escapes included), a string stays a string, and
 non-ASCII characters are escaped only in a file whose writer escapes them.
 
-Fixes come from the engine in cell coordinates (``engine._to_cells``), never
+Fixes come from the engine in cell coordinates (``cells.to_cells``), never
 touching a masked line (a magic), so they apply to the cell's original source
 as they would to a ``.py`` file.
 """

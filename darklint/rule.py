@@ -22,7 +22,7 @@ import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
 
 from darklint import DOCS_BASE_URL
 from darklint.diagnostics import RuleDescriptor, Severity
@@ -32,7 +32,29 @@ from darklint.positions import Positions, file_positions
 if TYPE_CHECKING:
     import libcst as cst
 
+    from darklint.project import ProjectView
+
 T = TypeVar("T")
+
+
+class Elsewhere(Protocol):
+    """A reported node that is in another module of the project, not in the linted file.
+
+    ``anchor`` is the node of the linted file through which the analysis got
+    there (the call of that module's function): the engine reports there,
+    and says where ``node`` is (``darklint.placement``).
+    """
+
+    @property
+    def anchor(self) -> cst.CSTNode: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def module(self) -> cst.Module: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def node(self) -> cst.CSTNode: ...
 
 
 class Status(str, enum.Enum):
@@ -104,6 +126,12 @@ class FileContext:
     statement_starts: Sequence[tuple[int, int]] | None = None
     # The file's target settings (``backend``...), as its configuration sets them.
     target: Mapping[str, object] = field(default_factory=dict)
+    # The project's other modules, which an analysis may follow the file's
+    # imports into (None: the file is analysed alone).
+    project: ProjectView | None = None
+    # The reportable nodes of other modules, by id (filled by the analysis
+    # that found them).
+    elsewhere: dict[int, Elsewhere] = field(default_factory=dict)
     _shared: dict[Callable[[FileContext], object], object] = field(default_factory=dict)
     _positions: Positions | None = None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from darklint.keras.facts import (
+    Elsewhere,
     Event,
     GradientId,
     GradientInfo,
@@ -97,6 +98,8 @@ class SemanticBuilder:
     optimizers: dict[OptimizerId, OptimizerRecord] = field(default_factory=dict)
     trace: list[Event] = field(default_factory=list)
     gradients: list[GradientRecord] = field(default_factory=list)
+    # The nodes of the facts that are in other modules of the project, by id.
+    elsewhere: dict[int, Elsewhere] = field(default_factory=dict)
     # The walk asks what a model contains at every compile and training call
     # while it is still adding containment: kept here, and forgotten on change.
     _closure: dict[ModelId, frozenset[ModelId]] = field(default_factory=dict)
@@ -161,4 +164,5 @@ class SemanticBuilder:
             optimizers={opt: record.freeze() for opt, record in self.optimizers.items()},
             trace=tuple(self.trace),
             gradients=tuple(record.freeze() for record in self.gradients),
+            elsewhere=dict(self.elsewhere),
         )

@@ -46,6 +46,22 @@ class ModelKind(enum.Enum):
     INFERRED = "inferred"
 
 
+@dataclass(frozen=True, eq=False)
+class Elsewhere:
+    """A node of another module of the project that the linted file's code reached.
+
+    ``anchor`` is the node of the linted file through which the walk got
+    there (the call of the other module's function): a finding about
+    ``node`` is reported there, and says where ``node`` is.
+    """
+
+    anchor: cst.CSTNode
+    path: str
+    module: cst.Module
+    source: str
+    node: cst.CSTNode
+
+
 @dataclass(frozen=True)
 class Loop:
     node: cst.For | cst.While

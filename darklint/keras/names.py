@@ -32,6 +32,11 @@ class ImportTable:
     names: dict[str, str] = field(default_factory=dict)
     # Modules star-imported from Keras: an unbound name may come from them.
     star_modules: list[str] = field(default_factory=list)
+    # Other modules star-imported (maybe the project's own: ``from models
+    # import *``), written as ``names`` writes them.
+    other_stars: list[str] = field(default_factory=list)
+    # The import statement that bound each local name (and each star's).
+    statements: dict[str, cst.Import | cst.ImportFrom] = field(default_factory=dict)
 
     @property
     def imports_keras(self) -> bool:
@@ -47,19 +52,25 @@ class ImportTable:
                     continue
                 if alias.asname is not None and type(alias.asname.name) is cst.Name:
                     self.names[alias.asname.name.value] = full
+                    self.statements[alias.asname.name.value] = node
                 else:
                     # ``import tensorflow.keras`` binds ``tensorflow``.
                     top = full.split(".")[0]
                     self.names[top] = top
+                    self.statements[top] = node
             return
-        if node.relative or node.module is None:
-            return
-        module = dotted(node.module)
-        if module is None:
+        # A relative import keeps its leading dots (``from .mod import f``
+        # names ``.mod.f``): only the project's own modules can be relative.
+        dots = "." * len(node.relative)
+        module = dotted(node.module) if node.module is not None else ""
+        if module is None or (not dots and not module):
             return
         if isinstance(node.names, cst.ImportStar):
-            if keras_path(module) is not None:
+            if not dots and keras_path(module) is not None:
                 self.star_modules.append(module)
+            else:
+                self.other_stars.append(dots + module)
+                self.statements[dots + module] = node
             return
         for alias in node.names:
             name = dotted(alias.name)
@@ -70,7 +81,8 @@ class ImportTable:
                 if alias.asname and type(alias.asname.name) is cst.Name
                 else name
             )
-            self.names[local] = f"{module}.{name}"
+            self.names[local] = f"{dots}{module}.{name}" if module else f"{dots}{name}"
+            self.statements[local] = node
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
         """The fully qualified name an expression spells, if it comes from an import."""

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from darklint.keras.facts import (
     FROZEN,
     TRAINABLE,
+    Elsewhere,
     Event,
     EventKind,
     GradientInfo,
@@ -37,7 +38,11 @@ from darklint.keras.facts import (
 
 if TYPE_CHECKING:
     # Annotations only: importing the rule table must not import libcst.
+    from pathlib import Path
+
     import libcst as cst
+
+    from darklint.project import ProjectView
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +52,9 @@ class SemanticModel:
     optimizers: Mapping[OptimizerId, OptimizerInfo] = field(default_factory=dict)
     trace: tuple[Event, ...] = ()
     gradients: tuple[GradientInfo, ...] = ()
+    # The nodes above that are in other modules of the project (by id): where
+    # they are, and the node of the linted file a finding about them goes to.
+    elsewhere: Mapping[int, Elsewhere] = field(default_factory=dict)
     # Indexes, built once from the facts above (``__post_init__``).
     _by_model: dict[ModelId | None, list[Event]] = field(default_factory=dict, repr=False)
     _compiles_by_model: dict[ModelId, list[Event]] = field(default_factory=dict, repr=False)
@@ -270,7 +278,14 @@ def unique_by_node(events: Iterable[Event]) -> list[Event]:
     return result
 
 
-def build_semantic_model(module: cst.Module, source: str) -> SemanticModel:
+def build_semantic_model(
+    module: cst.Module,
+    source: str,
+    *,
+    path: Path | None = None,
+    project: ProjectView | None = None,
+) -> SemanticModel:
+    """The semantic model of a file; with ``project``, following its imports of the project."""
     from darklint.keras.interpreter import Interpreter
 
-    return Interpreter(module, source).run()
+    return Interpreter(module, source, path=path, project=project).run()

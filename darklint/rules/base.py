@@ -12,10 +12,23 @@ if TYPE_CHECKING:
 
 
 def semantic_model(context: FileContext) -> SemanticModel:
-    """The file's Keras semantic model (built once per file: ``FileContext.shared``)."""
+    """The file's Keras semantic model (built once per file: ``FileContext.shared``).
+
+    It follows the file's imports into the project's other modules; the
+    nodes it found there are handed to the engine, which reports them
+    through the linted file.
+    """
     from darklint.keras.semantic import build_semantic_model
 
-    return build_semantic_model(context.module, context.source)
+    project = context.project
+    model = build_semantic_model(
+        context.module,
+        context.source,
+        path=project.entry if project is not None else None,
+        project=project,
+    )
+    context.elsewhere.update(model.elsewhere)
+    return model
 
 
 class KerasRule(Rule):

@@ -26,7 +26,17 @@ def _modules(*globs: str) -> list[Path]:
     return sorted(path for pattern in globs for path in PACKAGE.glob(pattern))
 
 
-ENGINE = _modules("engine.py", "gate.py", "rule.py", "registry.py", "fixes.py", "positions/*.py")
+ENGINE = _modules(
+    "engine.py",
+    "gate.py",
+    "rule.py",
+    "registry.py",
+    "fixes.py",
+    "placement.py",
+    "cells.py",
+    "project.py",
+    "positions/*.py",
+)
 OUTPUT = _modules("output/*.py", "diagnostics.py")
 RULES = _modules("rules/*.py")
 KERAS = _modules("keras/*.py", "keras/interpreter/*.py")
@@ -64,8 +74,16 @@ def test_rules_query_the_model_never_build_it(path: Path) -> None:
 
 @pytest.mark.parametrize("path", KERAS, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_the_keras_model_never_reaches_into_the_engine(path: Path) -> None:
+    # The project's other modules come through darklint.project (which
+    # knows no Keras): the only thing outside its package it may use.
     for name in _imports(path):
-        assert name.startswith("darklint.keras"), name
+        assert name.startswith(("darklint.keras", "darklint.project")), name
+
+
+def test_the_project_index_knows_no_keras() -> None:
+    allowed = ("darklint.gate", "darklint.source")
+    for name in _imports(PACKAGE / "project.py"):
+        assert name.startswith(allowed), name
 
 
 def test_the_vocabulary_is_plain_data() -> None:

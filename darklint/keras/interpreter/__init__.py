@@ -18,6 +18,7 @@ The parts, one module each:
 - :mod:`.keras_effects`: what Keras' API does (the only part that records
   events and reads Keras' vocabulary);
 - :mod:`.gradients`: input gradients and the inputs they perturb;
+- :mod:`.modules`: the project's own modules, walked where the file uses them;
 - :mod:`.flow` (operations on values) and :mod:`.syntax` (questions about
   nodes): plain functions.
 """
@@ -28,10 +29,11 @@ from darklint.keras.interpreter.calls import Calls
 from darklint.keras.interpreter.expressions import Expressions
 from darklint.keras.interpreter.gradients import Gradients
 from darklint.keras.interpreter.keras_effects import KerasEffects
+from darklint.keras.interpreter.modules import Modules
 from darklint.keras.interpreter.statements import Statements
 
 
-class Interpreter(Statements, Expressions, Calls, KerasEffects, Gradients):
+class Interpreter(Statements, Expressions, Calls, KerasEffects, Gradients, Modules):
     """One file's walk: ``Interpreter(module, source).run()`` is its semantic model."""
 
 

@@ -190,8 +190,11 @@ class Calls(Core):
         saved_loops = self.loops
         # Loops of the caller still enclose what the callee does.
         self.loops = list(saved_loops)
+        # A function of another module runs with that module's names.
+        env = self.env_of.get(id(function), self.entry)
         try:
-            self._block(body_of(function))
+            with self._inside(env, call_site or function):
+                self._block(body_of(function))
         finally:
             self.loops = saved_loops
             self.active.pop()

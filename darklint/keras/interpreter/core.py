@@ -12,20 +12,24 @@ from __future__ import annotations
 import collections
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from darklint.keras.builder import GradientRecord, OptimizerRecord, SemanticBuilder
-from darklint.keras.facts import Event, EventKind, Loop, ModelId
+from darklint.keras.facts import Elsewhere, Event, EventKind, Loop, ModelId
 from darklint.keras.interpreter.syntax import CALLED_NAME, DEFINED_NAME, import_statements
 from darklint.keras.names import ImportTable
 from darklint.keras.values import ClassInfo, InstanceVal, OpaqueVal, Value
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from darklint.keras.semantic import SemanticModel
     from darklint.keras.values import KerasRef, ModelVal, ModuleRef, TapeVal
+    from darklint.project import ProjectView
 
 MAX_INLINES_PER_FUNCTION = 16
 # Nested inlined calls deeper than this return UNKNOWN; each inlined call
@@ -55,14 +59,50 @@ class BudgetExhausted(Exception):
     pass
 
 
+@dataclass(eq=False)
+class ModuleEnv:
+    """A module the walk runs code of: the linted file, or one of the project's it imports.
+
+    What a name means depends on the module its code is written in (its
+    imports, its globals), so the walk switches environment when it calls a
+    function of another module and switches back on return.
+    """
+
+    path: Path | None
+    display: str
+    module: cst.Module
+    source: str
+    imports: ImportTable = field(default_factory=ImportTable)
+    globals: dict[str, Value] = field(default_factory=dict)
+
+
 class Core:
-    def __init__(self, module: cst.Module, source: str) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        source: str,
+        *,
+        path: Path | None = None,
+        project: ProjectView | None = None,
+    ) -> None:
+        # The module whose code runs now, and its names (switched, with the
+        # environment, while a function of another module runs).
+        self.entry = self.env = ModuleEnv(path, str(path or ""), module, source)
         self.module = module
         self.source = source
-        self.imports = ImportTable()
+        self.imports = self.entry.imports
+        self.globals = self.entry.globals
+        self.project = project
+        # The project's modules loaded so far (None: could not be), and in
+        # which module each of their functions was written.
+        self.envs: dict[Path, ModuleEnv | None] = {}
+        self.env_of: dict[int, ModuleEnv] = {}
+        # The nodes of the linted file through which the walk left it (the
+        # call of a function of another module): where what happens there is
+        # reported.
+        self.crossing: list[cst.CSTNode] = []
         self.facts = SemanticBuilder()
         self.state: dict[ModelId, frozenset[bool]] = {}
-        self.globals: dict[str, Value] = {}
         self.classes: list[ClassInfo] = []
         self.functions: list[cst.FunctionDef] = []
         self.walked: set[int] = set()
@@ -90,7 +130,7 @@ class Core:
     def run(self) -> SemanticModel:
         self._collect_imports(self.module)
         self.facts.imports_keras = self.imports.imports_keras
-        if not self.facts.imports_keras:
+        if not self.facts.imports_keras and not self._may_import_project():
             return self.facts.freeze()
         self.budget = BUDGET_PER_LINE * (self.source.count("\n") + 1) + BUDGET_BASE
         module_frame = Frame(function=None, call_site=None, depth=0)
@@ -162,10 +202,22 @@ class Core:
         if self.budget < 0:
             raise BudgetExhausted
 
+    def _here(self, node: cst.CSTNode) -> None:
+        """``node`` goes into the facts: if it is in another module, say where, and
+        through which node of the linted file the walk got there."""
+        env = self.env
+        if env is not self.entry and self.crossing:
+            self.facts.elsewhere.setdefault(
+                id(node), Elsewhere(self.crossing[0], env.display, env.module, env.source, node)
+            )
+
     def _event(
         self, kind: EventKind, model: ModelId | None, node: cst.CSTNode, **details: object
     ) -> Event:
         """Record an event here: with the loops and periodic `if`s around it."""
+        self._here(node)
+        for loop in self.loops:
+            self._here(loop.node)
         frame_function = next(
             (f.function for f in reversed(self.frames) if f.function is not None), None
         )
@@ -217,6 +269,14 @@ class Core:
         # statements
         def _block(self, body: Sequence[cst.CSTNode]) -> None: ...
         def _bind(self, target: cst.BaseExpression, value: Value) -> None: ...
+
+        # modules
+        def _may_import_project(self) -> bool: ...
+        def _project_value(self, qualified: str, node: cst.CSTNode) -> Value | None: ...
+        def _star_value(self, name: str, node: cst.CSTNode) -> Value | None: ...
+        def _inside(
+            self, env: ModuleEnv, node: cst.CSTNode | None
+        ) -> AbstractContextManager[None]: ...
 
         # expressions
         def _eval(self, node: cst.BaseExpression | None) -> Value: ...

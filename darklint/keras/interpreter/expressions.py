@@ -119,6 +119,18 @@ class Expressions(Core):
         if resolved is not None:
             return KerasRef(*resolved)
         qualified = self.imports.qualify(node)
+        if self.project is not None:
+            # One of the project's own modules: what its code made the name.
+            # What importing it does is reported at the import statement.
+            anchor = self.imports.statements.get(_root(node), node)
+            if qualified is not None:
+                found = self._project_value(qualified, anchor)
+            elif type(node) is cst.Name and self.imports.other_stars:
+                found = self._star_value(node.value, node)
+            else:
+                found = None
+            if found is not None:
+                return found
         return ModuleRef(qualified) if qualified is not None else UNKNOWN
 
     def _attribute(self, node: cst.Attribute) -> Value:
@@ -201,6 +213,13 @@ class Expressions(Core):
         if isinstance(left, TensorVal) or isinstance(right, TensorVal):
             return merge_tensors([provenance(left), provenance(right)])
         return UNKNOWN
+
+
+def _root(node: cst.Name | cst.Attribute) -> str:
+    """The name an attribute chain starts from (``models`` of ``models.nets.build``)."""
+    while type(node) is cst.Attribute:
+        node = node.value  # type: ignore[assignment]
+    return node.value if type(node) is cst.Name else ""
 
 
 Evaluate = Callable[[Expressions, Any], Value]

@@ -71,6 +71,7 @@ class Gradients(Core):
         return UNKNOWN
 
     def _gradient(self, node: cst.Call, backend_call: bool) -> GradientRecord:
+        self._here(node)
         return self.facts.new_gradient(node, backend_call, self.frame.function)
 
     def _perturb(self, node: cst.BinaryOperation, left: Value, right: Value) -> Value | None:

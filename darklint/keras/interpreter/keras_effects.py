@@ -254,6 +254,7 @@ class KerasEffects(Core):
         if isinstance(existing, ModelVal):
             self.facts.contain(existing.id, set(contains))
             return existing
+        self._here(node)
         record = self.facts.new_model(
             node, kind, contains, feature_of, tuple(self.loops), frozenset(self.conditions)
         )
@@ -286,6 +287,7 @@ class KerasEffects(Core):
         existing = self.made.get(key)
         if isinstance(existing, OptVal):
             return existing
+        self._here(node)
         info = self.facts.new_optimizer(node, tuple(self.loops))
         self.made[key] = OptVal(info)
         return OptVal(info)
@@ -413,6 +415,7 @@ class KerasEffects(Core):
                 # `vgg.outputs = [vgg.layers[9].output]` truncates the model itself.
                 info = self.facts.models[owner.id]
                 info.feature_of, info.feature_anchor = min(intermediate), statement
+                self._here(statement)
             return True
         return False
 

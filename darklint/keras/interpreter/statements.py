@@ -174,9 +174,12 @@ class Statements(Core):
 
     def _define_function(self, node: cst.FunctionDef) -> None:
         frame = self.frame
+        if self.env is not self.entry:
+            self.env_of[id(node)] = self.env  # its names are that module's
         if frame.function is None:
             frame.locals[node.name.value] = FuncVal(node)
-            self.functions.append(node)
+            if self.env is self.entry:
+                self.functions.append(node)  # walked on its own if nobody calls it
         else:
             # A closure: the enclosing frame's names, as they are when it is called.
             frame.locals[node.name.value] = FuncVal(node, closure=frame.locals)
@@ -189,12 +192,14 @@ class Statements(Core):
         for base in reversed(bases):
             if isinstance(base, ClassVal):
                 methods.update(base.info.methods)
-        methods.update(
-            (stmt.name.value, stmt) for stmt in node.body.body if type(stmt) is cst.FunctionDef
-        )
+        own = [stmt for stmt in node.body.body if type(stmt) is cst.FunctionDef]
+        methods.update((stmt.name.value, stmt) for stmt in own)
         keras_model = any(self._is_model_class(base) for base in bases)
         info = ClassInfo(node, methods, keras_model)
-        self.classes.append(info)
+        if self.env is self.entry:
+            self.classes.append(info)
+        else:
+            self.env_of.update((id(stmt), self.env) for stmt in own)
         self.frame.locals[node.name.value] = ClassVal(info)
 
     # Assignment -------------------------------------------------------------
