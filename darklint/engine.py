@@ -191,7 +191,7 @@ def _to_diagnostics(
         rule = report.rule
         nodes = [report.node, report.end_node or report.node]
         if report.fix is not None:
-            nodes.append(report.fix.old)
+            nodes.extend(part.old for part in report.fix.parts())
         # A node built by the rule (``with_changes``) has no position: that
         # is the rule's bug, and must not abort the run for every file.
         if any(node not in positions for node in nodes):
@@ -201,15 +201,20 @@ def _to_diagnostics(
         end = positions[report.end_node or report.node].end
         fix = None
         if report.fix is not None and rule.fix_safety is not None:
-            old = positions[report.fix.old]
-            edit = Edit(
-                line=old.start.line,
-                column=old.start.column + 1,
-                end_line=old.end.line,
-                end_column=old.end.column + 1,
-                content=context.module.code_for_node(report.fix.new),
-            )
-            fix = Fix(rule.fix_title or "Apply fix", (edit,), rule.fix_safety is FixSafety.SAFE)
+            edits = []
+            for part in report.fix.parts():
+                old = positions[part.old]
+                edits.append(
+                    Edit(
+                        line=old.start.line,
+                        column=old.start.column + 1,
+                        end_line=old.end.line,
+                        end_column=old.end.column + 1,
+                        content=context.module.code_for_node(part.new),
+                    )
+                )
+            safe = rule.fix_safety is FixSafety.SAFE and not report.fix.unsafe
+            fix = Fix(rule.fix_title or "Apply fix", tuple(edits), safe)
         diagnostics.append(
             Diagnostic(
                 path=context.path,

@@ -23,6 +23,7 @@ from darklint.rules.dk301_intermediate_output_submodel_trained import (
     IntermediateOutputSubmodelTrained,
 )
 from darklint.rules.dk302_adversarial_input_gradient import AdversarialInputGradient
+from darklint.rules.dk501_keras3_removed_argument import Keras3RemovedArgument
 
 RULES: tuple[type[Rule], ...] = (
     SyntaxErrorInFile,
@@ -37,6 +38,7 @@ RULES: tuple[type[Rule], ...] = (
     PredictInTrainingLoop,
     IntermediateOutputSubmodelTrained,
     AdversarialInputGradient,
+    Keras3RemovedArgument,
 )
 
 

@@ -65,10 +65,20 @@ class Invalid:
 
 @dataclass(frozen=True)
 class Replacement:
-    """A fix: put ``new`` where ``old`` is (``old`` must be a node of the file)."""
+    """A fix: put ``new`` where ``old`` is (``old`` must be a node of the file).
+
+    ``also``: more nodes the same fix replaces (the import a rewritten call
+    needs); ``unsafe``: this fix may change behaviour although the rule's
+    fixes are safe in general (it is then applied by ``--unsafe-fixes`` only).
+    """
 
     old: cst.CSTNode
     new: cst.CSTNode
+    also: tuple[Replacement, ...] = ()
+    unsafe: bool = False
+
+    def parts(self) -> tuple[Replacement, ...]:
+        return (self, *self.also)
 
 
 @dataclass(frozen=True)
@@ -261,6 +271,11 @@ class Rule:
     @classmethod
     def summary(cls) -> str:
         return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.name
+
+    @classmethod
+    def extra_sections(cls) -> dict[str, str]:
+        """Doc sections generated from data (a table the rule works from), before References."""
+        return {}
 
     @classmethod
     def descriptor(cls) -> RuleDescriptor:

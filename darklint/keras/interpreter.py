@@ -35,6 +35,7 @@ from darklint.keras.semantic import (
     Loop,
     ModelInfo,
     OptimizerInfo,
+    Owner,
     SemanticModel,
 )
 from darklint.keras.values import (
@@ -101,6 +102,13 @@ MAX_CALL_DEPTH = 300
 RECURSION_LIMIT = 12 * MAX_CALL_DEPTH + 1_000
 # Optimizer methods that take a training step; `apply` is Keras 3's name.
 OPTIMIZER_STEP_METHODS = frozenset({"apply"})
+# What an attribute's owner is, by the kind of its value (``SemanticModel.owners``).
+_OWNER_KINDS: dict[type, Owner] = {
+    ModelVal: Owner.MODEL,
+    OptVal: Owner.OPTIMIZER,
+    LayerVal: Owner.LAYER,
+    InstanceVal: Owner.OBJECT,
+}
 # Names a star import of the `keras` package itself brings in as modules.
 
 
@@ -355,6 +363,7 @@ class Interpreter:
             self._name(value, target.value)
         elif type(target) is cst.Attribute:
             owner = self._eval(target.value)
+            self._note_owner(target, owner)
             attrs = self._attrs(owner)
             if attrs is not None:
                 attrs[target.attr.value] = value
@@ -589,8 +598,14 @@ class Interpreter:
         qualified = self.imports.qualify(node)
         return ModuleRef(qualified) if qualified is not None else UNKNOWN
 
+    def _note_owner(self, node: cst.Attribute, owner: Value) -> None:
+        kind = _OWNER_KINDS.get(type(owner))
+        if kind is not None and self.result.owners.get(node) in (None, Owner.OBJECT):
+            self.result.owners[node] = kind
+
     def _attribute(self, node: cst.Attribute) -> Value:
         owner = self._eval(node.value)
+        self._note_owner(node, owner)
         attr = node.attr.value
         if isinstance(owner, (KerasRef, ModuleRef, InstanceVal, ModelVal)):
             return self._attribute_of(owner, node)
@@ -669,6 +684,7 @@ class Interpreter:
         func = node.func
         if type(func) is cst.Attribute:
             receiver = self._eval(func.value)
+            self._note_owner(func, receiver)
             method = func.attr.value
             args, kwargs = self._arguments(node)
             handled = self._method_call(node, receiver, method, args, kwargs)

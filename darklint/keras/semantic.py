@@ -41,6 +41,16 @@ class EventKind(enum.Enum):
     STEP = "step"
 
 
+class Owner(enum.Enum):
+    """What the walk knows the owner of an attribute (``x`` in ``x.fit``) to be."""
+
+    MODEL = "model"
+    OPTIMIZER = "optimizer"
+    LAYER = "layer"
+    # An instance of a class of the file that is not a Keras model.
+    OBJECT = "object"
+
+
 @dataclass(frozen=True)
 class Loop:
     node: cst.For | cst.While
@@ -138,6 +148,10 @@ class SemanticModel:
     optimizers: dict[int, OptimizerInfo] = field(default_factory=dict)
     trace: list[Event] = field(default_factory=list)
     gradients: list[GradientInfo] = field(default_factory=list)
+    # The owner of each attribute (``m`` of ``m.fit``, ``m.optimizer`` of
+    # ``m.optimizer.lr``) that the walk knew; a Keras kind wins over OBJECT
+    # when the attribute is walked in several contexts.
+    owners: dict[cst.Attribute, Owner] = field(default_factory=dict)
     _closure: dict[int, frozenset[int]] = field(default_factory=dict)
     _holders: dict[int, frozenset[int]] = field(default_factory=dict)
     _contained_in: dict[int, list[int]] | None = None

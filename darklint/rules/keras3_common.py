@@ -1,0 +1,297 @@
+"""What the DK5xx rules share: the file's Keras imports, the spelling of fixes, the rows' docs.
+
+Every DK5xx rule collects what it needs in the engine's one traversal, then
+``finish`` resolves names by the file's import table (never by spelling) and
+hands a :class:`Scope` to the rule's ``check``.  A file that imports Keras 2
+(``tf_keras``, ``tensorflow.python.keras``) or sets ``TF_USE_LEGACY_KERAS``
+is deliberately on Keras 2: no DK5xx at all.
+
+libcst is imported inside the functions, never at module level: importing
+the rule table must not import it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from darklint.diagnostics import Severity
+from darklint.keras.keras3_removals import Fix, Row, rows_of
+from darklint.rule import Replacement, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from darklint.keras.names import ImportTable
+
+# Keras 3 spellings only (`keras.src` is Keras 3's own internals).
+KERAS3_PACKAGES = frozenset({"keras", "tf.keras", "keras.src"})
+LEGACY_SWITCH = "TF_USE_LEGACY_KERAS"
+MAX_API = 60
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A name of Keras 3: its qualified name, its package and its path inside Keras."""
+
+    qualified: str
+    package: str
+    path: str
+
+    @property
+    def last(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+class Scope:
+    """The file's imports, and what they say about its names."""
+
+    def __init__(self, table: ImportTable, module: cst.Module, source: str) -> None:
+        self.table = table
+        self.module = module
+        self.source = source
+
+    @property
+    def on_keras2(self) -> bool:
+        from darklint.keras.names import keras_package
+
+        qualified = [*self.table.names.values(), *self.table.star_modules]
+        return LEGACY_SWITCH in self.source or any(
+            keras_package(name) == "keras2" for name in qualified
+        )
+
+    def resolve(self, node: cst.BaseExpression) -> Resolved | None:
+        return self.resolve_qualified(self.table.qualify(node))
+
+    @staticmethod
+    def resolve_qualified(qualified: str | None) -> Resolved | None:
+        from darklint.keras.names import keras_package, keras_path
+
+        if qualified is None:
+            return None
+        package, path = keras_package(qualified), keras_path(qualified)
+        if package not in KERAS3_PACKAGES or path is None:
+            return None
+        return Resolved(qualified, package, path)
+
+    def spell(self, path: str) -> str | None:
+        """How this file can write the Keras 3 name ``path`` (``ops.mean``) with the names it binds."""
+        best: tuple[int, str] | None = None
+        for local, qualified in self.table.names.items():
+            if qualified == "tensorflow":
+                prefix, rest = "", path
+                spelled = f"{local}.keras.{rest}"
+            else:
+                resolved = self.resolve_qualified(qualified)
+                if resolved is None or resolved.package == "keras.src":
+                    continue
+                prefix = resolved.path
+                if prefix and path != prefix and not path.startswith(prefix + "."):
+                    continue
+                rest = path[len(prefix) :].lstrip(".")
+                spelled = f"{local}.{rest}" if rest else local
+            if best is None or len(spelled) < best[0]:
+                best = (len(spelled), spelled)
+        return best[1] if best else None
+
+    def binds_anywhere(self, name: str) -> bool:
+        """Whether ``name`` occurs as a word anywhere in the file (conservative)."""
+        return re.search(rf"\b{re.escape(name)}\b", self.source) is not None
+
+    def import_adding(self, name: str) -> tuple[str, Replacement] | None:
+        """``from keras import …, <name>``: a top-level import from the Keras root, extended.
+
+        None when the file has no such import, or ``name`` already means
+        something in the file.
+        """
+        import libcst as cst
+
+        if self.binds_anywhere(name):
+            return None
+        for statement in self.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if not isinstance(small, cst.ImportFrom) or small.relative or small.lpar:
+                    continue
+                if isinstance(small.names, cst.ImportStar) or small.module is None:
+                    continue
+                from darklint.keras.names import dotted
+
+                resolved = self.resolve_qualified(dotted(small.module))
+                if resolved is None or resolved.path or resolved.package == "keras.src":
+                    continue
+                names = list(small.names)
+                names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                names.append(cst.ImportAlias(cst.Name(name)))
+                return name, Replacement(small, small.with_changes(names=names))
+        return None
+
+    def keras_spelling(self, path: str) -> tuple[str, tuple[Replacement, ...]] | None:
+        """``path`` spelled with the file's names, or with one name added to a Keras import."""
+        spelled = self.spell(path)
+        if spelled is not None:
+            return spelled, ()
+        head, _, rest = path.partition(".")
+        added = self.import_adding(head)
+        if added is None:
+            return None
+        local, replacement = added
+        return (f"{local}.{rest}" if rest else local), (replacement,)
+
+
+class Keras3Rule(Rule):
+    """The DK5xx family: Keras 2 code that breaks on, or silently differs in, Keras 3."""
+
+    severity: ClassVar[Severity] = Severity.WARNING
+    message = "`{api}` fails on Keras 3: `{error}`; {replacement}"
+    fix_title = "Use the Keras 3 spelling"
+
+    def __init__(self, context: object) -> None:
+        super().__init__(context)  # type: ignore[arg-type]
+        self.imports: list[cst.Import | cst.ImportFrom] = []
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.imports.append(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.imports.append(node)
+
+    def finish(self) -> None:
+        from darklint.keras.names import ImportTable
+
+        table = ImportTable()
+        for node in self.imports:
+            table.add(node)
+        if not table.imports_keras:
+            return
+        scope = Scope(table, self.context.module, self.context.source)
+        if not scope.on_keras2:
+            self.check(scope)
+
+    def check(self, scope: Scope) -> None:
+        raise NotImplementedError
+
+    def code_of(self, node: cst.CSTNode) -> str:
+        return shorten(self.context.module.code_for_node(node))
+
+    def report_row(
+        self,
+        node: cst.CSTNode,
+        row: Row,
+        api: str,
+        fix: Replacement | None = None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        if fix is not None and row.fix is Fix.UNSAFE:
+            fix = Replacement(fix.old, fix.new, fix.also, unsafe=True)
+        self.report(
+            node, fix=fix, api=api, error=error or row.error, replacement=row.replacement
+        )
+
+    @classmethod
+    def rows(cls) -> tuple[Row, ...]:
+        return rows_of(cls.code)
+
+    @classmethod
+    def extra_sections(cls) -> dict[str, str]:
+        """The rule's rows, rendered into its docs (``darklint.docs``)."""
+        lines = ["| API | on Keras 3 | instead | fix |", "|---|---|---|---|"]
+        for row in cls.rows():
+            fix = row.fix.value if not row.why else f"{row.fix.value}: {row.why}"
+            only = "" if row.packages != frozenset({"keras"}) else " (`keras` only)"
+            lines.append(f"| {row.api}{only} | `{row.error}` | {row.replacement} | {fix} |")
+        return {"Keras 3 table": "\n".join(lines)}
+
+
+def shorten(code: str, limit: int = MAX_API) -> str:
+    """``code`` on one line, cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join(code.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def call_api(rule: Keras3Rule, call: cst.Call, shown: Iterable[cst.Arg]) -> str:
+    """``Adam(lr=0.0002)``: the callee with the arguments that matter."""
+    arguments = ", ".join(rule.code_of(arg.with_changes(comma=_default())) for arg in shown)
+    return shorten(f"{rule.code_of(call.func)}({arguments})")
+
+
+def _default() -> object:
+    import libcst as cst
+
+    return cst.MaybeSentinel.DEFAULT
+
+
+def has_comment(node: cst.CSTNode) -> bool:
+    import libcst as cst
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comment):
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def edit_arguments(call: cst.Call, changes: dict[int, cst.Arg | None]) -> Replacement | None:
+    """Replace or drop (None) arguments of ``call`` by index, as the smallest edits.
+
+    A dropped last argument takes the comma of the one before it with it.
+    None when a comment would be lost.
+    """
+    import libcst as cst
+
+    args = list(call.args)
+    changes = dict(changes)
+    dropped = sorted(index for index, new in changes.items() if new is None)
+    last = len(args) - 1
+    if dropped and dropped[-1] == last:
+        kept = [index for index in range(len(args)) if changes.get(index, args[index]) is not None]
+        if kept and kept[-1] < last:
+            before = kept[-1]
+            current = changes.get(before) or args[before]
+            if has_comment(current.comma) if isinstance(current.comma, cst.Comma) else False:
+                return None
+            changes[before] = current.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    if any(has_comment(args[index]) for index in dropped):
+        return None
+    parts = [
+        Replacement(args[index], new if new is not None else cst.SimpleWhitespace(""))
+        for index, new in sorted(changes.items())
+    ]
+    if not parts:
+        return None
+    first, *rest = parts
+    return Replacement(first.old, first.new, tuple(rest))
+
+
+def keyword(call: cst.Call, name: str) -> tuple[int, cst.Arg] | None:
+    for index, arg in enumerate(call.args):
+        if arg.keyword is not None and arg.keyword.value == name:
+            return index, arg
+    return None
+
+
+def positional(call: cst.Call) -> Sequence[cst.Arg]:
+    return [arg for arg in call.args if arg.keyword is None and not arg.star]
+
+
+def is_keras_receiver(rule: Rule, attribute: cst.Attribute, scope: Scope) -> bool:
+    """``x`` of ``x.method`` is a Keras model or layer, or unknown and ``method`` is not the file's own.
+
+    The semantic model knows what ``x`` holds when the file builds it; a
+    value it cannot see into (a parameter, another module's function) counts
+    as Keras only for a method the file does not define itself.
+    """
+    from darklint.keras.semantic import Owner
+
+    owner = rule.semantic.owners.get(attribute)
+    if owner in (Owner.MODEL, Owner.LAYER):
+        return True
+    if owner is not None:
+        return False
+    return re.search(rf"\bdef\s+{re.escape(attribute.attr.value)}\b", scope.source) is None
