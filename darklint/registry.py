@@ -24,6 +24,9 @@ from darklint.rules.dk301_intermediate_output_submodel_trained import (
 )
 from darklint.rules.dk302_adversarial_input_gradient import AdversarialInputGradient
 from darklint.rules.dk501_keras3_removed_argument import Keras3RemovedArgument
+from darklint.rules.dk502_keras3_removed_attribute import Keras3RemovedAttribute
+from darklint.rules.dk503_keras3_removed_backend_function import Keras3RemovedBackendFunction
+from darklint.rules.dk504_keras3_removed_module import Keras3RemovedModule
 
 RULES: tuple[type[Rule], ...] = (
     SyntaxErrorInFile,
@@ -39,6 +42,9 @@ RULES: tuple[type[Rule], ...] = (
     IntermediateOutputSubmodelTrained,
     AdversarialInputGradient,
     Keras3RemovedArgument,
+    Keras3RemovedAttribute,
+    Keras3RemovedBackendFunction,
+    Keras3RemovedModule,
 )
 
 

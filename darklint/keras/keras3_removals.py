@@ -26,6 +26,10 @@ PUBLIC = frozenset({"keras", "tf.keras"})
 KERAS_ONLY = frozenset({"keras"})
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 class Fix(str, enum.Enum):
     SAFE = "safe"
     UNSAFE = "unsafe"
@@ -78,28 +82,28 @@ class Row:
 # Callees of an argument row: Keras class names (the last part of their path),
 # "optimizers.*" (any Keras optimizer but the legacy ones) or ".fit" (a method).
 OPTIMIZERS = "optimizers.*"
-KERNEL_LAYERS = frozenset(
+KERNEL_LAYERS = _words(
     "Conv1D Conv1DTranspose Conv2D Conv2DTranspose Conv3D Conv3DTranspose ConvLSTM1D ConvLSTM2D "
     "ConvLSTM3D Convolution1D Convolution2D Convolution3D Convolution2DTranspose Dense GRU LSTM "
-    "SimpleRNN".split()
+    "SimpleRNN"
 )
-PADDING_LAYERS = frozenset(
+PADDING_LAYERS = _words(
     "AveragePooling1D AveragePooling2D AveragePooling3D AvgPool1D AvgPool2D AvgPool3D Conv1D "
     "Conv1DTranspose Conv2D Conv2DTranspose Conv3D Conv3DTranspose Convolution1D Convolution2D "
     "Convolution3D Convolution2DTranspose DepthwiseConv2D MaxPool1D MaxPool2D MaxPool3D "
     "MaxPooling1D MaxPooling2D MaxPooling3D SeparableConv1D SeparableConv2D "
-    "SeparableConvolution1D SeparableConvolution2D".split()
+    "SeparableConvolution1D SeparableConvolution2D"
 )
-CONV_LAYERS = frozenset(
+CONV_LAYERS = _words(
     "Conv1D Conv2D Conv3D Conv2DTranspose Conv3DTranspose Convolution1D Convolution2D Convolution3D "
     "Convolution2DTranspose SeparableConv1D SeparableConv2D SeparableConvolution1D "
-    "SeparableConvolution2D".split()
+    "SeparableConvolution2D"
 )
 BIAS_LAYERS = KERNEL_LAYERS | frozenset({"DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"})
 # Keras 2 read `Conv2D(64, 3, 3)` as `kernel_size=(3, 3)` (its "legacy interface").
-CONV2D_LAYERS = frozenset(
+CONV2D_LAYERS = _words(
     "Conv2D Convolution2D Conv2DTranspose Convolution2DTranspose SeparableConv2D "
-    "SeparableConvolution2D".split()
+    "SeparableConvolution2D"
 )
 
 MODEL = "import keras\nimport numpy as np\nmodel = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\nmodel.compile(optimizer=\"sgd\", loss=\"mse\")\nx, y = np.zeros((8, 2)), np.zeros((8, 1))\n"
@@ -208,13 +212,13 @@ IGNORED = (
         observed_new=(None, 12, 12, 8)),
 )  # fmt: skip
 
-FIT_KEYWORDS = frozenset(
+FIT_KEYWORDS = _words(
     "steps_per_epoch epochs verbose callbacks validation_data validation_steps validation_freq "
-    "class_weight shuffle initial_epoch".split()
+    "class_weight shuffle initial_epoch"
 )
 ATTRIBUTES = (
     Row(id="fit-generator", code="DK502", api="`model.fit_generator(…)`", name="fit_generator",
-        new="fit", where=frozenset({"model"}), fix=Fix.SAFE,
+        new="fit", where=frozenset({"model"}), fix=Fix.SAFE, params=tuple(sorted(FIT_KEYWORDS)),
         error="AttributeError: '…' object has no attribute 'fit_generator'",
         replacement="`fit` takes generators and `PyDataset`s",
         why="only with the generator as the one positional argument and keywords `fit` takes "
@@ -222,6 +226,7 @@ ATTRIBUTES = (
         program=BATCHES + "model.fit_generator(batches(), steps_per_epoch=2, epochs=1, verbose=0)\n"),
     Row(id="evaluate-generator", code="DK502", api="`model.evaluate_generator(…)`",
         name="evaluate_generator", new="evaluate", where=frozenset({"model"}), fix=Fix.SAFE,
+        params=("callbacks", "steps", "verbose"), needs="verbose",
         error="AttributeError: '…' object has no attribute 'evaluate_generator'",
         replacement="use `evaluate` (it takes generators)",
         why="unsafe without `verbose=`: `evaluate` prints a progress bar where "
@@ -229,6 +234,7 @@ ATTRIBUTES = (
         program=BATCHES + "model.evaluate_generator(batches(), steps=2, verbose=0)\n"),
     Row(id="predict-generator", code="DK502", api="`model.predict_generator(…)`",
         name="predict_generator", new="predict", where=frozenset({"model"}), fix=Fix.SAFE,
+        params=("callbacks", "steps", "verbose"), needs="verbose",
         error="AttributeError: '…' object has no attribute 'predict_generator'",
         replacement="use `predict` (it takes generators)",
         why="unsafe without `verbose=`: `predict` prints a progress bar where "
@@ -289,14 +295,14 @@ SAVING = (
 # DK503 ------------------------------------------------------------------------
 
 # What `keras.backend` still has in Keras 3 (the evidence compares with `dir()`).
-BACKEND_KEPT = frozenset(
+BACKEND_KEPT = _words(
     "backend clear_session epsilon floatx get_uid image_data_format is_float_dtype is_int_dtype "
     "is_keras_tensor result_type set_epsilon set_floatx set_image_data_format "
-    "standardize_dtype".split()
+    "standardize_dtype"
 )
 # What `tf.keras.backend` has in Keras 3: Keras 2's functions, kept for TensorFlow
 # users (`from tensorflow.keras import backend as K; K.mean(x)` still works).
-TF_KERAS_BACKEND = BACKEND_KEPT | frozenset(
+TF_KERAS_BACKEND = BACKEND_KEPT | _words(
     "abs all any arange argmax argmin batch_dot batch_flatten batch_get_value "
     "batch_normalization batch_set_value bias_add binary_crossentropy binary_focal_crossentropy "
     "cast cast_to_floatx categorical_crossentropy categorical_focal_crossentropy clip "
@@ -311,7 +317,7 @@ TF_KERAS_BACKEND = BACKEND_KEPT | frozenset(
     "sigmoid sign sin softmax softplus softsign sparse_categorical_crossentropy "
     "spatial_2d_padding spatial_3d_padding sqrt square squeeze stack std stop_gradient sum switch "
     "tanh temporal_padding tile to_dense transpose truncated_normal update update_add update_sub "
-    "var variable zeros zeros_like".split()
+    "var variable zeros zeros_like"
 )
 NO_DROP_IN = "no drop-in: Keras 3 has no symbolic graph to take it from"
 
@@ -542,6 +548,32 @@ NAMES = (
         program="from keras.optimizers.legacy import Adam\nopt = Adam(learning_rate=0.001)\n",
         new_program="from keras.optimizers import Adam\nopt = Adam(learning_rate=0.001)\n"),
 )  # fmt: skip
+
+# The module a Keras 3 error message names for a package's path.
+REAL_MODULE = {"keras": "keras", "tf.keras": "keras._tf_keras.keras"}
+
+
+def real_module(package: str, path: str) -> str:
+    root = REAL_MODULE.get(package, "keras")
+    return f"{root}.{path}" if path else root
+
+
+def missing_error(package: str, parent: str, name: str, *, imported: bool = False) -> str:
+    """What Keras 3 raises for ``<parent>.<name>`` (or ``from <parent> import <name>``)."""
+    module = real_module(package, parent)
+    if imported:
+        return f"ImportError: cannot import name '{name}' from '{module}' (…)"
+    return f"AttributeError: module '{module}' has no attribute '{name}'"
+
+
+def backend_error(name: str, package: str, *, imported: bool = False) -> str:
+    return missing_error(package, "backend", name, imported=imported)
+
+
+def module_error(spelled: str) -> str:
+    """What Keras 3 raises for importing the removed module spelled ``spelled``."""
+    return f"ModuleNotFoundError: No module named '{spelled}'"
+
 
 ROWS: tuple[Row, ...] = (*ARGUMENTS, *IGNORED, *ATTRIBUTES, *BACKEND, *MODULES, *NAMES, *SAVING)
 BY_ID = {row.id: row for row in ROWS}

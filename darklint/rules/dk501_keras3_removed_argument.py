@@ -113,9 +113,12 @@ class Keras3RemovedArgument(Keras3Rule):
                 tokens.add(OPTIMIZERS)
             return resolved.package, frozenset(tokens)
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in METHODS:
-            if is_keras_receiver(self, func, scope):
-                return "keras", frozenset({"." + func.attr.value})
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in METHODS
+            and is_keras_receiver(self, func, scope)
+        ):
+            return "keras", frozenset({"." + func.attr.value})
         return None
 
     @staticmethod
@@ -124,10 +127,9 @@ class Keras3RemovedArgument(Keras3Rule):
 
         arg = call.args[index]
         if row.fix is Fix.NONE:
-            if row.id == "batchnorm-mode" and isinstance(arg.value, cst.Integer):
-                if arg.value.value == "0":
-                    return edit_arguments(call, {index: None})
-            return None
+            # `mode=0` was Keras 2's only mode: dropping it changes nothing.
+            zero = isinstance(arg.value, cst.Integer) and arg.value.value == "0"
+            return edit_arguments(call, {index: None}) if row.id == "batchnorm-mode" and zero else None
         taken = {a.keyword.value for a in call.args if a.keyword is not None}
         if row.new in taken or arg.keyword is None or has_comment(arg.keyword):
             return None
