@@ -83,6 +83,7 @@ def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
         ignore=config.ignore,
         per_file_ignores=config.per_file_ignores,
         origin=f"{config.origin} [tool.darklint]",
+        keras_version=config.keras_version,
     )
     return config, selection
 

@@ -23,7 +23,9 @@ class ConfigError(Exception):
 
 
 LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude")
-KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores"))
+KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores", "keras-version"))
+# The Keras major versions a project can say it is on (`keras-version`).
+KERAS_VERSIONS = (2, 3)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Config:
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
+    keras_version: int = 3
 
     @property
     def origin(self) -> str:
@@ -103,9 +106,15 @@ def load_config(path: Path) -> Config:
         pattern: _string_list(path, f"per-file-ignores[{pattern!r}]", codes)
         for pattern, codes in per_file_raw.items()
     }
+    keras_version = section.get("keras-version", 3)
+    if type(keras_version) is not int or keras_version not in KERAS_VERSIONS:
+        raise ConfigError(
+            f"{path}: [tool.darklint] keras-version must be 2 or 3, not {keras_version!r}"
+        )
     return Config(
         path=path,
         root=path.parent.resolve(),
+        keras_version=keras_version,
         select=lists.get("select"),
         extend_select=lists.get("extend-select", ()),
         ignore=lists.get("ignore", ()),

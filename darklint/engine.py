@@ -192,6 +192,7 @@ def _to_diagnostics(
         nodes = [report.node, report.end_node or report.node]
         if report.fix is not None:
             nodes.extend(part.old for part in report.fix.parts())
+            nodes.extend(part.until for part in report.fix.parts() if part.until is not None)
         # A node built by the rule (``with_changes``) has no position: that
         # is the rule's bug, and must not abort the run for every file.
         if any(node not in positions for node in nodes):
@@ -204,12 +205,13 @@ def _to_diagnostics(
             edits = []
             for part in report.fix.parts():
                 old = positions[part.old]
+                until = positions[part.until] if part.until is not None else old
                 edits.append(
                     Edit(
                         line=old.start.line,
                         column=old.start.column + 1,
-                        end_line=old.end.line,
-                        end_column=old.end.column + 1,
+                        end_line=until.end.line,
+                        end_column=until.end.column + 1,
                         content=context.module.code_for_node(part.new),
                     )
                 )

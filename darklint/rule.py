@@ -67,15 +67,18 @@ class Invalid:
 class Replacement:
     """A fix: put ``new`` where ``old`` is (``old`` must be a node of the file).
 
-    ``also``: more nodes the same fix replaces (the import a rewritten call
-    needs); ``unsafe``: this fix may change behaviour although the rule's
-    fixes are safe in general (it is then applied by ``--unsafe-fixes`` only).
+    ``until``: the text replaced runs from ``old``'s start to ``until``'s end
+    (arguments dropped with their commas); ``also``: more nodes the same fix
+    replaces (the import a rewritten call needs); ``unsafe``: this fix may
+    change behaviour although the rule's fixes are safe in general (it is
+    then applied by ``--unsafe-fixes`` only).
     """
 
     old: cst.CSTNode
     new: cst.CSTNode
     also: tuple[Replacement, ...] = ()
     unsafe: bool = False
+    until: cst.CSTNode | None = None
 
     def parts(self) -> tuple[Replacement, ...]:
         return (self, *self.also)

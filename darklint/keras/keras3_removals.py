@@ -106,7 +106,7 @@ CONV2D_LAYERS = _words(
     "SeparableConvolution2D"
 )
 
-MODEL = "import keras\nimport numpy as np\nmodel = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\nmodel.compile(optimizer=\"sgd\", loss=\"mse\")\nx, y = np.zeros((8, 2)), np.zeros((8, 1))\n"
+MODEL = 'import keras\nimport numpy as np\nmodel = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\nmodel.compile(optimizer="sgd", loss="mse")\nx, y = np.zeros((8, 2)), np.zeros((8, 1))\n'
 BATCHES = MODEL + "\n\ndef batches():\n    while True:\n        yield x, y\n\n\n"
 
 ARGUMENTS = (
@@ -166,10 +166,10 @@ ARGUMENTS = (
         replacement="use `outputs=`",
         program="import keras\ni = keras.Input((2,))\nmodel = keras.Model(inputs=i, output=keras.layers.Dense(1)(i))\n"),
     Row(id="batchnorm-mode", code="DK501", api="`BatchNormalization(mode=…)`", name="mode",
-        where=frozenset({"BatchNormalization"}),
+        where=frozenset({"BatchNormalization"}), fix=Fix.SAFE,
         error="ValueError: Unrecognized keyword arguments passed to BatchNormalization: {'mode': …}",
         replacement="drop `mode=0` (Keras 2 already refused the other modes)",
-        why="the argument has to go, with its comma",
+        why="dropped when it is `0`, Keras 2's one mode",
         program="import keras\nlayer = keras.layers.BatchNormalization(mode=0)\n",
         new_program="import keras\nlayer = keras.layers.BatchNormalization()\n"),
 )  # fmt: skip
@@ -322,7 +322,9 @@ TF_KERAS_BACKEND = BACKEND_KEPT | _words(
 NO_DROP_IN = "no drop-in: Keras 3 has no symbolic graph to take it from"
 
 
-def _backend(name: str, replacement: str, new: str = "", fix: Fix = Fix.NONE, **more: object) -> Row:
+def _backend(
+    name: str, replacement: str, new: str = "", fix: Fix = Fix.NONE, **more: object
+) -> Row:
     return Row(
         id=f"backend-{name}",
         code="DK503",
@@ -408,6 +410,37 @@ BACKEND = (
     _backend("stop_gradient", "`keras.ops.stop_gradient`", "ops.stop_gradient", Fix.UNSAFE,
              params=("variable",), why="Keras 2 also took a list of tensors, one by one",
              same="x", differs="[x, p]"),
+    _backend("sign", "`keras.ops.sign`", "ops.sign", Fix.SAFE, params=X, same="x"),
+    _backend("tanh", "`keras.ops.tanh`", "ops.tanh", Fix.SAFE, params=X, same="x"),
+    _backend("sigmoid", "`keras.ops.sigmoid`", "ops.sigmoid", Fix.SAFE, params=X, same="x"),
+    _backend("softmax", "`keras.ops.softmax`", "ops.softmax", Fix.SAFE, params=("x", "axis"),
+             same="x"),
+    _backend("relu", "`keras.ops.relu` (Keras 2's `alpha`/`max_value`: `keras.ops.leaky_relu`, "
+             "`keras.ops.clip`)", "ops.relu", Fix.SAFE, params=X, same="x"),
+    _backend("zeros_like", "`keras.ops.zeros_like`", "ops.zeros_like", Fix.SAFE,
+             params=("x", "dtype"), same="xi"),
+    _backend("ones_like", "`keras.ops.ones_like`", "ops.ones_like", Fix.SAFE,
+             params=("x", "dtype"), same="x"),
+    _backend("squeeze", "`keras.ops.squeeze` with the axis written", "ops.squeeze", Fix.SAFE,
+             params=("x", "axis"), needs="axis", why="only with the axis written",
+             same="e, 1"),
+    _backend("argmax", "`keras.ops.argmax` with the axis written (Keras 2's default was -1, "
+             "Keras 3 flattens)", "ops.argmax", Fix.SAFE, params=("x", "axis"), needs="axis",
+             why="only with the axis written", same="x, 1", differs="x"),
+    _backend("greater", "`keras.ops.greater`", "ops.greater", Fix.SAFE, params=("x1", "x2"),
+             same="x, p"),
+    _backend("equal", "`keras.ops.equal`", "ops.equal", Fix.SAFE, params=("x1", "x2"),
+             same="xi, xi"),
+    _backend("tile", "`keras.ops.tile`", "ops.tile", Fix.SAFE, params=("x", "repeats"),
+             same="x, (2, 1)"),
+    _backend("repeat_elements", "`keras.ops.repeat`", "ops.repeat", Fix.SAFE,
+             params=("x", "repeats", "axis"), same="x, 2, 1"),
+    _backend("std", "`keras.ops.std`", "ops.std", Fix.UNSAFE, params=("x", "axis", "keepdims"),
+             why="an integer input gives a float where Keras 2 gave an integer",
+             same="x, 1", differs="xi, 1"),
+    _backend("var", "`keras.ops.var`", "ops.var", Fix.UNSAFE, params=("x", "axis", "keepdims"),
+             why="an integer input gives a float where Keras 2 gave an integer",
+             same="x, 1", differs="xi, 1"),
     _backend("dot", "`keras.ops.matmul` (2-D) or `keras.ops.tensordot`",
              why="N-D shapes follow other rules"),
     _backend("batch_flatten", "`keras.layers.Flatten()`", why="a layer, not a function"),

@@ -61,6 +61,7 @@ def settings_for(path: Path | None, fallback: Path) -> Settings:
             ignore=config.ignore,
             per_file_ignores=config.per_file_ignores,
             origin=f"{config.origin} [tool.darklint]",
+            keras_version=config.keras_version,
         )
     except (ConfigError, SelectorError) as error:
         return Settings(default_codes(), str(error))

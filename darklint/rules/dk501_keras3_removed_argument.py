@@ -127,9 +127,11 @@ class Keras3RemovedArgument(Keras3Rule):
 
         arg = call.args[index]
         if row.fix is Fix.NONE:
-            # `mode=0` was Keras 2's only mode: dropping it changes nothing.
+            return None
+        if not row.new:
+            # Dropped, when it is `0` (`BatchNormalization(mode=0)`: Keras 2's one mode).
             zero = isinstance(arg.value, cst.Integer) and arg.value.value == "0"
-            return edit_arguments(call, {index: None}) if row.id == "batchnorm-mode" and zero else None
+            return edit_arguments(call, {index: None}) if zero else None
         taken = {a.keyword.value for a in call.args if a.keyword is not None}
         if row.new in taken or arg.keyword is None or has_comment(arg.keyword):
             return None
@@ -241,4 +243,3 @@ def train(model):
 """,
         ),
     )
-

@@ -146,9 +146,10 @@ class Keras3RemovedBackendFunction(Keras3Rule):
         keywords = [arg.keyword.value for arg in call.args if arg.keyword is not None]
         if len(positional(call)) > len(row.params) or not set(keywords) <= set(row.params):
             return None
-        if row.needs and row.needs not in keywords:
-            if len(positional(call)) <= row.params.index(row.needs):
-                return None
+        if row.needs:
+            position = row.params.index(row.needs)
+            if row.needs not in keywords and len(positional(call)) <= position:
+                return None  # Keras 2's default for it differs from Keras 3's
         spelled = scope.keras_spelling(row.new)
         if spelled is None:
             return None

@@ -124,8 +124,10 @@ class Keras3RemovedModule(Keras3Rule):
         if isinstance(node, cst.Import):
             for alias in node.names:
                 resolved = scope.resolve_qualified(dotted(alias.name))
-                row = removed_module(resolved.path) if _public(resolved) else None
-                if resolved is not None and row is not None:
+                if resolved is None or not _public(resolved):
+                    continue
+                row = removed_module(resolved.path)
+                if row is not None:
                     error = module_error(_spelled(resolved, row))
                     fix = self._fix_import_alias(scope, alias, resolved, row)
                     self.report_row(alias, row, f"import {resolved.qualified}", fix, error=error)
@@ -174,7 +176,7 @@ class Keras3RemovedModule(Keras3Rule):
     def _fix_from(self, node: cst.ImportFrom, module: Resolved, row: Row) -> Replacement | None:
         import libcst as cst
 
-        if isinstance(node.names, cst.ImportStar):
+        if isinstance(node.names, cst.ImportStar) or node.module is None:
             return None
         names = [alias.name.value for alias in node.names if isinstance(alias.name, cst.Name)]
         return _moved(row, names, node.module, module)
@@ -297,7 +299,9 @@ def _target(row: Row, names: list[str]) -> tuple[str, bool] | None:
     return target, any(name in row.unsafe_moves for name in names)
 
 
-def _moved(row: Row, names: list[str], old: cst.BaseExpression, module: Resolved) -> Replacement | None:
+def _moved(
+    row: Row, names: list[str], old: cst.BaseExpression, module: Resolved
+) -> Replacement | None:
     """``old``, a module path written out in an import, replaced by the one home of ``names``."""
     import libcst as cst
 

@@ -12,6 +12,7 @@ the rule table must not import it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -97,19 +98,23 @@ class Scope:
         return best[1] if best else None
 
     def binds_anywhere(self, name: str) -> bool:
-        """Whether ``name`` occurs as a word anywhere in the file (conservative)."""
-        return re.search(rf"\b{re.escape(name)}\b", self.source) is not None
+        """Whether ``name`` occurs as a word, not after a dot, anywhere in the file (conservative)."""
+        return re.search(rf"(?<![.\w]){re.escape(name)}\b", self.source) is not None
 
-    def import_adding(self, name: str) -> tuple[str, Replacement] | None:
-        """``from keras import …, <name>``: a top-level import from the Keras root, extended.
+    def import_adding(self, path: str) -> tuple[str, Replacement] | None:
+        """``path`` made reachable by adding one name to a top-level ``from <Keras module> import …``.
 
-        None when the file has no such import, or ``name`` already means
-        something in the file.
+        The import whose module is the longest prefix of ``path`` gets the next
+        part of it (``from keras import backend as K`` + ``ops`` for
+        ``ops.mean``); the spelling of ``path`` through that name comes back.
+        None when the file has no such import or the name means something
+        already.
         """
         import libcst as cst
 
-        if self.binds_anywhere(name):
-            return None
+        from darklint.keras.names import dotted
+
+        best: tuple[int, cst.ImportFrom, str] | None = None
         for statement in self.module.body:
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
@@ -118,28 +123,35 @@ class Scope:
                     continue
                 if isinstance(small.names, cst.ImportStar) or small.module is None:
                     continue
-                from darklint.keras.names import dotted
-
                 resolved = self.resolve_qualified(dotted(small.module))
-                if resolved is None or resolved.path or resolved.package == "keras.src":
+                if resolved is None or resolved.package == "keras.src":
                     continue
-                names = list(small.names)
-                names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                names.append(cst.ImportAlias(cst.Name(name)))
-                return name, Replacement(small, small.with_changes(names=names))
-        return None
+                prefix = resolved.path
+                if prefix and not path.startswith(prefix + "."):
+                    continue
+                if best is None or len(prefix) > best[0]:
+                    best = (len(prefix), small, path[len(prefix) :].lstrip("."))
+        if best is None:
+            return None
+        _, node, rest = best
+        head, _, tail = rest.partition(".")
+        if not tail or self.binds_anywhere(head) or isinstance(node.names, cst.ImportStar):
+            return None
+        names = list(node.names)
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        names[-1] = names[-1].with_changes(comma=comma)
+        names.append(cst.ImportAlias(cst.Name(head)))
+        return rest, Replacement(node, node.with_changes(names=names))
 
     def keras_spelling(self, path: str) -> tuple[str, tuple[Replacement, ...]] | None:
         """``path`` spelled with the file's names, or with one name added to a Keras import."""
         spelled = self.spell(path)
         if spelled is not None:
             return spelled, ()
-        head, _, rest = path.partition(".")
-        added = self.import_adding(head)
+        added = self.import_adding(path)
         if added is None:
             return None
-        local, replacement = added
-        return (f"{local}.{rest}" if rest else local), (replacement,)
+        return added[0], (added[1],)
 
 
 class Keras3Rule(Rule):
@@ -187,10 +199,8 @@ class Keras3Rule(Rule):
         error: str | None = None,
     ) -> None:
         if fix is not None and row.fix is Fix.UNSAFE:
-            fix = Replacement(fix.old, fix.new, fix.also, unsafe=True)
-        self.report(
-            node, fix=fix, api=api, error=error or row.error, replacement=row.replacement
-        )
+            fix = dataclasses.replace(fix, unsafe=True)
+        self.report(node, fix=fix, api=api, error=error or row.error, replacement=row.replacement)
 
     @classmethod
     def rows(cls) -> tuple[Row, ...]:
@@ -240,33 +250,63 @@ def has_comment(node: cst.CSTNode) -> bool:
 def edit_arguments(call: cst.Call, changes: dict[int, cst.Arg | None]) -> Replacement | None:
     """Replace or drop (None) arguments of ``call`` by index, as the smallest edits.
 
-    A dropped last argument takes the comma of the one before it with it.
-    None when a comment would be lost.
+    An argument's range holds neither its comma nor the space after it, so a
+    dropped argument goes with the stretch up to the next argument kept
+    (which is written again), or, dropped at the end, from the last argument
+    kept on. None when a comment would be lost, or when an argument written
+    again runs over lines (a fix is written out on its own, without the
+    block's indentation).
     """
     import libcst as cst
 
     args = list(call.args)
-    changes = dict(changes)
-    dropped = sorted(index for index, new in changes.items() if new is None)
-    last = len(args) - 1
-    if dropped and dropped[-1] == last:
-        kept = [index for index in range(len(args)) if changes.get(index, args[index]) is not None]
-        if kept and kept[-1] < last:
-            before = kept[-1]
-            current = changes.get(before) or args[before]
-            if has_comment(current.comma) if isinstance(current.comma, cst.Comma) else False:
-                return None
-            changes[before] = current.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    new = {index: changes.get(index, arg) for index, arg in enumerate(args)}
+    kept = [index for index, arg in new.items() if arg is not None]
+    dropped = [index for index, arg in new.items() if arg is None]
     if any(has_comment(args[index]) for index in dropped):
         return None
+    spans: dict[int, tuple[int, cst.CSTNode]] = {}  # start -> (end, what to write)
+    for index in dropped:
+        after = [k for k in kept if k > index]
+        before = [k for k in kept if k < index]
+        if after:
+            start, end, written = index, after[0], _bare(new[after[0]])
+        elif before:
+            start, end, written = before[-1], len(args) - 1, _bare(new[before[-1]])
+        else:
+            start, end, written = 0, len(args) - 1, cst.SimpleWhitespace("")
+        previous = spans.get(start)
+        if previous is None or previous[0] < end:
+            spans[start] = (end, written)
+    for index, arg in changes.items():
+        covered = any(start <= index <= end for start, (end, _) in spans.items())
+        if arg is not None and not covered:
+            spans[index] = (index, _bare(arg))
+    # Spans started inside a longer one are part of it.
+    ordered = sorted(spans.items())
+    merged: list[tuple[int, int, cst.CSTNode]] = []
+    for start, (end, written) in ordered:
+        if merged and start <= merged[-1][1]:
+            continue
+        merged.append((start, end, written))
     parts = [
-        Replacement(args[index], new if new is not None else cst.SimpleWhitespace(""))
-        for index, new in sorted(changes.items())
+        Replacement(args[start], written, until=args[end] if end != start else None)
+        for start, end, written in merged
     ]
-    if not parts:
+    if not parts or any("\n" in cst.Module([]).code_for_node(part.new) for part in parts):
         return None
     first, *rest = parts
-    return Replacement(first.old, first.new, tuple(rest))
+    return Replacement(first.old, first.new, tuple(rest), until=first.until)
+
+
+def _bare(arg: cst.Arg | None) -> cst.CSTNode:
+    """An argument as its own range spells it: no comma, nothing after."""
+    import libcst as cst
+
+    assert arg is not None
+    return arg.with_changes(
+        comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=cst.SimpleWhitespace("")
+    )
 
 
 def keyword(call: cst.Call, name: str) -> tuple[int, cst.Arg] | None:
