@@ -157,12 +157,12 @@ ARGUMENTS = (
         program="import keras\nlayer = keras.layers.Dense(output_dim=2)\n"),
     Row(id="model-input", code="DK501", api="`Model(input=…)`", name="input", new="inputs",
         where=frozenset({"Model", "Functional"}), fix=Fix.SAFE,
-        error="ValueError: Unrecognized keyword arguments passed to Model: {'input': …}",
+        error="ValueError: Unrecognized keyword arguments passed to Model: {…'input': …}",
         replacement="use `inputs=`",
         program="import keras\ni = keras.Input((2,))\nmodel = keras.Model(input=i, outputs=keras.layers.Dense(1)(i))\n"),
     Row(id="model-output", code="DK501", api="`Model(output=…)`", name="output", new="outputs",
         where=frozenset({"Model", "Functional"}), fix=Fix.SAFE,
-        error="ValueError: Unrecognized keyword arguments passed to Model: {'output': …}",
+        error="ValueError: Unrecognized keyword arguments passed to Model: {…'output': …}",
         replacement="use `outputs=`",
         program="import keras\ni = keras.Input((2,))\nmodel = keras.Model(inputs=i, output=keras.layers.Dense(1)(i))\n"),
     Row(id="batchnorm-mode", code="DK501", api="`BatchNormalization(mode=…)`", name="mode",
@@ -233,13 +233,13 @@ ATTRIBUTES = (
         "`evaluate_generator` printed none",
         program=BATCHES + "model.evaluate_generator(batches(), steps=2, verbose=0)\n"),
     Row(id="predict-generator", code="DK502", api="`model.predict_generator(…)`",
-        name="predict_generator", new="predict", where=frozenset({"model"}), fix=Fix.SAFE,
-        params=("callbacks", "steps", "verbose"), needs="verbose",
+        name="predict_generator", new="predict", where=frozenset({"model"}), fix=Fix.UNSAFE,
+        params=("callbacks", "steps", "verbose"),
         error="AttributeError: '…' object has no attribute 'predict_generator'",
         replacement="use `predict` (it takes generators)",
-        why="unsafe without `verbose=`: `predict` prints a progress bar where "
-        "`predict_generator` printed none",
-        program=BATCHES.replace("yield x, y", "yield x") + "model.predict_generator(batches(), steps=2, verbose=0)\n"),
+        why="`predict` needs the generator to yield tuples `(x,)` where Keras 2 took bare "
+        "arrays, and prints a progress bar without `verbose=`",
+        program=BATCHES.replace("yield x, y", "yield (x,)") + "model.predict_generator(batches(), steps=2, verbose=0)\n"),
     Row(id="predict-classes", code="DK502", api="`model.predict_classes(x)`",
         name="predict_classes", where=frozenset({"model"}),
         error="AttributeError: '…' object has no attribute 'predict_classes'",
@@ -405,11 +405,11 @@ BACKEND = (
     _backend("cast", "`keras.ops.cast`", "ops.cast", Fix.SAFE, params=("x", "dtype"),
              same="xi, \"float32\""),
     _backend("clip", "`keras.ops.clip`", "ops.clip", Fix.UNSAFE, params=("x", "x_min", "x_max"),
-             why="Keras 2 raised a max below the min to the min", same="x, 0.0, 1.0",
-             differs="x, 1.0, 0.0"),
+             why="Keras 2 took `None` for no bound; `keras.ops.clip` raises", same="x, 0.0, 1.0",
+             differs="x, None, 1.0"),
     _backend("stop_gradient", "`keras.ops.stop_gradient`", "ops.stop_gradient", Fix.UNSAFE,
-             params=("variable",), why="Keras 2 also took a list of tensors, one by one",
-             same="x", differs="[x, p]"),
+             params=("variable",), why="Keras 2 also took a list of tensors, one by one; "
+             "Keras 3 stacks it (TensorFlow) or fails (torch)", same="x"),
     _backend("sign", "`keras.ops.sign`", "ops.sign", Fix.SAFE, params=X, same="x"),
     _backend("tanh", "`keras.ops.tanh`", "ops.tanh", Fix.SAFE, params=X, same="x"),
     _backend("sigmoid", "`keras.ops.sigmoid`", "ops.sigmoid", Fix.SAFE, params=X, same="x"),
@@ -425,8 +425,9 @@ BACKEND = (
              params=("x", "axis"), needs="axis", why="only with the axis written",
              same="e, 1"),
     _backend("argmax", "`keras.ops.argmax` with the axis written (Keras 2's default was -1, "
-             "Keras 3 flattens)", "ops.argmax", Fix.SAFE, params=("x", "axis"), needs="axis",
-             why="only with the axis written", same="x, 1", differs="x"),
+             "Keras 3 flattens)", "ops.argmax", Fix.UNSAFE, params=("x", "axis"), needs="axis",
+             why="only with the axis written, and the indices are int32 where Keras 2's were int64",
+             differs="x, 1"),
     _backend("greater", "`keras.ops.greater`", "ops.greater", Fix.SAFE, params=("x1", "x2"),
              same="x, p"),
     _backend("equal", "`keras.ops.equal`", "ops.equal", Fix.SAFE, params=("x1", "x2"),
@@ -435,12 +436,10 @@ BACKEND = (
              same="x, (2, 1)"),
     _backend("repeat_elements", "`keras.ops.repeat`", "ops.repeat", Fix.SAFE,
              params=("x", "repeats", "axis"), same="x, 2, 1"),
-    _backend("std", "`keras.ops.std`", "ops.std", Fix.UNSAFE, params=("x", "axis", "keepdims"),
-             why="an integer input gives a float where Keras 2 gave an integer",
-             same="x, 1", differs="xi, 1"),
-    _backend("var", "`keras.ops.var`", "ops.var", Fix.UNSAFE, params=("x", "axis", "keepdims"),
-             why="an integer input gives a float where Keras 2 gave an integer",
-             same="x, 1", differs="xi, 1"),
+    _backend("std", "`keras.ops.std`", "ops.std", Fix.SAFE, params=("x", "axis", "keepdims"),
+             same="x, 1"),
+    _backend("var", "`keras.ops.var`", "ops.var", Fix.SAFE, params=("x", "axis", "keepdims"),
+             same="x, 1"),
     _backend("dot", "`keras.ops.matmul` (2-D) or `keras.ops.tensordot`",
              why="N-D shapes follow other rules"),
     _backend("batch_flatten", "`keras.layers.Flatten()`", why="a layer, not a function"),
@@ -463,7 +462,7 @@ BACKEND = (
     _backend("categorical_crossentropy", "`keras.ops.categorical_crossentropy`",
              "ops.categorical_crossentropy", Fix.UNSAFE,
              params=("target", "output", "from_logits", "axis"),
-             why="not compared with Keras 2's numerics", same="q, q"),
+             why="compared with Keras 2's on one input only", same="q, q"),
     Row(id="backend-other", code="DK503", api="any other `K.…` of Keras 2", name="*",
         error="AttributeError: module 'keras.backend' has no attribute '…'",
         replacement="look for it in `keras.ops`, `keras.random` or `keras.layers`",
@@ -582,8 +581,10 @@ NAMES = (
         new_program="from keras.optimizers import Adam\nopt = Adam(learning_rate=0.001)\n"),
 )  # fmt: skip
 
-# The module a Keras 3 error message names for a package's path.
-REAL_MODULE = {"keras": "keras", "tf.keras": "keras._tf_keras.keras"}
+# The module a Keras 3 error message names for a package's path: `tf.keras`'
+# modules are named after how they were first imported (`tensorflow.keras.layers`
+# or `keras._tf_keras.keras.layers`).
+REAL_MODULE = {"keras": "keras", "tf.keras": "…keras"}
 
 
 def real_module(package: str, path: str) -> str:
