@@ -179,8 +179,8 @@ IGNORED = (
         where=frozenset({OPTIMIZERS}), fix=Fix.SAFE,
         error="is ignored (only a `UserWarning`): the learning rate never decays",
         replacement=(
-            "Keras 2's decay is exactly `learning_rate=keras.optimizers.schedules."
-            "InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)`"
+            "use `learning_rate=keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, "
+            "decay_rate=decay)`, exactly Keras 2's decay"
         ),
         why="needs the learning rate written in the call, on one line, and a name the file "
         "already binds to Keras or its optimizers",
@@ -220,9 +220,10 @@ ATTRIBUTES = (
     Row(id="fit-generator", code="DK502", api="`model.fit_generator(…)`", name="fit_generator",
         new="fit", where=frozenset({"model"}), fix=Fix.SAFE, params=tuple(sorted(FIT_KEYWORDS)),
         error="AttributeError: '…' object has no attribute 'fit_generator'",
-        replacement="`fit` takes generators and `PyDataset`s",
+        replacement="use `fit` (it takes generators and `PyDataset`s)",
         why="only with the generator as the one positional argument and keywords `fit` takes "
-        "(`workers`/`use_multiprocessing`/`max_queue_size` belong to a `PyDataset` now)",
+        "(`workers`/`use_multiprocessing`/`max_queue_size` belong to a `PyDataset` now); on "
+        "TensorFlow a generator must then yield a tuple of inputs, not a list",
         program=BATCHES + "model.fit_generator(batches(), steps_per_epoch=2, epochs=1, verbose=0)\n"),
     Row(id="evaluate-generator", code="DK502", api="`model.evaluate_generator(…)`",
         name="evaluate_generator", new="evaluate", where=frozenset({"model"}), fix=Fix.SAFE,
@@ -243,7 +244,7 @@ ATTRIBUTES = (
     Row(id="predict-classes", code="DK502", api="`model.predict_classes(x)`",
         name="predict_classes", where=frozenset({"model"}),
         error="AttributeError: '…' object has no attribute 'predict_classes'",
-        replacement="`np.argmax(model.predict(x), axis=-1)` (softmax) or "
+        replacement="use `np.argmax(model.predict(x), axis=-1)` (softmax) or "
         "`(model.predict(x) > 0.5).astype(\"int32\")` (sigmoid)",
         why="which one depends on the output activation",
         program=MODEL + "classes = model.predict_classes(x)\n",
@@ -256,7 +257,7 @@ ATTRIBUTES = (
     Row(id="get-output-at", code="DK502", api="`layer.get_output_at(0)`", name="get_output_at",
         where=frozenset({"model", "layer"}),
         error="AttributeError: '…' object has no attribute 'get_output_at'",
-        replacement="`layer.output` (a layer called once), or keep the tensor each call returns",
+        replacement="use `layer.output` (a layer called once), or keep what each call returns",
         why="which call's output it was depends on the node index",
         program=MODEL + "out = model.layers[0].get_output_at(0)\n",
         new_program=MODEL + "out = model.layers[0].output\n"),
@@ -272,7 +273,7 @@ SAVING = (
     Row(id="save-extension", code="DK505", api="`model.save(\"dir\")`", name="save",
         new=".keras", where=frozenset({"model"}), fix=Fix.UNSAFE,
         error="ValueError: Invalid filepath extension for saving. …",
-        replacement="save `….keras` (or `….h5`), or `model.export(\"dir\")` for a SavedModel",
+        replacement="save to `….keras` (or `….h5`), or `model.export(\"dir\")` for a SavedModel",
         why="the file name and format change (a `.keras` zip, not a SavedModel directory)",
         program=MODEL + "model.save(\"saved_model\")\n"),
     Row(id="checkpoint-weights-extension", code="DK505",
@@ -333,7 +334,7 @@ def _backend(
         new=new,
         fix=fix,
         error=f"AttributeError: module 'keras.backend' has no attribute '{name}'",
-        replacement=replacement,
+        replacement=replacement if replacement[0].islower() else f"use {replacement}",
         packages=KERAS_ONLY if name in TF_KERAS_BACKEND else PUBLIC,
         **more,  # type: ignore[arg-type]
     )
@@ -341,12 +342,12 @@ def _backend(
 
 X = ("x",)
 BACKEND = (
-    _backend("gradients", "a `train_step` with `tf.GradientTape` (or `torch.autograd.grad`); "
+    _backend("gradients", "use a `train_step` with `tf.GradientTape` (or `torch.autograd.grad`); "
              "see `reference_impls/vat.py`", why=NO_DROP_IN),
     _backend("function", "call the model (`model(x, training=False)`) or a "
              "`keras.Model(inputs, outputs)` built for the outputs", why=NO_DROP_IN),
-    _backend("get_session", "nothing: Keras 3 has no session", why=NO_DROP_IN),
-    _backend("set_session", "nothing: Keras 3 has no session", why=NO_DROP_IN),
+    _backend("get_session", "drop it: Keras 3 has no session", why=NO_DROP_IN),
+    _backend("set_session", "drop it: Keras 3 has no session", why=NO_DROP_IN),
     _backend("set_learning_phase", "pass `training=True`/`False` when calling a model or layer",
              why=NO_DROP_IN),
     _backend("learning_phase", "pass `training=True`/`False` when calling a model or layer",
@@ -528,10 +529,10 @@ MODULES = (
             _to(_LAYERS, "TimeDistributed Bidirectional Wrapper")),
     _module("layers.noise", "import them from `keras.layers`",
             _to(_LAYERS, "GaussianNoise GaussianDropout AlphaDropout")),
-    _module("engine", "`Layer`, `InputSpec`, `Input` and `InputLayer` are in `keras.layers`, "
-            "`Model` and `Sequential` in `keras.models`",
+    _module("engine", "import `Layer`, `InputSpec`, `Input` and `InputLayer` from "
+            "`keras.layers`, `Model` and `Sequential` from `keras.models`",
             {**_to(_LAYERS, "Layer InputSpec Input InputLayer"), **_to("models", "Model Sequential")}),
-    _module("wrappers.scikit_learn", "`KerasClassifier`/`KerasRegressor` of the SciKeras "
+    _module("wrappers.scikit_learn", "use `KerasClassifier`/`KerasRegressor` of the SciKeras "
             "package (`scikeras.wrappers`)", {}, why="another package, another API"),
     _module("utils.generic_utils", "import them from `keras.utils`",
             _to("utils", "get_custom_objects CustomObjectScope custom_object_scope Progbar "
@@ -542,12 +543,12 @@ MODULES = (
             _to("utils", "get_file Sequence"),
             unsafe_moves={"Sequence": "it is `PyDataset`: `workers` and `use_multiprocessing` "
                           "move to its constructor"}),
-    _module("utils.layer_utils", "`keras.utils.get_source_inputs`; "
+    _module("utils.layer_utils", "use `keras.utils.get_source_inputs`; "
             "`convert_all_kernels_in_model` (Theano kernels) has no counterpart",
             _to("utils", "get_source_inputs")),
-    _module("backend.tensorflow_backend", "TensorFlow itself (`tf.config`, `tf.compat.v1`)", {},
+    _module("backend.tensorflow_backend", "use TensorFlow itself (`tf.config`, `tf.compat.v1`)", {},
             why="no Keras counterpart"),
-    _module("preprocessing.text", "`keras.layers.TextVectorization`", {},
+    _module("preprocessing.text", "use `keras.layers.TextVectorization`", {},
             packages=KERAS_ONLY, why="another API"),
 )  # fmt: skip
 
@@ -556,7 +557,7 @@ NAMES = (
         name="preprocessing.image.ImageDataGenerator", packages=KERAS_ONLY,
         error="AttributeError: module 'keras.preprocessing.image' has no attribute "
         "'ImageDataGenerator'",
-        replacement="`keras.utils.image_dataset_from_directory` and augmentation layers "
+        replacement="use `keras.utils.image_dataset_from_directory` and augmentation layers "
         "(`RandomFlip`, `RandomRotation`, …); `tf.keras` still has it",
         why="another API"),
     Row(id="name-multi_gpu_model", code="DK504", api="`multi_gpu_model`",
@@ -567,15 +568,15 @@ NAMES = (
     Row(id="name-Merge", code="DK504", api="`keras.layers.Merge`", name="layers.Merge",
         packages=PUBLIC,
         error="AttributeError: module 'keras.layers' has no attribute 'Merge'",
-        replacement="`keras.layers.Concatenate`, `Add`, `Multiply`, …", why="another API"),
+        replacement="use `keras.layers.Concatenate`, `Add`, `Multiply`, …", why="another API"),
     Row(id="name-Deconv2D", code="DK504", api="`Deconv2D`", name="layers.Deconv2D",
         packages=PUBLIC,
         error="AttributeError: module 'keras.layers' has no attribute 'Deconv2D'",
-        replacement="`keras.layers.Conv2DTranspose`", why="the name bound would change"),
+        replacement="use `keras.layers.Conv2DTranspose`", why="the name bound would change"),
     Row(id="name-optimizers-legacy", code="DK504", api="`keras.optimizers.legacy.Adam(…)`",
         name="optimizers.legacy", packages=PUBLIC,
         error="ImportError: `keras.optimizers.legacy` is not supported in Keras 3. …",
-        replacement="`keras.optimizers.Adam(learning_rate=…)`",
+        replacement="use `keras.optimizers.Adam(learning_rate=…)`",
         why="another implementation",
         program="from keras.optimizers.legacy import Adam\nopt = Adam(learning_rate=0.001)\n",
         new_program="from keras.optimizers import Adam\nopt = Adam(learning_rate=0.001)\n"),

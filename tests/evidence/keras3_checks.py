@@ -63,11 +63,27 @@ def _explicit(row: Row) -> list[Check]:
     found: list[Check] = []
     new = _new_program(row, row.program)
     if row.observe:
-        found.append(Check(f"{row.id}:old", row.id, "observe", row.program, observe=row.observe,
-                           expected=row.observed_old))
+        found.append(
+            Check(
+                f"{row.id}:old",
+                row.id,
+                "observe",
+                row.program,
+                observe=row.observe,
+                expected=row.observed_old,
+            )
+        )
         assert new is not None
-        found.append(Check(f"{row.id}:new", row.id, "observe", new, observe=row.observe,
-                           expected=row.observed_new))
+        found.append(
+            Check(
+                f"{row.id}:new",
+                row.id,
+                "observe",
+                new,
+                observe=row.observe,
+                expected=row.observed_new,
+            )
+        )
         return found
     found.append(Check(f"{row.id}:old", row.id, "raises", row.program, error=row.error))
     if new is not None:
@@ -85,19 +101,34 @@ def _module(row: Row) -> list[Check]:
         error = table.module_error(f"{root}.{row.name}")
         found += [
             Check(f"{key}:import", row.id, "raises", f"import {root}.{row.name}\n", error=error),
-            Check(f"{key}:from", row.id, "raises", f"from {root}.{row.name} import {name}\n",
-                  error=error),
-            Check(f"{key}:attribute", row.id, "raises",
-                  f"{IMPORTS[package]}\nmodule = {spelled}.{row.name}\n",
-                  error=table.missing_error(package, parent, last)),
+            Check(
+                f"{key}:from",
+                row.id,
+                "raises",
+                f"from {root}.{row.name} import {name}\n",
+                error=error,
+            ),
+            Check(
+                f"{key}:attribute",
+                row.id,
+                "raises",
+                f"{IMPORTS[package]}\nmodule = {spelled}.{row.name}\n",
+                error=table.missing_error(package, parent, last),
+            ),
         ]
         safe = sorted(set(row.moves) - set(row.unsafe_moves))
         if safe:
             old = f"from {root}.{row.name} import {safe[0]}\n"
             found.append(Check(f"{key}:new", row.id, "runs", fixed(old, unsafe=False)))
         for moved, target in sorted(row.moves.items()):
-            found.append(Check(f"{key}:moved:{moved}", row.id, "exists",
-                               details={"module": f"{root}.{target}", "name": moved}))
+            found.append(
+                Check(
+                    f"{key}:moved:{moved}",
+                    row.id,
+                    "exists",
+                    details={"module": f"{root}.{target}", "name": moved},
+                )
+            )
     return found
 
 
@@ -110,15 +141,30 @@ def _name(row: Row) -> list[Check]:
         root, key = ROOTS[package], f"{row.id}:{package}"
         if package not in row.packages:
             # Kept there: the rule must stay quiet on that spelling.
-            found.append(Check(f"{key}:kept", row.id, "exists",
-                               details={"module": f"{root}.{parent}", "name": last}))
+            found.append(
+                Check(
+                    f"{key}:kept",
+                    row.id,
+                    "exists",
+                    details={"module": f"{root}.{parent}", "name": last},
+                )
+            )
             continue
         found += [
-            Check(f"{key}:from", row.id, "raises", f"from {root}.{parent} import {last}\n",
-                  error=table.missing_error(package, parent, last, imported=True)),
-            Check(f"{key}:attribute", row.id, "raises",
-                  f"{IMPORTS[package]}\nthing = {SPELLED[package]}.{row.name}\n",
-                  error=table.missing_error(package, parent, last)),
+            Check(
+                f"{key}:from",
+                row.id,
+                "raises",
+                f"from {root}.{parent} import {last}\n",
+                error=table.missing_error(package, parent, last, imported=True),
+            ),
+            Check(
+                f"{key}:attribute",
+                row.id,
+                "raises",
+                f"{IMPORTS[package]}\nthing = {SPELLED[package]}.{row.name}\n",
+                error=table.missing_error(package, parent, last),
+            ),
         ]
     return found
 
@@ -140,41 +186,82 @@ v = keras.Variable(values)
 def _backend(row: Row) -> list[Check]:
     if row.name == "*":
         return [
-            Check("backend-other:keras:dir", row.id, "dir", details={"module": "keras.backend"},
-                  expected=sorted(table.BACKEND_KEPT)),
-            Check("backend-other:tf.keras:dir", row.id, "dir",
-                  details={"module": "tensorflow.keras.backend"},
-                  expected=sorted(table.TF_KERAS_BACKEND)),
-            Check("backend-other:keras:sample", row.id, "raises",
-                  "from keras import backend as K\nK.batch_dot\n",
-                  error=table.backend_error("batch_dot", "keras")),
+            Check(
+                "backend-other:keras:dir",
+                row.id,
+                "dir",
+                details={"module": "keras.backend"},
+                expected=sorted(table.BACKEND_KEPT),
+            ),
+            Check(
+                "backend-other:tf.keras:dir",
+                row.id,
+                "dir",
+                details={"module": "tensorflow.keras.backend"},
+                expected=sorted(table.TF_KERAS_BACKEND),
+            ),
+            Check(
+                "backend-other:keras:sample",
+                row.id,
+                "raises",
+                "from keras import backend as K\nK.batch_dot\n",
+                error=table.backend_error("batch_dot", "keras"),
+            ),
         ]
     found: list[Check] = []
     for package in sorted(row.packages):
         root, key = ROOTS[package], f"{row.id}:{package}"
         found += [
-            Check(f"{key}:attribute", row.id, "raises",
-                  f"from {root} import backend as K\nK.{row.name}\n",
-                  error=table.backend_error(row.name, package)),
-            Check(f"{key}:from", row.id, "raises", f"from {root}.backend import {row.name}\n",
-                  error=table.backend_error(row.name, package, imported=True)),
+            Check(
+                f"{key}:attribute",
+                row.id,
+                "raises",
+                f"from {root} import backend as K\nK.{row.name}\n",
+                error=table.backend_error(row.name, package),
+            ),
+            Check(
+                f"{key}:from",
+                row.id,
+                "raises",
+                f"from {root}.backend import {row.name}\n",
+                error=table.backend_error(row.name, package, imported=True),
+            ),
         ]
     if row.new:
-        found.append(Check(f"{row.id}:params", row.id, "params",
-                           details={"function": f"keras.{row.new}"}, expected=list(row.params)))
+        found.append(
+            Check(
+                f"{row.id}:params",
+                row.id,
+                "params",
+                details={"function": f"keras.{row.new}"},
+                expected=list(row.params),
+            )
+        )
     if row.same or row.differs:
         old = f"from keras import backend as K\n{X_SETUP}y = K.{row.name}({row.same or row.differs})\n"
         found.append(Check(f"{row.id}:new", row.id, "runs", fixed(old, unsafe=True)))
     if row.same:
         # Safe: what Keras 2 computed, bit for bit; unsafe: close on ordinary inputs.
         expected = "exact" if row.fix is Fix.SAFE else "close"
-        found.append(Check(f"{row.id}:same", row.id, "compare",
-                           details={"name": row.name, "new": row.new, "args": row.same},
-                           expected=expected))
+        found.append(
+            Check(
+                f"{row.id}:same",
+                row.id,
+                "compare",
+                details={"name": row.name, "new": row.new, "args": row.same},
+                expected=expected,
+            )
+        )
     if row.differs:
-        found.append(Check(f"{row.id}:differs", row.id, "compare",
-                           details={"name": row.name, "new": row.new, "args": row.differs},
-                           expected="differs"))
+        found.append(
+            Check(
+                f"{row.id}:differs",
+                row.id,
+                "compare",
+                details={"name": row.name, "new": row.new, "args": row.differs},
+                expected="differs",
+            )
+        )
     return found
 
 
@@ -183,16 +270,25 @@ def _accepts(row: Row) -> list[Check]:
     classes = sorted(name for name in row.where if name[:1].isupper())
     if not row.new or not classes or row.code != "DK501" or "Model" in classes:
         return []
-    return [Check(f"{row.id}:accepts", row.id, "accepts",
-                  details={"classes": classes, "keyword": row.new})]
+    return [
+        Check(
+            f"{row.id}:accepts", row.id, "accepts", details={"classes": classes, "keyword": row.new}
+        )
+    ]
 
 
 def _attribute_params(row: Row) -> list[Check]:
     if row.code != "DK502" or not row.params:
         return []
-    return [Check(f"{row.id}:params", row.id, "params",
-                  details={"function": f"keras.Model.{row.new}", "subset": True},
-                  expected=list(row.params))]
+    return [
+        Check(
+            f"{row.id}:params",
+            row.id,
+            "params",
+            details={"function": f"keras.Model.{row.new}", "subset": True},
+            expected=list(row.params),
+        )
+    ]
 
 
 def checks() -> list[Check]:
@@ -214,7 +310,7 @@ def as_json(found: list[Check]) -> list[dict[str, Any]]:
 
 
 # Runs in the subprocess (``harness.run_snippet``), with the checks as JSON in CHECKS.
-DRIVER = r'''
+DRIVER = r"""
 import base64, importlib, inspect, json, os, tempfile, warnings, zlib
 import numpy as np
 from probe import describe_error, emit
@@ -303,4 +399,4 @@ for check in checks:
         out = {"crash": describe_error(error)}
     results[check["key"]] = out
 emit({"results": results})
-'''
+"""

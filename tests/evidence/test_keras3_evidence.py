@@ -134,6 +134,4 @@ def test_keras3_table_on_keras3(run: Run) -> None:
         for check in CHECKS
         if (why := _failure(check, results[check.key], run.backend or "")) is not None
     ]
-    assert not failures, f"{versions}: {len(failures)} rows no longer hold:\n" + "\n".join(
-        failures
-    )
+    assert not failures, f"{versions}: {len(failures)} rows no longer hold:\n" + "\n".join(failures)
