@@ -215,7 +215,9 @@ def _to_diagnostics(
                         content=context.module.code_for_node(part.new),
                     )
                 )
-            safe = rule.fix_safety is FixSafety.SAFE and not report.fix.unsafe
+            safe = report.fix.safe
+            if safe is None:
+                safe = rule.fix_safety is FixSafety.SAFE
             fix = Fix(rule.fix_title or "Apply fix", tuple(edits), safe)
         diagnostics.append(
             Diagnostic(

@@ -69,15 +69,17 @@ class Replacement:
 
     ``until``: the text replaced runs from ``old``'s start to ``until``'s end
     (arguments dropped with their commas); ``also``: more nodes the same fix
-    replaces (the import a rewritten call needs); ``unsafe``: this fix may
-    change behaviour although the rule's fixes are safe in general (it is
-    then applied by ``--unsafe-fixes`` only).
+    replaces (the import a rewritten call needs).
+
+    ``safe`` says whether this fix keeps the program's behaviour; None takes
+    the rule's ``fix_safety`` (a rule whose fixes are ``SOMETIMES_SAFE`` says
+    it for each fix).
     """
 
     old: cst.CSTNode
     new: cst.CSTNode
+    safe: bool | None = None
     also: tuple[Replacement, ...] = ()
-    unsafe: bool = False
     until: cst.CSTNode | None = None
 
     def parts(self) -> tuple[Replacement, ...]:
@@ -157,6 +159,8 @@ class FileContext:
 class FixSafety(str, enum.Enum):
     SAFE = "safe"
     UNSAFE = "unsafe"
+    # Each fix says whether it is exact where it is offered (``Replacement.safe``).
+    SOMETIMES_SAFE = "sometimes safe"
 
 
 class RuleCrashed(Exception):

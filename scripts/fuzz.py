@@ -9,7 +9,7 @@ The programs and the properties are those of
 ``tests/reliability/test_generated_programs.py`` (``reliability_programs.py``):
 hypothesmith's valid programs, the fixtures mutated, and the two spliced
 together; for each program no crash, DK001 exactly when ``ast.parse``
-rejects it, and for the ones with safe fixes a ``--fix`` result that parses,
+rejects it, and for the ones with fixes a ``--fix --unsafe-fixes`` result that parses,
 keeps comments and line endings and is final.  The examples are split into
 chunks of ``--chunk`` programs, each with its own seed (``--seed`` + chunk
 number), so a run is reproducible and a failure can be replayed.

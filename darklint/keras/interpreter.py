@@ -18,6 +18,7 @@ when the same functions are called from many places.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from darklint.keras.arrays import (
+    PREDICT_DEFAULT_BATCH_SIZE,
+    array_call,
+    as_parameter,
+    reshaped,
+)
 from darklint.keras.names import ImportTable, Kind, dotted
 from darklint.keras.semantic import (
     PREDICT_METHODS,
@@ -40,12 +47,14 @@ from darklint.keras.semantic import (
 )
 from darklint.keras.values import (
     UNKNOWN,
+    ArrayVal,
     BoolVal,
     ClassInfo,
     ClassVal,
     FuncVal,
     GradVal,
     InstanceVal,
+    IntVal,
     KerasRef,
     LayerListVal,
     LayerVal,
@@ -141,6 +150,7 @@ class Interpreter:
         self.inlined: dict[int, int] = {}
         self.active: list[cst.FunctionDef] = []
         self.loops: list[Loop] = []
+        self.guards: list[tuple[int, cst.CSTNode]] = []
         self.frames: list[Frame] = []
         self.optimizer_of: dict[int, OptimizerInfo] = {}
         # Values made at one place in one calling context are the same value
@@ -289,7 +299,14 @@ class Interpreter:
     def _if(self, node: cst.If) -> None:
         self._eval(node.test)
         before = dict(self.state)
-        self._block(node.body.body)
+        periodic = bool(self.loops) and _periodic(node.test, self._loop_targets())
+        if periodic:
+            self.guards.append((len(self.loops), node))
+        try:
+            self._block(node.body.body)
+        finally:
+            if periodic:
+                self.guards.pop()
         after_body = self.state
         self.state = dict(before)
         if type(node.orelse) is cst.If:
@@ -320,6 +337,15 @@ class Interpreter:
             self.state = _merge(before, self.state)
         if node.orelse is not None:
             self._block(node.orelse.body.body)
+
+    def _loop_targets(self) -> set[str]:
+        """The names the ``for`` loops around this point bind (``epoch``, ``step``)."""
+        return {
+            name
+            for loop in self.loops
+            if type(loop.node) is cst.For
+            for name in _target_names(loop.node.target)
+        }
 
     def _define_function(self, node: cst.FunctionDef) -> None:
         self.frame.locals[node.name.value] = FuncVal(node)
@@ -366,7 +392,8 @@ class Interpreter:
             self._note_owner(target, owner)
             attrs = self._attrs(owner)
             if attrs is not None:
-                attrs[target.attr.value] = value
+                # An attribute can be set from anywhere: no row counts in it.
+                attrs[target.attr.value] = as_parameter(value)
                 spelled = dotted(target)
                 if spelled:
                     self._name(value, spelled)
@@ -457,6 +484,7 @@ class Interpreter:
             index=len(self.result.trace),
             loops=tuple(self.loops),
             function=frame_function,
+            guards=tuple(self.guards),
             **details,  # type: ignore[arg-type]
         )
         self.result.trace.append(event)
@@ -535,6 +563,8 @@ class Interpreter:
             return self._attribute(node)
         if type(node) is cst.Call:
             return self._call_expression(node)
+        if type(node) is cst.Integer:
+            return IntVal(int(node.value, 0))
         if type(node) is cst.Subscript:
             return self._subscript(node)
         if type(node) is cst.List or type(node) is cst.Tuple:
@@ -646,9 +676,11 @@ class Interpreter:
 
     def _subscript(self, node: cst.Subscript) -> Value:
         owner = self._eval(node.value)
-        for element in node.slice:
-            if type(element.slice) is cst.Index:
-                self._eval(element.slice.value)
+        indices = [
+            self._eval(element.slice.value)
+            for element in node.slice
+            if type(element.slice) is cst.Index
+        ]
         sliced = any(type(element.slice) is cst.Slice for element in node.slice)
         if isinstance(owner, LayerListVal):
             return LayerListVal(owner.of, whole=False) if sliced else LayerVal(owner.of)
@@ -661,6 +693,40 @@ class Interpreter:
             return UNKNOWN
         if isinstance(owner, (GradVal, TensorVal)):
             return owner
+        return self._rows_selected(node, indices[0] if indices else UNKNOWN)
+
+    def _rows_selected(self, node: cst.Subscript, index_value: Value) -> Value:
+        """``x[None]``, ``x[:16]``, ``x[i:i + 16]``, ``x[idx]``: an array of known rows."""
+        first = node.slice[0].slice
+        if type(first) is cst.Index:
+            index = first.value
+            if (type(index) is cst.Name and index.value == "None") or (
+                isinstance(index_value, ModuleRef) and index_value.qualified == "numpy.newaxis"
+            ):
+                return ArrayVal(1)
+            if isinstance(index_value, ArrayVal) and len(node.slice) == 1:
+                return index_value
+            return UNKNOWN
+        if type(first) is cst.Slice and first.step is None and first.upper is not None:
+            upper = first.upper
+            if first.lower is None or (
+                type(first.lower) is cst.Integer and int(first.lower.value, 0) == 0
+            ):
+                size = self._eval(upper)
+            elif type(upper) is cst.BinaryOperation and type(upper.operator) is cst.Add:
+                # `x[start:start + n]`: n rows, whatever `start` is.
+                lower = self.module.code_for_node(first.lower)
+                left, right = upper.left, upper.right
+                if self.module.code_for_node(left) == lower:
+                    size = self._eval(right)
+                elif self.module.code_for_node(right) == lower:
+                    size = self._eval(left)
+                else:
+                    return UNKNOWN
+            else:
+                return UNKNOWN
+            if isinstance(size, IntVal) and size.value > 0:
+                return ArrayVal(size.value)
         return UNKNOWN
 
     def _binary(self, node: cst.BinaryOperation) -> Value:
@@ -732,6 +798,15 @@ class Interpreter:
         """Keras model methods and tape methods; None when it is an ordinary call."""
         if isinstance(receiver, TapeVal):
             return self._tape_call(node, receiver, method, args)
+        if method == "reshape" and (
+            receiver is UNKNOWN or isinstance(receiver, (ArrayVal, OpaqueVal, TensorVal))
+        ):
+            # `state.reshape(1, -1)`: one row, whatever `state` was (a
+            # tensor keeps where it came from).
+            array = reshaped(args)
+            if array is not None and isinstance(receiver, TensorVal):
+                return dataclasses.replace(receiver, rows=array.rows)
+            return array
         if (
             method in GRADIENT_STEP_METHODS and not isinstance(receiver, (ModuleRef, KerasRef))
         ) or (method in OPTIMIZER_STEP_METHODS and isinstance(receiver, OptVal)):
@@ -759,8 +834,17 @@ class Interpreter:
             self._event(EventKind.TRAIN, model, node, method=method, states=self._states(model))
             return UNKNOWN
         if method in PREDICT_METHODS:
-            self._event(EventKind.PREDICT, model, node, method=method)
-            return TensorVal(frozenset({model}))
+            rows = _rows(args[0] if args else kwargs.get("x", UNKNOWN))
+            self._event(
+                EventKind.PREDICT,
+                model,
+                node,
+                method=method,
+                rows=rows,
+                batch_size=_predict_batch_size(args, kwargs),
+            )
+            # One output row per input row.
+            return TensorVal(frozenset({model}), rows=rows)
         if method == "add" and args:
             self._contain(model, set(provenance(self._promote(args[0], node)).models))
             return UNKNOWN
@@ -832,6 +916,10 @@ class Interpreter:
         name = _callee_name(node.func)
         if name == "GradientTape":
             return TapeVal()
+        if isinstance(callee, ModuleRef):
+            array = array_call(callee.qualified, args, kwargs, literal_list=_literal_list(node))
+            if array is not None:
+                return array
         grads = [a for a in args if isinstance(a, GradVal)]
         if grads:
             return UNKNOWN if name in REDUCTIONS else grads[0]
@@ -861,6 +949,9 @@ class Interpreter:
         grads = [a for a in args if isinstance(a, GradVal)]
         if grads:
             return UNKNOWN if callee.path.split(".")[-1] in REDUCTIONS else grads[0]
+        array = array_call(f"keras.{callee.path}", args, kwargs, literal_list=_literal_list(node))
+        if array is not None:
+            return array
         return merge_tensors(provenance(a) for a in [*args, *kwargs.values()])
 
     def _backend_gradients(self, node: cst.Call, args: list[Value]) -> Value:
@@ -944,11 +1035,11 @@ class Interpreter:
             name = param.name.value
             frame.params.add(name)
             if positional and param in params:
-                frame.locals[name] = positional.pop(0)
+                frame.locals[name] = as_parameter(positional.pop(0))
             elif name in kwargs:
-                frame.locals[name] = kwargs[name]
+                frame.locals[name] = as_parameter(kwargs[name])
             elif param.default is not None:
-                frame.locals[name] = self._eval(param.default)
+                frame.locals[name] = as_parameter(self._eval(param.default))
             elif call_site is None:
                 # A function nobody in this file calls: its arguments are unknown
                 # but may turn out to be models from how they are used.
@@ -980,6 +1071,67 @@ def _merge(
         key: a.get(key, TRAINABLE_DEFAULT) | b.get(key, TRAINABLE_DEFAULT)
         for key in a.keys() | b.keys()
     }
+
+
+def _periodic(test: cst.BaseExpression, loop_targets: set[str]) -> bool:
+    """An ``if`` that lets its body run on some iterations only.
+
+    ``step % 100 == 0`` (any ``%``), or ``epoch == 0`` / ``i == n - 1`` (a loop
+    variable compared for equality): the body runs once every so many
+    iterations, not on each.
+    """
+    stack: list[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.BinaryOperation:
+            if type(node.operator) is cst.Modulo:
+                return True
+            stack.extend((node.left, node.right))
+        elif type(node) is cst.UnaryOperation:
+            stack.append(node.expression)
+        elif type(node) is cst.BooleanOperation:
+            stack.extend((node.left, node.right))
+        elif type(node) is cst.Comparison:
+            sides = [node.left, *(target.comparator for target in node.comparisons)]
+            equality = any(type(target.operator) is cst.Equal for target in node.comparisons)
+            if equality and any(
+                type(side) is cst.Name and side.value in loop_targets for side in sides
+            ):
+                return True
+            stack.extend(sides)
+    return False
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if type(target) is cst.Name:
+        return [target.value]
+    if type(target) is cst.Tuple or type(target) is cst.List:
+        return [name for element in target.elements for name in _target_names(element.value)]
+    return []
+
+
+def _rows(value: Value) -> int | None:
+    return value.rows if isinstance(value, (ArrayVal, TensorVal)) else None
+
+
+def _predict_batch_size(args: list[Value], kwargs: dict[str, Value]) -> int | None:
+    """The batch size ``predict`` runs with (None: given, but not known here)."""
+    given = kwargs["batch_size"] if "batch_size" in kwargs else args[1] if len(args) > 1 else None
+    if given is None:
+        return PREDICT_DEFAULT_BATCH_SIZE
+    return given.value if isinstance(given, IntVal) and given.value > 0 else None
+
+
+def _literal_list(node: cst.Call) -> int | None:
+    """How many items the first argument has, when it is a list or tuple written there."""
+    if not node.args or node.args[0].keyword is not None:
+        return None
+    first = node.args[0].value
+    if type(first) is cst.List or type(first) is cst.Tuple:
+        if any(type(element) is cst.StarredElement for element in first.elements):
+            return None
+        return len(first.elements)
+    return None
 
 
 def _element(iterable: Value) -> Value:

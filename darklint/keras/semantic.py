@@ -110,6 +110,14 @@ class Event:
     # COMPILE, TRAIN: trainable state of the model and of everything it contains.
     states: Mapping[int, frozenset[bool]] = field(default_factory=dict)
     optimizer: OptimizerInfo | None = None
+    # PREDICT: the rows of the input, when the code spells them out, and the
+    # batch size predict runs with (None: passed, but not known).
+    rows: int | None = None
+    batch_size: int | None = None
+    # The `if`s around the event that let it run only on some iterations
+    # (`if step % 100 == 0`, `if epoch == 0`), each with the number of loops
+    # around that `if`: the event runs less often than those loops' bodies.
+    guards: tuple[tuple[int, cst.CSTNode], ...] = ()
 
     @property
     def lexical_loops(self) -> tuple[Loop, ...]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from darklint.keras.names import Kind
 from darklint.keras.semantic import GradientInfo, OptimizerInfo
+
+if TYPE_CHECKING:
+    # Annotations only: the rules import the vocabulary around these values.
+    import libcst as cst
 
 
 class Value:
@@ -41,6 +44,8 @@ class TensorVal(Value):
     input_of: frozenset[int] = frozenset()
     # Produced by an *intermediate* layer of these models (``D.get_layer(..).output``).
     intermediate_of: frozenset[int] = frozenset()
+    # The number of rows, when the code reshaped it to a literal one.
+    rows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,23 @@ class ListVal(Value):
 @dataclass(frozen=True)
 class BoolVal(Value):
     value: bool
+
+
+@dataclass(frozen=True)
+class IntVal(Value):
+    """An integer written in the code where it is used (a literal, or a local or
+    module name bound to one): never a parameter or an attribute, which a
+    caller elsewhere may set to anything."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class ArrayVal(Value):
+    """An array whose number of rows (first dimension) the code spells out:
+    ``np.random.normal(0, 1, (16, 100))``, ``x[:16]``, ``state.reshape(1, -1)``."""
+
+    rows: int
 
 
 @dataclass(frozen=True)

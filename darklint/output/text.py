@@ -54,6 +54,11 @@ def summary(diagnostics: list[Diagnostic], fixable_hint: bool) -> list[str]:
     fixable = sum(1 for d in diagnostics if _has_safe_fix(d))
     if fixable_hint and fixable:
         lines.append(f"{fixable} fixable with the --fix option.")
+    # Unsafe fixes change behaviour somewhere: never applied unasked (ruff's wording).
+    hidden = sum(1 for d in diagnostics if d.fix is not None and not d.fix.safe)
+    if fixable_hint and hidden:
+        fixes = "fix" if hidden == 1 else "fixes"
+        lines.append(f"{hidden} hidden {fixes} can be enabled with the --unsafe-fixes option.")
     return lines
 
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
 from darklint.gate import MAKES_MODELS, STEPS
-from darklint.keras.semantic import Event, EventKind, Loop, unique_by_node
+from darklint.keras.semantic import Event, EventKind, Loop
 from darklint.rule import FixSafety, Invalid, Replacement, Rule, Valid
 
 if TYPE_CHECKING:
@@ -78,17 +78,54 @@ def _spelled_out(node: cst.CSTNode, indentation: str) -> cst.CSTNode:
     return spelled
 
 
+def _step_loop(predict: Event, training_in: dict[Loop, list[Event]]) -> Loop | None:
+    """The innermost training loop ``predict`` runs in at the frequency of its training steps.
+
+    A loop qualifies when it is the innermost loop around some training call
+    and every periodic ``if`` between it and the predict (``if step % 10 ==
+    0``) is around that training call too.
+    """
+    for depth in range(len(predict.loops) - 1, -1, -1):
+        loop = predict.loops[depth]
+        steps = training_in.get(loop)
+        if not steps:
+            continue
+        guards = {id(guard) for around, guard in predict.guards if around > depth}
+        if any(guards <= {id(guard) for _, guard in step.guards} for step in steps):
+            return loop
+    return None
+
+
+def _shows_progress(call: cst.Call) -> bool:
+    """Whether the call prints a progress bar: ``verbose`` not given, or given as 1/2/True/"auto"."""
+    import libcst as cst
+
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "verbose":
+            value = arg.value
+            if type(value) is cst.Integer:
+                return int(value.value, 0) != 0
+            if type(value) is cst.Name:
+                return value.value == "True"
+            return type(value) is cst.SimpleString and value.evaluated_value == "auto"
+    return not any(arg.star for arg in call.args)
+
+
 class PredictInTrainingLoop(Rule):
-    """`model.predict()` is called inside a loop that trains a Keras model.
+    """`model.predict()` runs on every step of a loop that trains a Keras model.
 
     ## What it does
-    Finds `m.predict(...)` on a Keras model inside a loop whose same
-    iteration trains a Keras model (`train_on_batch`, `fit`,
-    `optimizer.apply_gradients`). Not reported: a `predict` in a sampling or
-    plotting function that the loop calls every N epochs, in an evaluation
-    loop that trains nothing, or on the model the same iteration has just
-    `fit` (cross-validation folds, per-epoch evaluation: a whole dataset per
-    call is what `predict` is for).
+    Finds `m.predict(...)` on a Keras model that runs as often as a training
+    step: inside the innermost loop that trains a Keras model
+    (`train_on_batch`, `fit`, `optimizer.apply_gradients`), or in a loop
+    nested in it, directly or in a function that loop calls. Not reported: a
+    `predict` once per epoch (in the epoch loop, around an inner loop that
+    trains), under an `if` that runs it only on some iterations
+    (`if epoch % 10 == 0`, `if step == 0`), in an evaluation loop that trains
+    nothing, or on the model the same iteration has just `fit` on a whole
+    dataset (cross-validation folds, per-epoch evaluation: that is what
+    `predict` is for). A `predict` before the `fit` it feeds, or on a single
+    batch (a DQN acting on one state every step), is reported.
 
     ## Why is this bad?
     `predict` is built for whole datasets: each call builds a data pipeline,
@@ -115,12 +152,23 @@ class PredictInTrainingLoop(Rule):
     `torch.no_grad()` where no gradient is wanted.
 
     ## Fix safety
-    Safe: `m.predict(x)` becomes `m.predict_on_batch(x)` when the call has one
+    `m.predict(x)` becomes `m.predict_on_batch(x)` when the call has one
     positional argument and no arguments other than `verbose`/`batch_size`.
-    Both return NumPy arrays of the same values (an evidence test compares
-    them on Keras 3); only the per-call overhead and the progress bar go.
-    Every comment of the call stays: one after `x,` stays with `x`, and a
-    call with a comment on a dropped `verbose`/`batch_size` gets no fix.
+    `predict` splits its input into batches of `batch_size` rows (32 by
+    default) where `predict_on_batch` runs all rows at once, so the fix is
+    **safe** only when the code spells out that the input is at most one such
+    batch: an array made with a literal number of rows
+    (`np.random.normal(0, 1, (16, 100))`, a local or module constant), a
+    slice of one (`x[i:i + 16]`), or one sample (`state.reshape(1, -1)`,
+    `x[None]`, `np.array([state])`). Then both run the same single batch and
+    return the same values (an evidence test compares them on Keras 3); only
+    the per-call overhead and the progress bar go. Otherwise the fix is
+    **unsafe**: one big batch takes more memory than `predict`'s batches (on
+    a GPU it can run out), and results can differ in the last bits (measured:
+    33 rows, 1.8e-7 on TensorFlow, 3.9e-7 on torch). A batch size that is a
+    parameter counts as unknown: a caller can pass any. Every comment of the
+    call stays: one after `x,` stays with `x`, and a call with a comment on a
+    dropped `verbose`/`batch_size` gets no fix.
 
     ## References
     - tensorflow/tensorflow#40261, #44711, #33009; keras-team/keras#13118
@@ -131,12 +179,12 @@ class PredictInTrainingLoop(Rule):
     name = "predict-in-training-loop"
     message = (
         "`{model}.predict()` runs on every iteration of the training loop at line {loop_line}: 33–72× "
-        "slower per call than `{model}(x, training=False)` and a progress bar per call on default "
-        "verbose; use `{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
+        "slower per call than `{model}(x, training=False)`{progress}; use "
+        "`{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
     )
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
-    fix_safety = FixSafety.SAFE
+    fix_safety = FixSafety.SOMETIMES_SAFE
     fix_title = "Use `predict_on_batch`"
     # `predict` on a model, and training in the same loop (darklint.gate).
     requires_names = ("predict", STEPS, MAKES_MODELS)
@@ -145,47 +193,66 @@ class PredictInTrainingLoop(Rule):
         import libcst as cst  # not at module level: the rule table stays libcst-free
 
         semantic = self.semantic
-        # The training events inside each loop, in trace order (looked up per
-        # predict; scanning every training event per predict was quadratic).
+        # The training events by the innermost loop around them: the loops
+        # whose every iteration is a training step.
         training_in: dict[Loop, list[Event]] = {}
         for event in semantic.trace:
-            if event.kind in (EventKind.TRAIN, EventKind.STEP):
-                for around in dict.fromkeys(event.loops):
-                    training_in.setdefault(around, []).append(event)
-        for predict in unique_by_node(semantic.events(EventKind.PREDICT)):
-            loop = next(
-                (around for around in reversed(predict.lexical_loops) if around in training_in),
-                None,
-            )
-            if loop is not None and self._evaluates_after_fit(predict, training_in[loop]):
-                continue
+            if event.kind in (EventKind.TRAIN, EventKind.STEP) and event.loops:
+                training_in.setdefault(event.loops[-1], []).append(event)
+        occurrences: dict[int, list[Event]] = {}
+        for predict in semantic.events(EventKind.PREDICT):
+            occurrences.setdefault(id(predict.node), []).append(predict)
+        for walks in occurrences.values():
+            predict = walks[0]
+            loop = next((found for walk in walks if (found := _step_loop(walk, training_in))), None)
             call = predict.node
             if (
                 loop is None
                 or not isinstance(call, cst.Call)
                 or not isinstance(call.func, cst.Attribute)
+                or self._evaluates_after_fit(walks, training_in[loop])
             ):
                 continue
+            one_batch = all(
+                walk.rows is not None
+                and walk.batch_size is not None
+                and walk.rows <= walk.batch_size
+                for walk in walks
+            )
             self.report(
                 call,
                 model=self.context.module.code_for_node(call.func.value),
                 loop_line=self.context.line_of(loop.node),
-                fix=self._with_indentation(call, self._fix(call)),
+                progress=" and prints a progress bar on every call"
+                if _shows_progress(call)
+                else "",
+                fix=self._with_indentation(call, self._fix(call, safe=one_batch)),
             )
 
     @staticmethod
-    def _evaluates_after_fit(predict: Event, in_loop: list[Event]) -> bool:
+    def _evaluates_after_fit(walks: list[Event], in_loop: list[Event]) -> bool:
         """`model.fit(...)` then `model.predict(x_val)` once per fold or epoch: what predict is for.
 
-        ``in_loop``: the training events inside the predict's training loop.
+        ``in_loop``: the training events of the predict's training loop.  Not
+        so when the predict comes before the fit (its values feed the
+        training, as in a DQN step) or runs on one batch (acting on a state).
         """
-        return predict.model in {event.model for event in in_loop} and all(
+        from darklint.keras.arrays import PREDICT_DEFAULT_BATCH_SIZE
+
+        predict = walks[0]
+        if predict.model not in {event.model for event in in_loop} or not all(
             event.kind is EventKind.TRAIN and event.method in ("fit", "fit_generator")
             for event in in_loop
+        ):
+            return False
+        fitted_first = min(event.index for event in in_loop) < predict.index
+        one_batch = all(
+            walk.rows is not None and walk.rows <= PREDICT_DEFAULT_BATCH_SIZE for walk in walks
         )
+        return fitted_first and not one_batch
 
     @staticmethod
-    def _fix(call: cst.Call) -> Replacement | None:
+    def _fix(call: cst.Call, *, safe: bool) -> Replacement | None:
         """``predict_on_batch`` with the input alone, keeping every comment of the call.
 
         The dropped keywords go with their commas and whitespace, so a comment
@@ -220,7 +287,7 @@ class PredictInTrainingLoop(Rule):
         new = call.with_changes(
             func=call.func.with_changes(attr=cst.Name("predict_on_batch")), args=[kept]
         )
-        return Replacement(call, new)
+        return Replacement(call, new, safe=safe)
 
     def _with_indentation(self, call: cst.Call, fix: Replacement | None) -> Replacement | None:
         """The fix with the indentation of its lines written out.
@@ -237,7 +304,7 @@ class PredictInTrainingLoop(Rule):
         indentation = self.context.indentation_of(call)
         if indentation is None:
             return None
-        return Replacement(fix.old, _spelled_out(fix.new, indentation))
+        return Replacement(fix.old, _spelled_out(fix.new, indentation), fix.safe)
 
     VALID = (
         # k-fold cross-validation: fit, then predict the held-out fold.
@@ -250,6 +317,17 @@ for fold in range(5):
     model.compile(optimizer="adam", loss="mse")
     model.fit(x[:80], y[:80], epochs=5)
     scores.append(model.predict(x[80:]))
+"""
+        ),
+        # Per-epoch evaluation: fit an epoch on the whole data, predict the validation set.
+        Valid(
+            """
+import keras
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+for epoch in range(10):
+    model.fit(x, y, epochs=1, verbose=0)
+    scores.append(model.predict(x_val, verbose=0))
 """
         ),
         # predict in a sampling function called every N epochs.
@@ -267,6 +345,34 @@ for epoch in range(100):
     g.train_on_batch(x, y)
     if epoch % 10 == 0:
         sample_images(epoch)
+"""
+        ),
+        # Once per epoch: the epoch loop draws samples, its inner loop trains.
+        Valid(
+            """
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+for epoch in range(100):
+    for real in batches:
+        d.train_on_batch(real, ones)
+    samples = g.predict(z_sample)
+    if epoch == 0:
+        first = g.predict(z_sample)
+"""
+        ),
+        # Under an `if` that lets it run on one step in a hundred.
+        Valid(
+            """
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(10_000):
+    d.train_on_batch(real, ones)
+    if step % 100 == 0:
+        plot(g.predict(z_sample))
 """
         ),
         # An evaluation loop that trains nothing.
@@ -293,28 +399,89 @@ for batch in batches:
         ),
     )
     INVALID = (
+        # The input is one batch of a literal size: the fix is exact (safe).
         Invalid(
             """
+import numpy as np
 import keras
 g = keras.Sequential([keras.layers.Dense(2)])
 d = keras.Sequential([keras.layers.Dense(1)])
 d.compile(optimizer="adam", loss="binary_crossentropy")
 for step in range(100):
+    noise = np.random.normal(0, 1, (16, 2))
     fake = g.predict(noise, verbose=0)  # expect: DK202
     d.train_on_batch(fake, zeros)
 """,
             fixed="""
+import numpy as np
 import keras
 g = keras.Sequential([keras.layers.Dense(2)])
 d = keras.Sequential([keras.layers.Dense(1)])
 d.compile(optimizer="adam", loss="binary_crossentropy")
 for step in range(100):
+    noise = np.random.normal(0, 1, (16, 2))
     fake = g.predict_on_batch(noise)  # expect: DK202
     d.train_on_batch(fake, zeros)
 """,
         ),
-        # A multi-line call: the comment after the input stays with it, and
-        # each line keeps its indentation.
+        # The batch size is a parameter: any caller may pass 10,000 rows, which
+        # predict runs in batches of 32 and predict_on_batch at once. No safe fix ...
+        Invalid(
+            """
+import numpy as np
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+def train(batch_size=16):
+    for step in range(100):
+        noise = np.random.normal(0, 1, (batch_size, 2))
+        fake = g.predict(noise)  # expect: DK202
+        d.train_on_batch(fake, zeros)
+""",
+            fixed="""
+import numpy as np
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+def train(batch_size=16):
+    for step in range(100):
+        noise = np.random.normal(0, 1, (batch_size, 2))
+        fake = g.predict(noise)  # expect: DK202
+        d.train_on_batch(fake, zeros)
+""",
+        ),
+        # ... and an unsafe one.
+        Invalid(
+            """
+import numpy as np
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+def train(batch_size=16):
+    for step in range(100):
+        noise = np.random.normal(0, 1, (batch_size, 2))
+        fake = g.predict(noise)  # expect: DK202
+        d.train_on_batch(fake, zeros)
+""",
+            fixed="""
+import numpy as np
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+def train(batch_size=16):
+    for step in range(100):
+        noise = np.random.normal(0, 1, (batch_size, 2))
+        fake = g.predict_on_batch(noise)  # expect: DK202
+        d.train_on_batch(fake, zeros)
+""",
+            unsafe=True,
+        ),
+        # A multi-line call with a batch size (unsafe): the comment after the
+        # input stays with it, and each line keeps its indentation.
         Invalid(
             """
 import keras
@@ -342,6 +509,7 @@ for step in range(100):
         )
         d.train_on_batch(fake, zeros)
 """,
+            unsafe=True,
         ),
         # A comment on a keyword the fix would drop: no fix, the comment stays.
         Invalid(
@@ -352,7 +520,7 @@ d = keras.Sequential([keras.layers.Dense(1)])
 d.compile(optimizer="adam", loss="binary_crossentropy")
 for step in range(100):
     fake = g.predict(  # expect: DK202
-        noise,
+        noise[:8],
         verbose=0,  # no progress bar
     )
     d.train_on_batch(fake, zeros)
@@ -364,11 +532,12 @@ d = keras.Sequential([keras.layers.Dense(1)])
 d.compile(optimizer="adam", loss="binary_crossentropy")
 for step in range(100):
     fake = g.predict(  # expect: DK202
-        noise,
+        noise[:8],
         verbose=0,  # no progress bar
     )
     d.train_on_batch(fake, zeros)
 """,
+            unsafe=True,
         ),
         # A call the fix cannot rewrite keeps its report without a fix.
         Invalid(
@@ -390,5 +559,55 @@ while True:
     fake = g.predict(noise, steps=1)  # expect: DK202
     d.fit(fake, zeros)
 """,
+            unsafe=True,
+        ),
+        # A DQN: the loop acts on one state and fits the model every step. The
+        # fit does not make these "evaluation after training": the predicts
+        # run first and feed it. One state is one batch: that fix is safe.
+        Invalid(
+            """
+import numpy as np
+import keras
+model = keras.Sequential([keras.layers.Dense(2)])
+model.compile(optimizer="adam", loss="mse")
+for episode in range(10):
+    state = env.reset()
+    for t in range(200):
+        q = model.predict(state.reshape(1, -1), verbose=0)  # expect: DK202
+        state, reward, done = env.step(int(np.argmax(q)))
+        states, actions, rewards = sample(memory)
+        targets = model.predict(states, verbose=0)  # expect: DK202
+        model.fit(states, targets, epochs=1, verbose=0)
+""",
+            fixed="""
+import numpy as np
+import keras
+model = keras.Sequential([keras.layers.Dense(2)])
+model.compile(optimizer="adam", loss="mse")
+for episode in range(10):
+    state = env.reset()
+    for t in range(200):
+        q = model.predict_on_batch(state.reshape(1, -1))  # expect: DK202
+        state, reward, done = env.step(int(np.argmax(q)))
+        states, actions, rewards = sample(memory)
+        targets = model.predict(states, verbose=0)  # expect: DK202
+        model.fit(states, targets, epochs=1, verbose=0)
+""",
+        ),
+        # A helper that draws fakes, called on every step: reported in the helper.
+        Invalid(
+            """
+import numpy as np
+import keras
+g = keras.Sequential([keras.layers.Dense(2)])
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+
+def sample_fakes(gen, n):
+    return gen.predict(np.random.normal(0, 1, (n, 2)), verbose=0)  # expect: DK202
+
+for step in range(100):
+    d.train_on_batch(sample_fakes(g, 16), zeros)
+"""
         ),
     )

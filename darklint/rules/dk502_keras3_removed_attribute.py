@@ -62,7 +62,7 @@ class Keras3RemovedAttribute(Keras3Rule):
     code = "DK502"
     name = "keras3-removed-attribute"
     reference = "reference_impls/gan.py"
-    fix_safety = FixSafety.SAFE
+    fix_safety = FixSafety.SOMETIMES_SAFE
     requires_names = (names_of("DK502"),)
 
     def __init__(self, context: object) -> None:
@@ -123,8 +123,9 @@ class Keras3RemovedAttribute(Keras3Rule):
             return None
         if not keywords <= set(row.params):
             return None
-        unsafe = bool(row.needs) and row.needs not in keywords
-        return Replacement(attribute.attr, _name(row.new), unsafe=unsafe)
+        # `evaluate_generator(…)` without `verbose=`: `evaluate` prints a progress bar.
+        safe = not row.needs or row.needs in keywords
+        return Replacement(attribute.attr, _name(row.new), safe=safe)
 
     VALID = (
         # The file's own class with the same method, and its own optimizer object.

@@ -79,7 +79,7 @@ class Keras3RemovedBackendFunction(Keras3Rule):
     code = "DK503"
     name = "keras3-removed-backend-function"
     reference = "reference_impls/vat.py"
-    fix_safety = FixSafety.SAFE
+    fix_safety = FixSafety.SOMETIMES_SAFE
     # `K` comes from `keras.backend` only through an import naming `backend`.
     requires_names = ("backend",)
 
@@ -154,7 +154,7 @@ class Keras3RemovedBackendFunction(Keras3Rule):
         if spelled is None:
             return None
         text, imports = spelled
-        return Replacement(attribute, cst.parse_expression(text), imports)
+        return Replacement(attribute, cst.parse_expression(text), also=imports)
 
     VALID = (
         # What Keras 3's `keras.backend` still has.

@@ -82,7 +82,7 @@ class Keras3RemovedModule(Keras3Rule):
     code = "DK504"
     name = "keras3-removed-module"
     reference = "reference_impls/gan.py"
-    fix_safety = FixSafety.SAFE
+    fix_safety = FixSafety.SOMETIMES_SAFE
     requires_names = (names_of("DK504"),)
 
     def __init__(self, context: object) -> None:
@@ -206,7 +206,7 @@ class Keras3RemovedModule(Keras3Rule):
         shorter: cst.BaseExpression = node
         for _ in range(row.name.count(".") - target.count(".")):
             shorter = getattr(shorter, "value", shorter)
-        return Replacement(node, shorter, unsafe=unsafe)
+        return Replacement(node, shorter, safe=not unsafe)
 
     VALID = (
         # The Keras 3 homes, modules Keras 3 kept, and tf.keras' ImageDataGenerator.
@@ -310,7 +310,7 @@ def _moved(
         return None
     target, unsafe = found
     root = module.qualified[: len(module.qualified) - len(module.path)]
-    return Replacement(old, cst.parse_expression(root + target), unsafe=unsafe)
+    return Replacement(old, cst.parse_expression(root + target), safe=not unsafe)
 
 
 def _chain(node: cst.BaseExpression | None) -> list[cst.CSTNode]:

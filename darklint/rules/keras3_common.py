@@ -198,8 +198,10 @@ class Keras3Rule(Rule):
         *,
         error: str | None = None,
     ) -> None:
-        if fix is not None and row.fix is Fix.UNSAFE:
-            fix = dataclasses.replace(fix, unsafe=True)
+        if fix is not None:
+            # Each fix says whether it is exact: the row's safety, unless the
+            # rule found this one unsafe where it is offered.
+            fix = dataclasses.replace(fix, safe=row.fix is Fix.SAFE and fix.safe is not False)
         self.report(node, fix=fix, api=api, error=error or row.error, replacement=row.replacement)
 
     @classmethod
@@ -296,7 +298,7 @@ def edit_arguments(call: cst.Call, changes: dict[int, cst.Arg | None]) -> Replac
     if not parts or any("\n" in cst.Module([]).code_for_node(part.new) for part in parts):
         return None
     first, *rest = parts
-    return Replacement(first.old, first.new, tuple(rest), until=first.until)
+    return Replacement(first.old, first.new, also=tuple(rest), until=first.until)
 
 
 def _bare(arg: cst.Arg | None) -> cst.CSTNode:

@@ -17,7 +17,7 @@ PREDICT_IN_LOOP = textwrap.dedent(
     d = keras.Sequential([keras.layers.Dense(1)])
     d.compile(optimizer="adam", loss="binary_crossentropy")
     for step in range(100):
-        fake = g.predict(noise)
+        fake = g.predict(noise[:16])
         d.train_on_batch(fake, zeros)
     """
 )

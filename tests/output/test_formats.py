@@ -177,12 +177,18 @@ def test_text_singular_and_no_fix_hint() -> None:
     assert out.endswith("\nFound 1 problem.\n")
 
 
-def test_text_unsafe_fix_is_not_advertised() -> None:
+def test_text_unsafe_fix_is_hidden_but_counted() -> None:
+    """Not "(fixable)": --fix would not apply it; the summary says how to (ruff's wording)."""
     unsafe = dk202(fix=replace(SAFE_FIX, safe=False))
-    assert render("text", ctx(unsafe)) == (
+    assert render("text", ctx(unsafe, unsafe)) == (
+        "gan.py:7:13: DK202 [predict-in-training-loop] predict() per batch is slow\n"
         "gan.py:7:13: DK202 [predict-in-training-loop] predict() per batch is slow\n"
         "\n"
-        "Found 1 problem.\n"
+        "Found 2 problems.\n"
+        "2 hidden fixes can be enabled with the --unsafe-fixes option.\n"
+    )
+    assert render("text", ctx(unsafe)).endswith(
+        "1 hidden fix can be enabled with the --unsafe-fixes option.\n"
     )
 
 

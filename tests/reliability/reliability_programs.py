@@ -107,7 +107,7 @@ class Tally:
     def __str__(self) -> str:
         return (
             f"{self.programs} programs ({self.valid} valid Python, {self.analysed} analysed "
-            f"by libcst), {self.with_fixes} with safe fixes ({self.fixes_applied} applied), "
+            f"by libcst), {self.with_fixes} with fixes ({self.fixes_applied} applied), "
             f"findings {dict(sorted(self.counts.items()))}"
         )
 
@@ -159,13 +159,15 @@ def check_program(source: str, tally: Tally | None = None) -> None:
 
 
 def check_fixes(source: str, diagnostics: list[Diagnostic], tally: Tally) -> None:
-    """What ``--fix`` writes parses, keeps comments and line endings, and is final.
+    """What ``--fix --unsafe-fixes`` writes parses, keeps comments and line endings, and is final.
 
     ``--fix`` applies the fixes, re-lints and applies again until nothing
     applies (``fix_until_stable``); every pass's ``apply_fixes`` output must
-    parse, and a second ``--fix`` must change nothing.
+    parse, and a second ``--fix`` must change nothing.  Every fix darklint can
+    write is checked, unsafe ones too: unsafe is about the program's
+    behaviour, never about the code being broken.
     """
-    if not any(fixable(d, unsafe=False) for d in diagnostics):
+    if not any(fixable(d, unsafe=True) for d in diagnostics):
         return
     tally.with_fixes += 1
     crashes: list[str] = []
@@ -179,7 +181,7 @@ def check_fixes(source: str, diagnostics: list[Diagnostic], tally: Tally) -> Non
         crashes.extend(outcome.crashes)
         return list(outcome.diagnostics)
 
-    fixed, left = fix_until_stable(source, diagnostics, relint)
+    fixed, left = fix_until_stable(source, diagnostics, relint, unsafe=True)
     _expect(bool(fixed.applied), "fixable diagnostics but no fix applied", source)
     _expect(not crashes, f"re-lint of the fixed code crashed: {crashes}", source)
     tally.fixes_applied += len(fixed.applied)
@@ -195,13 +197,13 @@ def check_fixes(source: str, diagnostics: list[Diagnostic], tally: Tally) -> Non
         source,
     )
     _expect(
-        not any(fixable(d, unsafe=False) for d in left),
+        not any(fixable(d, unsafe=True) for d in left),
         "after --fix, the re-lint still finds fixable diagnostics: "
         + "; ".join(f"{d.code} {d.line}:{d.column}" for d in left if d.fix)
         + f"\n--- fixed code:\n{fixed.text}",
         source,
     )
-    again, _ = fix_until_stable(fixed.text, lint(fixed.text).diagnostics, relint)
+    again, _ = fix_until_stable(fixed.text, lint(fixed.text).diagnostics, relint, unsafe=True)
     _expect(
         again.text == fixed.text and not again.applied,
         f"a second --fix changed the code:\n{again.text}",

@@ -39,7 +39,7 @@ generator = keras.Sequential([keras.layers.Dense(1)])
 discriminator = keras.Sequential([keras.layers.Dense(1)])
 discriminator.compile(optimizer="adam", loss="mse")
 for step in range(10):
-    fake = generator.predict(noise)
+    fake = generator.predict(noise[:16])
     discriminator.train_on_batch(fake, zeros)
 """
 DK202_FIXED = DK202_SOURCE.replace("generator.predict(", "generator.predict_on_batch(")
