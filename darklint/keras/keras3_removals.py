@@ -77,6 +77,9 @@ class Row:
     # the names that moved but behave differently there (name -> why).
     moves: dict[str, str] = field(default_factory=dict)
     unsafe_moves: dict[str, str] = field(default_factory=dict)
+    # Names that moved under another name (Keras 2's aliases): imported as
+    # ``<new> as <old>``, so the name the file binds stays.
+    renames: dict[str, str] = field(default_factory=dict)
 
 
 # Callees of an argument row: Keras class names (the last part of their path),
@@ -499,6 +502,8 @@ POOLING = (
     "GlobalAveragePooling2D GlobalAveragePooling3D MaxPool1D MaxPool2D MaxPool3D AvgPool1D "
     "AvgPool2D AvgPool3D"
 )
+# Keras 2's aliases of the transposed convolutions.
+DECONV = {"Deconv2D": "Conv2DTranspose", "Deconv3D": "Conv3DTranspose"}
 MODULES = (
     _module("layers.merge", "import them from `keras.layers`; Keras 1's `merge([a, b], "
             "mode=\"concat\")` is `concatenate([a, b])`, and a `_Merge` subclass (WGAN-GP's "
@@ -514,7 +519,8 @@ MODULES = (
             _to(_LAYERS, "Conv1D Conv2D Conv3D Convolution1D Convolution2D Convolution3D "
                 "Conv2DTranspose Conv3DTranspose SeparableConv1D SeparableConv2D DepthwiseConv2D "
                 "UpSampling1D UpSampling2D UpSampling3D ZeroPadding1D ZeroPadding2D ZeroPadding3D "
-                "Cropping1D Cropping2D Cropping3D " + POOLING)),
+                "Cropping1D Cropping2D Cropping3D Deconv2D Deconv3D " + POOLING),
+            renames=DECONV),
     _module("layers.core", "import them from `keras.layers`",
             _to(_LAYERS, "Dense Activation Dropout Flatten Reshape Lambda Permute RepeatVector "
                 "ActivityRegularization Masking SpatialDropout1D SpatialDropout2D "
@@ -569,10 +575,13 @@ NAMES = (
         packages=PUBLIC,
         error="AttributeError: module 'keras.layers' has no attribute 'Merge'",
         replacement="use `keras.layers.Concatenate`, `Add`, `Multiply`, …", why="another API"),
-    Row(id="name-Deconv2D", code="DK504", api="`Deconv2D`", name="layers.Deconv2D",
-        packages=PUBLIC,
-        error="AttributeError: module 'keras.layers' has no attribute 'Deconv2D'",
-        replacement="use `keras.layers.Conv2DTranspose`", why="the name bound would change"),
+    *(
+        Row(id=f"name-{old}", code="DK504", api=f"`{old}`", name=f"layers.{old}", packages=PUBLIC,
+            error=f"AttributeError: module 'keras.layers' has no attribute '{old}'",
+            replacement=f"use `keras.layers.{new}` (Keras 2's `{old}` was an alias of it)",
+            new=new, fix=Fix.SAFE, why=f"in imports: `{new} as {old}` keeps the name bound")
+        for old, new in DECONV.items()
+    ),
     Row(id="name-optimizers-legacy", code="DK504", api="`keras.optimizers.legacy.Adam(…)`",
         name="optimizers.legacy", packages=PUBLIC,
         error="ImportError: `keras.optimizers.legacy` is not supported in Keras 3. …",

@@ -71,8 +71,10 @@ class Keras3RemovedModule(Keras3Rule):
     when one behaves differently (`to_categorical` returns float64 where
     Keras 2 returned float32, `Sequence` is `PyDataset`); no fix when one
     has no home (`_Merge`, `ThresholdedReLU`). `import keras.utils.np_utils
-    as np_utils` is rewritten only when the file uses nothing but moved
-    names through it.
+    as np_utils` and `from keras.utils import np_utils` (which becomes `from
+    keras import utils as np_utils`) are rewritten only when the file uses
+    nothing but moved names through them. Keras 2's aliases `Deconv2D` and
+    `Deconv3D` come in as `Conv2DTranspose as Deconv2D`.
 
     ## References
     - keras.io, "Migrating Keras 2 code to multi-backend Keras 3"
@@ -150,10 +152,51 @@ class Keras3RemovedModule(Keras3Rule):
             name = dotted(alias.name) or ""
             path = f"{module.path}.{name}".lstrip(".")
             found = removed_module(path) or _removed_name(path, module.package)
-            if found is not None:
-                error = missing_error(module.package, module.path, name, imported=True)
-                api = f"from {module.qualified} import {name}"
-                self.report_row(alias, found, api, error=error)
+            if found is None:
+                continue
+            error = missing_error(module.package, module.path, name, imported=True)
+            api = f"from {module.qualified} import {name}"
+            if found in MODULES:
+                fix = self._fix_module_alias(scope, node, alias, module, found)
+            else:
+                fix = _renamed_alias(alias, found)
+            self.report_row(alias, found, api, fix, error=error)
+
+    def _fix_module_alias(
+        self, scope: Scope, node: cst.ImportFrom, alias: cst.ImportAlias, module: Resolved, row: Row
+    ) -> Replacement | None:
+        """``from keras.utils import np_utils``: ``from keras import utils as np_utils``.
+
+        Only when it is the statement's one name and the file uses nothing
+        but moved names through it, all from one home.
+        """
+        import libcst as cst
+
+        if isinstance(node.names, cst.ImportStar) or len(node.names) != 1:
+            return None
+        local = alias.asname.name if alias.asname is not None else alias.name
+        if not isinstance(local, cst.Name):
+            return None
+        used = self._uses(scope, local.value)
+        found = _target(row, used) if used is not None else None
+        if found is None:
+            return None
+        target, unsafe = found
+        parent, _, last = target.rpartition(".")
+        root = module.qualified[: len(module.qualified) - len(module.path)].rstrip(".")
+        new = cst.ImportFrom(
+            module=cst.parse_expression(f"{root}.{parent}" if parent else root),  # type: ignore[arg-type]
+            names=[cst.ImportAlias(cst.Name(last), asname=cst.AsName(cst.Name(local.value)))],
+        )
+        return Replacement(node, new, safe=not unsafe)
+
+    def _uses(self, scope: Scope, local: str) -> list[str] | None:
+        """The attributes the file reads through ``local``, if it uses the name for nothing else."""
+        used = [a.attr.value for a in self.attributes if _is_name(a.value, local)]
+        # Every mention of the name, but its import's, must be one of those uses.
+        if not used or len(_words(scope.source, local)) != len(used) + 1:
+            return None
+        return used
 
     def _attribute(self, scope: Scope, node: cst.Attribute, parent: cst.Attribute | None) -> None:
         resolved = scope.resolve(node)
@@ -179,7 +222,13 @@ class Keras3RemovedModule(Keras3Rule):
         if isinstance(node.names, cst.ImportStar) or node.module is None:
             return None
         names = [alias.name.value for alias in node.names if isinstance(alias.name, cst.Name)]
-        return _moved(row, names, node.module, module)
+        moved = _moved(row, names, node.module, module)
+        if moved is None or not set(names) & set(row.renames):
+            return moved
+        # Keras 2's aliases come in under their Keras 3 name, bound as before.
+        aliases = [_renamed(alias, row.renames) for alias in node.names]
+        new = node.with_changes(module=moved.new, names=aliases)
+        return Replacement(node, new, safe=moved.safe)
 
     def _fix_import_alias(
         self, scope: Scope, alias: cst.ImportAlias, module: Resolved, row: Row
@@ -187,14 +236,8 @@ class Keras3RemovedModule(Keras3Rule):
         if alias.asname is None:
             return None
         local = alias.asname.name
-        if not hasattr(local, "value"):
-            return None
-        used = [a.attr.value for a in self.attributes if _is_name(a.value, local.value)]
-        # Every mention of the name, but the import's, must be one of those uses.
-        mentions = len(_words(scope.source, local.value))
-        if not used or mentions != len(used) + 1:
-            return None
-        return _moved(row, used, alias.name, module)
+        used = self._uses(scope, local.value) if hasattr(local, "value") else None
+        return None if used is None else _moved(row, used, alias.name, module)
 
     @staticmethod
     def _fix_attribute(node: cst.Attribute, parent: cst.Attribute, row: Row) -> Replacement | None:
@@ -251,6 +294,21 @@ from keras.preprocessing.image import ImageDataGenerator  # expect: DK504
 import keras
 x = keras.layers.Dense(3)  # expect: DK504
 opt = keras.optimizers.legacy.Adam()  # expect: DK504
+""",
+        ),
+        # A removed module imported as a name, and Keras 2's aliases: the names bound stay.
+        Invalid(
+            """
+from keras.utils import generic_utils  # expect: DK504
+from keras.layers.convolutional import UpSampling2D, Deconv2D  # expect: DK504
+from keras.layers import Deconv3D as D3  # expect: DK504
+bar = generic_utils.Progbar(10)
+""",
+            fixed="""
+from keras import utils as generic_utils  # expect: DK504
+from keras.layers import UpSampling2D, Conv2DTranspose as Deconv2D  # expect: DK504
+from keras.layers import Conv3DTranspose as D3  # expect: DK504
+bar = generic_utils.Progbar(10)
 """,
         ),
         # to_categorical returns float64 now: unsafe.
@@ -332,3 +390,24 @@ def _words(source: str, word: str) -> list[str]:
 
     # Not after a dot: `keras.utils.np_utils` is a module path, not the name.
     return re.findall(rf"(?<![.\w]){re.escape(word)}\b", source)
+
+
+def _renamed(alias: cst.ImportAlias, renames: dict[str, str]) -> cst.ImportAlias:
+    """``Deconv2D`` imported as ``Conv2DTranspose as Deconv2D`` (an ``as`` kept as it is)."""
+    import libcst as cst
+
+    name = alias.name.value if isinstance(alias.name, cst.Name) else ""
+    if name not in renames:
+        return alias
+    asname = alias.asname or cst.AsName(cst.Name(name))
+    return alias.with_changes(name=cst.Name(renames[name]), asname=asname)
+
+
+def _renamed_alias(alias: cst.ImportAlias, row: Row) -> Replacement | None:
+    """``from keras.layers import Deconv2D``: the alias of a renamed name, bound as before."""
+    import libcst as cst
+
+    if not row.new or row.fix is Fix.NONE or not isinstance(alias.name, cst.Name):
+        return None
+    new = _renamed(alias, {alias.name.value: row.new})
+    return Replacement(alias, new.with_changes(comma=cst.MaybeSentinel.DEFAULT))

@@ -126,7 +126,7 @@ def _module(row: Row) -> list[Check]:
                     f"{key}:moved:{moved}",
                     row.id,
                     "exists",
-                    details={"module": f"{root}.{target}", "name": moved},
+                    details={"module": f"{root}.{target}", "name": row.renames.get(moved, moved)},
                 )
             )
     return found
@@ -150,6 +150,9 @@ def _name(row: Row) -> list[Check]:
                 )
             )
             continue
+        if row.fix is not Fix.NONE:
+            old = f"from {root}.{parent} import {last}\n"
+            found.append(Check(f"{key}:new", row.id, "runs", fixed(old, unsafe=False)))
         found += [
             Check(
                 f"{key}:from",
