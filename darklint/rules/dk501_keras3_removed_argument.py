@@ -197,7 +197,8 @@ model.fit(x, y, epochs=3)
             """
 from keras.optimizers import Adam
 from keras.models import Sequential
-from keras.layers import Dense
+from keras.layers import Dense, Embedding
+embed = Embedding(10, 4, init="uniform")  # expect: DK501
 model = Sequential([Dense(1, init="normal", W_regularizer=None)])  # expect: DK501
 model.compile(optimizer=Adam(lr=0.0002, beta_1=0.5), loss="mse")  # expect: DK501
 model.fit(x, y, nb_epoch=10)  # expect: DK501
@@ -205,7 +206,8 @@ model.fit(x, y, nb_epoch=10)  # expect: DK501
             fixed="""
 from keras.optimizers import Adam
 from keras.models import Sequential
-from keras.layers import Dense
+from keras.layers import Dense, Embedding
+embed = Embedding(10, 4, embeddings_initializer="uniform")  # expect: DK501
 model = Sequential([Dense(1, kernel_initializer="normal", kernel_regularizer=None)])  # expect: DK501
 model.compile(optimizer=Adam(learning_rate=0.0002, beta_1=0.5), loss="mse")  # expect: DK501
 model.fit(x, y, epochs=10)  # expect: DK501

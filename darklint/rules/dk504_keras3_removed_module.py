@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING
 from darklint.keras.keras3_removals import (
     MODULES,
     NAMES,
-    Fix,
     Row,
     missing_error,
     module_error,
@@ -13,19 +12,24 @@ from darklint.keras.keras3_removals import (
 )
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
 from darklint.rules.keras3_common import Keras3Rule, Resolved, Scope
+from darklint.rules.keras3_imports import (
+    LEGACY_OPTIMIZERS,
+    chain,
+    fix_attribute,
+    home_of,
+    is_name,
+    moved_import,
+    public,
+    removed_module,
+    removed_name,
+    renamed,
+    renamed_alias,
+    spelled,
+    words,
+)
 
 if TYPE_CHECKING:
     import libcst as cst
-
-LEGACY_OPTIMIZERS = "optimizers.legacy"
-
-
-def removed_module(path: str) -> Row | None:
-    """The row of the removed module ``path`` is, or is inside."""
-    for row in MODULES:
-        if path == row.name or path.startswith(row.name + "."):
-            return row
-    return None
 
 
 class Keras3RemovedModule(Keras3Rule):
@@ -103,10 +107,10 @@ class Keras3RemovedModule(Keras3Rule):
 
         in_imports: set[cst.CSTNode] = set()
         for node in self.imports:
-            in_imports.update(_chain(node.module) if isinstance(node, cst.ImportFrom) else ())
+            in_imports.update(chain(node.module) if isinstance(node, cst.ImportFrom) else ())
             if isinstance(node, cst.Import):
                 for alias in node.names:
-                    in_imports.update(_chain(alias.name))
+                    in_imports.update(chain(alias.name))
             self._import(scope, node)
         parents = {id(attribute.value): attribute for attribute in self.attributes}
         for attribute in self.attributes:
@@ -126,32 +130,32 @@ class Keras3RemovedModule(Keras3Rule):
         if isinstance(node, cst.Import):
             for alias in node.names:
                 resolved = scope.resolve_qualified(dotted(alias.name))
-                if resolved is None or not _public(resolved):
+                if resolved is None or not public(resolved):
                     continue
                 row = removed_module(resolved.path)
                 if row is not None:
-                    error = module_error(_spelled(resolved, row))
+                    error = module_error(spelled(resolved, row))
                     fix = self._fix_import_alias(scope, alias, resolved, row)
                     self.report_row(alias, row, f"import {resolved.qualified}", fix, error=error)
             return
         if node.relative or node.module is None:
             return
         module = scope.resolve_qualified(dotted(node.module))
-        if not _public(module):
+        if not public(module):
             return
         assert module is not None
         row = removed_module(module.path)
         if row is not None:
             fix = self._fix_from(node, module, row)
             api = f"from {module.qualified} import …"
-            self.report_row(node.module, row, api, fix, error=module_error(_spelled(module, row)))
+            self.report_row(node.module, row, api, fix, error=module_error(spelled(module, row)))
             return
         if isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
             name = dotted(alias.name) or ""
             path = f"{module.path}.{name}".lstrip(".")
-            found = removed_module(path) or _removed_name(path, module.package)
+            found = removed_module(path) or removed_name(path, module.package)
             if found is None:
                 continue
             error = missing_error(module.package, module.path, name, imported=True)
@@ -159,7 +163,7 @@ class Keras3RemovedModule(Keras3Rule):
             if found in MODULES:
                 fix = self._fix_module_alias(scope, node, alias, module, found)
             else:
-                fix = _renamed_alias(alias, found)
+                fix = renamed_alias(alias, found)
             self.report_row(alias, found, api, fix, error=error)
 
     def _fix_module_alias(
@@ -178,7 +182,7 @@ class Keras3RemovedModule(Keras3Rule):
         if not isinstance(local, cst.Name):
             return None
         used = self._uses(scope, local.value)
-        found = _target(row, used) if used is not None else None
+        found = home_of(row, used) if used is not None else None
         if found is None:
             return None
         target, unsafe = found
@@ -192,28 +196,28 @@ class Keras3RemovedModule(Keras3Rule):
 
     def _uses(self, scope: Scope, local: str) -> list[str] | None:
         """The attributes the file reads through ``local``, if it uses the name for nothing else."""
-        used = [a.attr.value for a in self.attributes if _is_name(a.value, local)]
+        used = [a.attr.value for a in self.attributes if is_name(a.value, local)]
         # Every mention of the name, but its import's, must be one of those uses.
-        if not used or len(_words(scope.source, local)) != len(used) + 1:
+        if not used or len(words(scope.source, local)) != len(used) + 1:
             return None
         return used
 
     def _attribute(self, scope: Scope, node: cst.Attribute, parent: cst.Attribute | None) -> None:
         resolved = scope.resolve(node)
-        if not _public(resolved):
+        if not public(resolved):
             return
         assert resolved is not None
         row = removed_module(resolved.path)
         if row is not None and resolved.path != row.name:
             return  # reported where the removed module itself is named
-        row = row or _removed_name(resolved.path, resolved.package)
+        row = row or removed_name(resolved.path, resolved.package)
         if row is None:
             return
         owner, _, last = resolved.path.rpartition(".")
         error = missing_error(resolved.package, owner, last)
         fix = None
         if row in MODULES and parent is not None:
-            fix = self._fix_attribute(node, parent, row)
+            fix = fix_attribute(node, parent, row)
         self.report_row(node, row, self.code_of(node), fix, error=error)
 
     def _fix_from(self, node: cst.ImportFrom, module: Resolved, row: Row) -> Replacement | None:
@@ -222,11 +226,11 @@ class Keras3RemovedModule(Keras3Rule):
         if isinstance(node.names, cst.ImportStar) or node.module is None:
             return None
         names = [alias.name.value for alias in node.names if isinstance(alias.name, cst.Name)]
-        moved = _moved(row, names, node.module, module)
+        moved = moved_import(row, names, node.module, module)
         if moved is None or not set(names) & set(row.renames):
             return moved
         # Keras 2's aliases come in under their Keras 3 name, bound as before.
-        aliases = [_renamed(alias, row.renames) for alias in node.names]
+        aliases = [renamed(alias, row.renames) for alias in node.names]
         new = node.with_changes(module=moved.new, names=aliases)
         return Replacement(node, new, safe=moved.safe)
 
@@ -237,19 +241,7 @@ class Keras3RemovedModule(Keras3Rule):
             return None
         local = alias.asname.name
         used = self._uses(scope, local.value) if hasattr(local, "value") else None
-        return None if used is None else _moved(row, used, alias.name, module)
-
-    @staticmethod
-    def _fix_attribute(node: cst.Attribute, parent: cst.Attribute, row: Row) -> Replacement | None:
-        """``keras.layers.core.Dense``: the module's own prefix, when the home is one level up."""
-        found = _target(row, [parent.attr.value])
-        if found is None or not row.name.startswith(found[0] + "."):
-            return None
-        target, unsafe = found
-        shorter: cst.BaseExpression = node
-        for _ in range(row.name.count(".") - target.count(".")):
-            shorter = getattr(shorter, "value", shorter)
-        return Replacement(node, shorter, safe=not unsafe)
+        return None if used is None else moved_import(row, used, alias.name, module)
 
     VALID = (
         # The Keras 3 homes, modules Keras 3 kept, and tf.keras' ImageDataGenerator.
@@ -326,88 +318,3 @@ y = np_utils.to_categorical(labels, 10)
             unsafe=True,
         ),
     )
-
-
-def _public(resolved: Resolved | None) -> bool:
-    return resolved is not None and resolved.package in ("keras", "tf.keras")
-
-
-def _removed_name(path: str, package: str) -> Row | None:
-    """The row of a removed name (a legacy optimizer imports fine: only building one fails)."""
-    for row in NAMES:
-        if row.name == path and package in row.packages and row.name != LEGACY_OPTIMIZERS:
-            return row
-    return None
-
-
-def _spelled(resolved: Resolved, row: Row) -> str:
-    """The removed module as the file spells it (``tensorflow.keras.engine``)."""
-    root = resolved.qualified[: len(resolved.qualified) - len(resolved.path)]
-    return root + row.name
-
-
-def _target(row: Row, names: list[str]) -> tuple[str, bool] | None:
-    """The one Keras 3 home of ``names`` (a path inside Keras), and whether moving is unsafe."""
-    targets = {row.moves.get(name) for name in names}
-    if row.fix is Fix.NONE or not names or len(targets) != 1:
-        return None
-    target = targets.pop()
-    if target is None:
-        return None
-    return target, any(name in row.unsafe_moves for name in names)
-
-
-def _moved(
-    row: Row, names: list[str], old: cst.BaseExpression, module: Resolved
-) -> Replacement | None:
-    """``old``, a module path written out in an import, replaced by the one home of ``names``."""
-    import libcst as cst
-
-    found = _target(row, names)
-    if found is None:
-        return None
-    target, unsafe = found
-    root = module.qualified[: len(module.qualified) - len(module.path)]
-    return Replacement(old, cst.parse_expression(root + target), safe=not unsafe)
-
-
-def _chain(node: cst.BaseExpression | None) -> list[cst.CSTNode]:
-    import libcst as cst
-
-    found: list[cst.CSTNode] = []
-    while isinstance(node, cst.Attribute):
-        found.append(node)
-        node = node.value
-    return found
-
-
-def _is_name(node: cst.BaseExpression, name: str) -> bool:
-    return getattr(node, "value", None) == name and type(node).__name__ == "Name"
-
-
-def _words(source: str, word: str) -> list[str]:
-    import re
-
-    # Not after a dot: `keras.utils.np_utils` is a module path, not the name.
-    return re.findall(rf"(?<![.\w]){re.escape(word)}\b", source)
-
-
-def _renamed(alias: cst.ImportAlias, renames: dict[str, str]) -> cst.ImportAlias:
-    """``Deconv2D`` imported as ``Conv2DTranspose as Deconv2D`` (an ``as`` kept as it is)."""
-    import libcst as cst
-
-    name = alias.name.value if isinstance(alias.name, cst.Name) else ""
-    if name not in renames:
-        return alias
-    asname = alias.asname or cst.AsName(cst.Name(name))
-    return alias.with_changes(name=cst.Name(renames[name]), asname=asname)
-
-
-def _renamed_alias(alias: cst.ImportAlias, row: Row) -> Replacement | None:
-    """``from keras.layers import Deconv2D``: the alias of a renamed name, bound as before."""
-    import libcst as cst
-
-    if not row.new or row.fix is Fix.NONE or not isinstance(alias.name, cst.Name):
-        return None
-    new = _renamed(alias, {alias.name.value: row.new})
-    return Replacement(alias, new.with_changes(comma=cst.MaybeSentinel.DEFAULT))
