@@ -221,7 +221,7 @@ IGNORED = (
             "per side, and no error"
         ),
         replacement="write the kernel size as a tuple: `Conv2D(64, (3, 3))`",
-        program="import keras\nmodel = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(8, 3, 3, padding=\"same\")])\n",
+        program="import keras\nmodel = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Convolution2D(8, 3, 3, padding=\"same\")])\n",
         observe="model.output_shape", observed_old=(None, 4, 4, 8),
         observed_new=(None, 12, 12, 8)),
 )  # fmt: skip

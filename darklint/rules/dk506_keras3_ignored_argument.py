@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
@@ -19,6 +20,14 @@ if TYPE_CHECKING:
     import libcst as cst
 
 SCHEDULE = "optimizers.schedules.InverseTimeDecay"
+# In code written for Keras 3, `Conv2D(64, 16, 16)` is a deliberate stride (a
+# patch embedding): the positional kernel is only Keras 2's reading in a file
+# that spells Keras 1 or 2 elsewhere too.
+KERAS2_SPELLINGS = re.compile(
+    r"\b(Convolution2D|Deconvolution2D|border_mode|subsample|nb_epoch|nb_filter|W_regularizer"
+    r"|image_dim_ordering|fit_generator|np_utils|advanced_activations)\b"
+    r"|keras\.layers\.(convolutional|core|normalization|pooling)\b"
+)
 
 
 class Keras3IgnoredArgument(Keras3Rule):
@@ -29,7 +38,10 @@ class Keras3IgnoredArgument(Keras3Rule):
     `decay=` on an optimizer (ignored, with a warning only), `optimizer.lr =
     …` (a plain attribute, the learning rate stays), and `Conv2D(64, 3, 3)`
     in code for the `keras` package, which Keras 2 read as a 3×3 kernel and
-    Keras 3 reads as a kernel of 3 with strides 3.
+    Keras 3 reads as a kernel of 3 with strides 3. That last one only in a
+    file that spells Keras 1 or 2 elsewhere (`Convolution2D`,
+    `border_mode=`, `keras.layers.convolutional`, …): in Keras 3 code,
+    `Conv2D(64, 16, 16)` is a deliberate stride.
 
     ## Why is this bad?
     Nothing fails: the model trains with a constant learning rate, or with
@@ -98,13 +110,14 @@ class Keras3IgnoredArgument(Keras3Rule):
     def check(self, scope: Scope) -> None:
         from darklint.keras.names import Kind, classify
 
+        keras2_era = KERAS2_SPELLINGS.search(scope.source) is not None
         for call in self.calls:
             resolved = scope.resolve(call.func)
             if resolved is None:
                 continue
             if classify(resolved.path) is Kind.OPTIMIZER and ".legacy." not in resolved.path:
                 self._decay(scope, call)
-            elif resolved.last in CONV2D_LAYERS and resolved.package == "keras":
+            elif resolved.last in CONV2D_LAYERS and resolved.package == "keras" and keras2_era:
                 self._conv(call)
         for target in self.targets:
             if self._is_optimizer_lr(target):
@@ -204,6 +217,14 @@ conv = keras.layers.Conv2D(64, (3, 3), 2)
 torch_opt = torch.optim.SGD(net.parameters(), lr=0.1, weight_decay=0.01)
 torch_opt.lr = 0.1
 ema = ExponentialMovingAverage(decay=0.99)
+"""
+        ),
+        # Keras 3 code: a patch embedding's stride is meant.
+        Valid(
+            """
+import keras
+from keras import layers
+patches = layers.Conv2D(64, 16, 16)(images)
 """
         ),
         # tf.keras 2 never read `Conv2D(64, 3, 3)` as a 3x3 kernel: nothing changed there.
