@@ -16,6 +16,8 @@ from darklint.rules.keras3_common import (
 if TYPE_CHECKING:
     import libcst as cst
 
+    from darklint.rule import FileContext
+
 # The methods whose keywords a row may name (".fit"): on a Keras model.
 METHODS = frozenset({"fit", "fit_generator"})
 
@@ -71,7 +73,7 @@ class Keras3RemovedArgument(Keras3Rule):
     fix_safety = FixSafety.SAFE
     requires_names = (names_of("DK501"),)
 
-    def __init__(self, context: object) -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.calls: list[cst.Call] = []
 

@@ -9,6 +9,8 @@ from darklint.rules.keras3_common import Keras3Rule, Scope, is_keras_receiver, p
 if TYPE_CHECKING:
     import libcst as cst
 
+    from darklint.rule import FileContext
+
 
 class Keras3RemovedAttribute(Keras3Rule):
     """A method or attribute of Keras 2 models, layers or optimizers that Keras 3 removed.
@@ -65,7 +67,7 @@ class Keras3RemovedAttribute(Keras3Rule):
     fix_safety = FixSafety.SOMETIMES_SAFE
     requires_names = (names_of("DK502"),)
 
-    def __init__(self, context: object) -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.attributes: list[cst.Attribute] = []
         self.calls: dict[cst.Attribute, cst.Call] = {}

@@ -17,6 +17,8 @@ from darklint.rules.keras3_common import Keras3Rule, Resolved, Scope, positional
 if TYPE_CHECKING:
     import libcst as cst
 
+    from darklint.rule import FileContext
+
 # Submodules of `keras.backend` are DK504's (`keras.backend.tensorflow_backend`).
 SUBMODULES = frozenset(
     row.name.split(".", 1)[1] for row in MODULES if row.name.startswith("backend.")
@@ -83,7 +85,7 @@ class Keras3RemovedBackendFunction(Keras3Rule):
     # `K` comes from `keras.backend` only through an import naming `backend`.
     requires_names = ("backend",)
 
-    def __init__(self, context: object) -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.attributes: list[cst.Attribute] = []
         self.calls: dict[cst.BaseExpression, cst.Call] = {}

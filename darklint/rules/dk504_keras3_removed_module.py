@@ -31,6 +31,8 @@ from darklint.rules.keras3_imports import (
 if TYPE_CHECKING:
     import libcst as cst
 
+    from darklint.rule import FileContext
+
 
 class Keras3RemovedModule(Keras3Rule):
     """A Keras module, or a name of one, that Keras 3 removed.
@@ -91,7 +93,7 @@ class Keras3RemovedModule(Keras3Rule):
     fix_safety = FixSafety.SOMETIMES_SAFE
     requires_names = (names_of("DK504"),)
 
-    def __init__(self, context: object) -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.attributes: list[cst.Attribute] = []
         self.calls: list[cst.Call] = []

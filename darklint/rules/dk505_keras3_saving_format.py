@@ -9,6 +9,8 @@ from darklint.rules.keras3_common import Keras3Rule, Scope, is_keras_receiver, k
 if TYPE_CHECKING:
     import libcst as cst
 
+    from darklint.rule import FileContext
+
 WEIGHTS = ".weights.h5"
 MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
 CHECKPOINT_EXTENSIONS = (".keras", ".h5")
@@ -62,7 +64,7 @@ class Keras3SavingFormat(Keras3Rule):
     fix_safety = FixSafety.UNSAFE
     requires_names = (names_of("DK505"),)
 
-    def __init__(self, context: object) -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.calls: list[cst.Call] = []
 

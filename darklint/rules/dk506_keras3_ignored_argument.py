@@ -19,6 +19,8 @@ from darklint.rules.keras3_common import (
 if TYPE_CHECKING:
     import libcst as cst
 
+    from darklint.rule import FileContext
+
 SCHEDULE = "optimizers.schedules.InverseTimeDecay"
 # In code written for Keras 3, `Conv2D(64, 16, 16)` is a deliberate stride (a
 # patch embedding): the positional kernel is only Keras 2's reading in a file
@@ -92,7 +94,7 @@ class Keras3IgnoredArgument(Keras3Rule):
     fix_safety = FixSafety.SAFE
     requires_names = ((*names_of("DK506"), *sorted(CONV2D_LAYERS)),)
 
-    def __init__(self, context: object) -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.calls: list[cst.Call] = []
         self.targets: list[cst.Attribute] = []

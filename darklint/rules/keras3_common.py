@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from darklint.keras.names import ImportTable
+    from darklint.rule import FileContext
 
 # Keras 3 spellings only (`keras.src` is Keras 3's own internals).
 KERAS3_PACKAGES = frozenset({"keras", "tf.keras", "keras.src"})
@@ -161,8 +162,8 @@ class Keras3Rule(Rule):
     message = "`{api}` fails on Keras 3: `{error}`; {replacement}"
     fix_title = "Use the Keras 3 spelling"
 
-    def __init__(self, context: object) -> None:
-        super().__init__(context)  # type: ignore[arg-type]
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
         self.imports: list[cst.Import | cst.ImportFrom] = []
 
     def visit_Import(self, node: cst.Import) -> None:
