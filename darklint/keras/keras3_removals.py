@@ -103,6 +103,10 @@ CONV_LAYERS = _words(
     "SeparableConvolution2D"
 )
 BIAS_LAYERS = KERNEL_LAYERS | frozenset({"DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"})
+# Keras 2 defaulted their `pool_size` to 2 per dimension; Keras 3 requires it.
+AVERAGE_POOLING = _words(
+    "AveragePooling1D AveragePooling2D AveragePooling3D AvgPool1D AvgPool2D AvgPool3D"
+)
 # Keras 2 read `Conv2D(64, 3, 3)` as `kernel_size=(3, 3)` (its "legacy interface").
 CONV2D_LAYERS = _words(
     "Conv2D Convolution2D Conv2DTranspose Convolution2DTranspose SeparableConv2D "
@@ -179,6 +183,12 @@ ARGUMENTS = (
         error="ValueError: Unrecognized keyword arguments passed to Model: {…'output': …}",
         replacement="use `outputs=`",
         program="import keras\ni = keras.Input((2,))\nmodel = keras.Model(inputs=i, output=keras.layers.Dense(1)(i))\n"),
+    Row(id="average-pooling-size", code="DK501", api="`AveragePooling2D()` (no `pool_size`)",
+        needs="pool_size", where=AVERAGE_POOLING, fix=Fix.SAFE,
+        error="TypeError: …__init__() missing 1 required positional argument: 'pool_size'",
+        replacement="write Keras 2's default, `pool_size=(2, 2)` (`MaxPooling2D` still has it)",
+        why="written into a call without arguments",
+        program="import keras\nlayer = keras.layers.AveragePooling2D()\n"),
     Row(id="batchnorm-mode", code="DK501", api="`BatchNormalization(mode=…)`", name="mode",
         where=frozenset({"BatchNormalization"}), fix=Fix.SAFE,
         error="ValueError: Unrecognized keyword arguments passed to BatchNormalization: {'mode': …}",

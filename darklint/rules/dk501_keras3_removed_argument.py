@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from darklint.keras.keras3_removals import OPTIMIZERS, Fix, Row, names_of, rows_of
+from darklint.keras.keras3_removals import AVERAGE_POOLING, OPTIMIZERS, Fix, Row, names_of, rows_of
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
 from darklint.rules.keras3_common import (
     Keras3Rule,
@@ -71,23 +71,26 @@ class Keras3RemovedArgument(Keras3Rule):
     name = "keras3-removed-argument"
     reference = "reference_impls/gan.py"
     fix_safety = FixSafety.SAFE
-    requires_names = (names_of("DK501"),)
+    requires_names = ((*names_of("DK501"), *sorted(AVERAGE_POOLING)),)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.calls: list[cst.Call] = []
 
     def visit_Call(self, node: cst.Call) -> None:
-        if node.args:
-            self.calls.append(node)
+        self.calls.append(node)
 
     def check(self, scope: Scope) -> None:
         by_keyword: dict[str, list[Row]] = {}
         for row in rows_of(self.code):
-            by_keyword.setdefault(row.name, []).append(row)
+            if row.name:
+                by_keyword.setdefault(row.name, []).append(row)
+        missing = [row for row in rows_of(self.code) if row.needs]
         for call in self.calls:
             keywords = [arg for arg in call.args if arg.keyword is not None]
             if not any(arg.keyword.value in by_keyword for arg in keywords if arg.keyword):
+                if not call.args:
+                    self._missing(scope, call, missing)
                 continue
             callee = self._callee(scope, call)
             if callee is None:
@@ -101,6 +104,24 @@ class Keras3RemovedArgument(Keras3Rule):
                         self.report_row(
                             arg, row, call_api(self, call, [arg]), self._fix(call, index, row)
                         )
+
+    def _missing(self, scope: Scope, call: cst.Call, rows: list[Row]) -> None:
+        """``AveragePooling2D()``: an argument Keras 2 defaulted and Keras 3 requires."""
+        import libcst as cst
+
+        resolved = scope.resolve(call.func)
+        for row in rows:
+            if resolved is None or resolved.last not in row.where:
+                continue
+            rank = int(resolved.last[-2]) if resolved.last[-2].isdigit() else 1
+            default = "2" if rank == 1 else "(" + ", ".join(["2"] * rank) + ")"
+            argument = cst.Arg(
+                keyword=cst.Name(row.needs),
+                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+                value=cst.parse_expression(default),
+            )
+            fix = Replacement(call, call.with_changes(args=[argument]))
+            self.report_row(call, row, f"{self.code_of(call.func)}()", fix)
 
     def _callee(self, scope: Scope, call: cst.Call) -> tuple[str, frozenset[str]] | None:
         """The callee's package and the tokens a row's ``where`` may name."""
@@ -222,6 +243,7 @@ from tensorflow.keras import layers as L
 x = L.Convolution2D(64, (3, 3), subsample=(2, 2), border_mode="same")(inputs)  # expect: DK501
 model = tf.keras.models.Model(input=inputs, output=x)  # expect: DK501
 norm = L.BatchNormalization(mode=0)  # expect: DK501
+pool = L.AveragePooling2D()(x)  # expect: DK501
 """,
             fixed="""
 import tensorflow as tf
@@ -229,6 +251,7 @@ from tensorflow.keras import layers as L
 x = L.Convolution2D(64, (3, 3), strides=(2, 2), padding="same")(inputs)  # expect: DK501
 model = tf.keras.models.Model(inputs=inputs, outputs=x)  # expect: DK501
 norm = L.BatchNormalization()  # expect: DK501
+pool = L.AveragePooling2D(pool_size=(2, 2))(x)  # expect: DK501
 """,
         ),
         # `fit` on a model built elsewhere; a call that already has the new name gets no fix.
