@@ -200,7 +200,7 @@ class Keras3RemovedModule(Keras3Rule):
         """The attributes the file reads through ``local``, if it uses the name for nothing else."""
         used = [a.attr.value for a in self.attributes if is_name(a.value, local)]
         # Every mention of the name, but its import's, must be one of those uses.
-        if not used or len(words(scope.source, local)) != len(used) + 1:
+        if len(words(scope.source, local)) != len(used) + 1:
             return None
         return used
 
@@ -294,12 +294,14 @@ opt = keras.optimizers.legacy.Adam()  # expect: DK504
         Invalid(
             """
 from keras.utils import generic_utils  # expect: DK504
+from keras.utils import vis_utils  # expect: DK504
 from keras.layers.convolutional import UpSampling2D, Deconv2D  # expect: DK504
 from keras.layers import Deconv3D as D3  # expect: DK504
 bar = generic_utils.Progbar(10)
 """,
             fixed="""
 from keras import utils as generic_utils  # expect: DK504
+from keras import utils as vis_utils  # expect: DK504
 from keras.layers import UpSampling2D, Conv2DTranspose as Deconv2D  # expect: DK504
 from keras.layers import Conv3DTranspose as D3  # expect: DK504
 bar = generic_utils.Progbar(10)

@@ -49,9 +49,13 @@ def spelled(resolved: Resolved, row: Row) -> str:
 
 
 def home_of(row: Row, names: list[str]) -> tuple[str, bool] | None:
-    """The one Keras 3 home of ``names`` (a path inside Keras), and whether moving is unsafe."""
-    targets = {row.moves.get(name) for name in names}
-    if row.fix is Fix.NONE or not names or len(targets) != 1:
+    """The one Keras 3 home of ``names`` (a path inside Keras), and whether moving is unsafe.
+
+    No names (a module imported and never used): the home of all of them, if
+    they share one.
+    """
+    targets = {row.moves.get(name) for name in names} if names else set(row.moves.values())
+    if row.fix is Fix.NONE or len(targets) != 1:
         return None
     target = targets.pop()
     if target is None:
