@@ -19,6 +19,7 @@ from darklint.rules.dk104_optimizer_instance_reused import OptimizerInstanceReus
 from darklint.rules.dk105_compile_per_branch import CompilePerBranch
 from darklint.rules.dk201_manual_multi_model_train_loop import ManualMultiModelTrainLoop
 from darklint.rules.dk202_predict_in_training_loop import PredictInTrainingLoop
+from darklint.rules.dk203_compile_in_training_loop import CompileInTrainingLoop
 from darklint.rules.dk301_intermediate_output_submodel_trained import (
     IntermediateOutputSubmodelTrained,
 )
@@ -41,6 +42,7 @@ RULES: tuple[type[Rule], ...] = (
     CompilePerBranch,
     ManualMultiModelTrainLoop,
     PredictInTrainingLoop,
+    CompileInTrainingLoop,
     IntermediateOutputSubmodelTrained,
     AdversarialInputGradient,
     Keras3RemovedArgument,

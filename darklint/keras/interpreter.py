@@ -32,6 +32,7 @@ from darklint.keras.arrays import (
     as_parameter,
     reshaped,
 )
+from darklint.keras.layers import has_weights
 from darklint.keras.names import ImportTable, Kind, dotted
 from darklint.keras.semantic import (
     PREDICT_METHODS,
@@ -66,6 +67,7 @@ from darklint.keras.values import (
     TapeVal,
     TensorVal,
     Value,
+    VariablesVal,
     merge_tensors,
     provenance,
 )
@@ -102,6 +104,10 @@ REDUCTIONS = frozenset(
     }
 )
 GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
+# A model's attributes that are its variables (what an optimizer step updates).
+VARIABLE_ATTRIBUTES = frozenset(
+    {"trainable_variables", "trainable_weights", "weights", "variables"}
+)
 MAX_INLINES_PER_FUNCTION = 16
 _CALLED_NAME = re.compile(r"\b(\w+)\s*\(")
 _DEFINED_NAME = re.compile(r"\bdef\s+(\w+)\s*\(")
@@ -158,6 +164,9 @@ class Interpreter:
         # does not make two models.
         self.made: dict[tuple[int, tuple[int, ...]], Value] = {}
         self.promoted: dict[int, ModelVal] = {}
+        # Layers the code made: whether each has weights, and the model it went into.
+        self.layer_weighted: list[bool] = []
+        self.layer_owner: dict[int, int] = {}
         self.helpers: dict[int, bool] = {}
         self.budget = 0
 
@@ -299,6 +308,7 @@ class Interpreter:
     def _if(self, node: cst.If) -> None:
         self._eval(node.test)
         before = dict(self.state)
+        born = len(self.result.models)
         periodic = bool(self.loops) and _periodic(node.test, self._loop_targets())
         if periodic:
             self.guards.append((len(self.loops), node))
@@ -313,7 +323,7 @@ class Interpreter:
             self._if(node.orelse)
         elif type(node.orelse) is cst.Else:
             self._block(node.orelse.body.body)
-        self.state = _merge(after_body, self.state)
+        self.state = _merge(after_body, self.state, born)
 
     def _loop(self, node: cst.For | cst.While) -> None:
         if isinstance(node, cst.For):
@@ -322,6 +332,7 @@ class Interpreter:
             self._eval(node.test)
             iterable = UNKNOWN
         before = dict(self.state)
+        born = len(self.result.models)
         self.loops.append(Loop(node, self.frame.function))
         try:
             # Twice: the second pass sees the state the first one left, as
@@ -334,7 +345,7 @@ class Interpreter:
             self.loops.pop()
         # The body may run zero times, except over a model's layers.
         if not (isinstance(iterable, LayerListVal) and iterable.whole):
-            self.state = _merge(before, self.state)
+            self.state = _merge(before, self.state, born)
         if node.orelse is not None:
             self._block(node.orelse.body.body)
 
@@ -399,6 +410,9 @@ class Interpreter:
                     self._name(value, spelled)
                 if isinstance(owner, ModelVal) and isinstance(value, ModelVal):
                     self._contain(owner.id, {value.id})
+                if isinstance(owner, ModelVal):
+                    # A loss on perturbed inputs kept on the model (a `losses` property reads it).
+                    self.result.models[owner.id].adversarial |= provenance(value).perturbed
         elif type(target) is cst.Tuple or type(target) is cst.List:
             items = value.items if isinstance(value, ListVal) else ()
             for index, element in enumerate(target.elements):
@@ -432,13 +446,32 @@ class Interpreter:
         if isinstance(owner, OpaqueVal) and isinstance(value, BoolVal):
             # `d = get_discriminator(); d.trainable = False` in a Keras file.
             owner = self._promote(owner, statement)
+        partial = False
         if isinstance(owner, ModelVal):
             model = owner.id
-        elif isinstance(owner, LayerVal) and owner.whole and owner.of is not None:
-            model = owner.of
+        elif isinstance(owner, LayerVal):
+            of = owner.of
+            if of is None and owner.layer is not None:
+                of = self.layer_owner.get(owner.layer)
+            if of is None:
+                return
+            model = of
+            # Some of the model's layers (`m.layers[-4:]`, `m.get_layer("x")`,
+            # a layer kept from the build): its weights change, its flag does not.
+            partial = not (owner.whole and owner.of is not None)
         else:
             return
         new = frozenset({value.value}) if isinstance(value, BoolVal) else BOTH
+        if partial:
+            self._event(
+                EventKind.TRAINABLE,
+                model,
+                self._anchor(owner_node, statement),
+                value=new,
+                before=BOTH,
+                partial=True,
+            )
+            return
         before = self.state.get(model, TRAINABLE_DEFAULT)
         self.state[model] = new
         self._event(
@@ -504,7 +537,13 @@ class Interpreter:
             return existing
         model_id = len(self.result.models)
         self.result.models[model_id] = ModelInfo(
-            model_id, node, kind, set(contains), feature_of, created_at=len(self.result.trace)
+            model_id,
+            node,
+            kind,
+            set(contains),
+            feature_of,
+            created_at=len(self.result.trace),
+            loops=tuple(self.loops),
         )
         self.result.models[model_id].feature_anchor = node if feature_of is not None else None
         self.result.containment_changed(closures=False)
@@ -541,7 +580,7 @@ class Interpreter:
         existing = self.made.get(key)
         if isinstance(existing, OptVal):
             return existing
-        info = OptimizerInfo(len(self.result.optimizers), node)
+        info = OptimizerInfo(len(self.result.optimizers), node, loops=tuple(self.loops))
         self.result.optimizers[info.id] = info
         self.made[key] = OptVal(info)
         return OptVal(info)
@@ -661,6 +700,8 @@ class Interpreter:
             return TensorVal(frozenset({owner.id}))
         if attr == "layers":
             return LayerListVal(owner.id, whole=True)
+        if attr in VARIABLE_ATTRIBUTES:
+            return VariablesVal(frozenset({owner.id}))
         if attr == "optimizer" and owner.id in self.optimizer_of:
             return OptVal(self.optimizer_of[owner.id])
         cls = self._class_of(owner)
@@ -731,14 +772,18 @@ class Interpreter:
 
     def _binary(self, node: cst.BinaryOperation) -> Value:
         left, right = self._eval(node.left), self._eval(node.right)
+        if isinstance(left, VariablesVal) and isinstance(right, VariablesVal):
+            return VariablesVal(left.models | right.models)
         grads = [side for side in (left, right) if isinstance(side, GradVal)]
         if grads:
             if (type(node.operator) is cst.Add or type(node.operator) is cst.Subtract) and len(
                 grads
             ) == 1:
                 # x + eps * sign(grad): the gradient becomes a perturbed input.
-                grads[0].info.perturbs_inputs = True
-                return provenance(left if grads[0] is right else right)
+                info = grads[0].info
+                info.perturbs_inputs = True
+                base = provenance(left if grads[0] is right else right)
+                return dataclasses.replace(base, perturbed=base.perturbed | {info.id})
             return grads[0]
         if isinstance(left, TensorVal) or isinstance(right, TensorVal):
             return merge_tensors([provenance(left), provenance(right)])
@@ -811,7 +856,14 @@ class Interpreter:
             method in GRADIENT_STEP_METHODS and not isinstance(receiver, (ModuleRef, KerasRef))
         ) or (method in OPTIMIZER_STEP_METHODS and isinstance(receiver, OptVal)):
             # `scipy.optimize.minimize` is a module function, not an optimizer step.
-            self._event(EventKind.STEP, -1, node)
+            self._event(
+                EventKind.STEP,
+                -1,
+                node,
+                perturbed=_perturbed(args, kwargs),
+                optimizer=receiver.info if isinstance(receiver, OptVal) else None,
+                variables=_variables([*args, *kwargs.values()]),
+            )
             return UNKNOWN
         if (
             isinstance(receiver, OpaqueVal)
@@ -819,6 +871,10 @@ class Interpreter:
             and _compiles_keras(args, kwargs)
         ):
             receiver = self._promote(receiver, node)
+        if isinstance(receiver, (TensorVal, GradVal)):
+            # `x_adv.clip(0, 1)`, `grad.numpy()`: element-wise, the same tensor;
+            # `grad.sum()`: a reduction is no longer shaped like the input.
+            return UNKNOWN if method in REDUCTIONS else receiver
         if not isinstance(receiver, ModelVal):
             return None
         model = receiver.id
@@ -831,7 +887,14 @@ class Interpreter:
                 self._call(cls.methods["compile"], args, kwargs, receiver, node)
             return UNKNOWN
         if method in TRAIN_METHODS:
-            self._event(EventKind.TRAIN, model, node, method=method, states=self._states(model))
+            self._event(
+                EventKind.TRAIN,
+                model,
+                node,
+                method=method,
+                states=self._states(model),
+                perturbed=_perturbed(args, kwargs),
+            )
             return UNKNOWN
         if method in PREDICT_METHODS:
             rows = _rows(args[0] if args else kwargs.get("x", UNKNOWN))
@@ -846,10 +909,15 @@ class Interpreter:
             # One output row per input row.
             return TensorVal(frozenset({model}), rows=rows)
         if method == "add" and args:
-            self._contain(model, set(provenance(self._promote(args[0], node)).models))
+            added = self._promote(args[0], node)
+            self._contain(model, set(provenance(added).models))
+            self._add_weights(model, [added])
             return UNKNOWN
         if method == "get_layer":
             return LayerVal(model)
+        if method == "add_loss":
+            self.result.models[model].adversarial |= _perturbed(args, kwargs)
+            return UNKNOWN
         return None
 
     def _compile(
@@ -888,6 +956,10 @@ class Interpreter:
             wrt_tensor = provenance(wrt) if isinstance(wrt, ListVal) else wrt
             if watched or (isinstance(wrt_tensor, TensorVal) and wrt_tensor.input_of):
                 return GradVal(self._gradient(node, backend_call=False))
+            # Weight gradients of a loss on perturbed inputs: adversarial training.
+            loss = provenance(args[0]) if args else TensorVal()
+            if loss.perturbed:
+                return TensorVal(perturbed=loss.perturbed)
         return UNKNOWN
 
     def _gradient(self, node: cst.Call, backend_call: bool) -> GradientInfo:
@@ -895,7 +967,12 @@ class Interpreter:
         for info in self.result.gradients:
             if info.node is node:
                 return info
-        info = GradientInfo(node, backend_call=backend_call, function=self.frame.function)
+        info = GradientInfo(
+            node,
+            backend_call=backend_call,
+            function=self.frame.function,
+            id=len(self.result.gradients),
+        )
         self.result.gradients.append(info)
         return info
 
@@ -906,13 +983,28 @@ class Interpreter:
             return self._keras_call(node, callee, args, kwargs)
         if isinstance(callee, ModelVal):
             tensors = merge_tensors(provenance(a) for a in [*args, *kwargs.values()])
-            return TensorVal(tensors.models | {callee.id}, frozenset(), tensors.intermediate_of)
+            return TensorVal(
+                tensors.models | {callee.id},
+                frozenset(),
+                tensors.intermediate_of,
+                perturbed=tensors.perturbed,
+            )
+        if isinstance(callee, GradVal):
+            # `K.function([model.input], K.gradients(loss, model.input))([x])`: the values.
+            return callee
+        if isinstance(callee, TensorVal) and callee.perturbed:
+            # `fgsm = K.function([model.input], [x_adv])`, then `fgsm([x])`.
+            return merge_tensors([callee, *(provenance(a) for a in args)])
         if isinstance(callee, FuncVal):
             return self._call(callee.node, args, kwargs, callee.self_value, node)
         if isinstance(callee, ClassVal):
             return self._instantiate(callee.info, node, args, kwargs)
         if isinstance(callee, LayerVal):
-            return merge_tensors(provenance(a) for a in args)
+            output = merge_tensors(provenance(a) for a in args)
+            layer = callee.layer
+            if layer is not None and self.layer_weighted[layer]:
+                return dataclasses.replace(output, layers=output.layers | {layer})
+            return output
         name = _callee_name(node.func)
         if name == "GradientTape":
             return TapeVal()
@@ -923,8 +1015,12 @@ class Interpreter:
         grads = [a for a in args if isinstance(a, GradVal)]
         if grads:
             return UNKNOWN if name in REDUCTIONS else grads[0]
+        if _variables(args):
+            # `zip(grads, model.trainable_variables)`, `list(...)` of it: what
+            # the gradients were computed from stays with the variables.
+            return ListVal(tuple(args))
         arg_tensors = [provenance(a) for a in args]
-        if any(t.models or t.input_of for t in arg_tensors):
+        if any(t.models or t.input_of or t.perturbed for t in arg_tensors):
             return merge_tensors(arg_tensors)
         if callee is UNKNOWN or isinstance(callee, ModuleRef):
             # `d = get_discriminator()` from another module: maybe a model.
@@ -939,11 +1035,13 @@ class Interpreter:
         if callee.kind is Kind.MODEL_FACTORY:
             return self._new_model(node, "loaded")
         if callee.kind is Kind.OPTIMIZER:
+            if callee.path.endswith("get") and args and isinstance(args[0], OptVal):
+                return args[0]  # `optimizers.get(opt)` is `opt`
             return self._new_optimizer(node)
         if callee.kind is Kind.INPUT:
             return TensorVal()
         if callee.kind is Kind.LAYER:
-            return LayerVal(None)
+            return self._new_layer(node, callee.path)
         if callee.kind is Kind.BACKEND and callee.path.split(".")[-1] == "gradients":
             return self._backend_gradients(node, args)
         grads = [a for a in args if isinstance(a, GradVal)]
@@ -975,12 +1073,50 @@ class Interpreter:
             # Whatever goes into a Keras Sequential is a Keras model or layer.
             promoted = [self._promote(item, node) for item in items]
             inner = {item.id for item in promoted if isinstance(item, ModelVal)}
-            return self._new_model(node, "sequential", inner)
+            model = self._new_model(node, "sequential", inner)
+            known = isinstance(layers, ListVal) or (not args and "layers" not in kwargs)
+            info = self.result.models[model.id]
+            info.weights = frozenset() if known else None
+            self._add_weights(model.id, promoted)
+            return model
         inputs = kwargs.get("inputs", kwargs.get("input", args[0] if args else UNKNOWN))
         outputs = kwargs.get("outputs", kwargs.get("output", args[1] if len(args) > 1 else UNKNOWN))
         ins, outs = provenance(inputs), provenance(outputs)
         feature_of = min(outs.intermediate_of) if outs.intermediate_of else None
-        return self._new_model(node, "functional", set(ins.models | outs.models), feature_of)
+        contained = set(ins.models | outs.models)
+        model = self._new_model(node, "functional", contained, feature_of)
+        for layer in outs.layers:
+            self.layer_owner.setdefault(layer, model.id)
+        if outs.layers:
+            self.result.models[model.id].weights = frozenset(
+                {("layer", layer) for layer in outs.layers}
+                | {("model", inner) for inner in contained}
+            )
+        return model
+
+    def _new_layer(self, node: cst.CSTNode, path: str) -> LayerVal:
+        key = self._key(node)
+        existing = self.made.get(key)
+        if isinstance(existing, LayerVal):
+            return existing
+        layer = LayerVal(None, layer=len(self.layer_weighted))
+        self.layer_weighted.append(has_weights(path))
+        self.made[key] = layer
+        return layer
+
+    def _add_weights(self, model: int, items: Iterable[Value]) -> None:
+        """Layers and models put into a ``Sequential``: its variables, and the layers' model."""
+        info = self.result.models[model]
+        for item in items:
+            if isinstance(item, LayerVal) and item.layer is not None:
+                self.layer_owner.setdefault(item.layer, model)
+                if info.weights is not None and self.layer_weighted[item.layer]:
+                    info.weights |= {("layer", item.layer)}
+            elif isinstance(item, ModelVal) and item.id != model:
+                if info.weights is not None:
+                    info.weights |= {("model", item.id)}
+            else:
+                info.weights = None
 
     def _instantiate(
         self, cls: ClassInfo, node: cst.Call, args: list[Value], kwargs: dict[str, Value]
@@ -1065,12 +1201,20 @@ class Interpreter:
 
 
 def _merge(
-    a: dict[int, frozenset[bool]], b: dict[int, frozenset[bool]]
+    a: dict[int, frozenset[bool]], b: dict[int, frozenset[bool]], born: int
 ) -> dict[int, frozenset[bool]]:
-    return {
-        key: a.get(key, TRAINABLE_DEFAULT) | b.get(key, TRAINABLE_DEFAULT)
-        for key in a.keys() | b.keys()
-    }
+    """The states after two paths join.
+
+    A model made on one path only (its id is ``born`` or more) does not exist
+    on the other: its state is the one path's, not merged with the default.
+    """
+    merged = {}
+    for key in a.keys() | b.keys():
+        if key >= born and (key not in a or key not in b):
+            merged[key] = a[key] if key in a else b[key]
+        else:
+            merged[key] = a.get(key, TRAINABLE_DEFAULT) | b.get(key, TRAINABLE_DEFAULT)
+    return merged
 
 
 def _periodic(test: cst.BaseExpression, loop_targets: set[str]) -> bool:
@@ -1108,6 +1252,21 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if type(target) is cst.Tuple or type(target) is cst.List:
         return [name for element in target.elements for name in _target_names(element.value)]
     return []
+
+
+def _variables(values: Iterable[Value]) -> frozenset[int]:
+    """The models whose variables ``values`` name (a zip or list of gradients and variables)."""
+    found: set[int] = set()
+    for value in values:
+        if isinstance(value, VariablesVal):
+            found |= value.models
+        elif isinstance(value, ListVal):
+            found |= _variables(value.items)
+    return frozenset(found)
+
+
+def _perturbed(args: list[Value], kwargs: dict[str, Value]) -> frozenset[int]:
+    return merge_tensors(provenance(value) for value in [*args, *kwargs.values()]).perturbed
 
 
 def _rows(value: Value) -> int | None:

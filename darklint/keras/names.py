@@ -124,7 +124,12 @@ def classify(path: str) -> Kind:
         return Kind.MODEL_FACTORY
     if last == "Input" or last == "InputLayer":
         return Kind.INPUT
-    if parts[0] == "optimizers" and last[:1].isupper() and "schedules" not in parts:
+    if (
+        parts[0] == "optimizers"
+        and (last[:1].isupper() or last == "get")
+        and "schedules" not in parts
+    ):
+        # `optimizers.get("adam")` makes an instance, unlike the string alone.
         return Kind.OPTIMIZER
     if parts[0] == "layers" and last[:1].isupper():
         return Kind.LAYER

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -74,6 +74,16 @@ class ModelInfo:
     # The trace's length when the model was made: none of its events, and no
     # event of a model holding it, can come earlier.
     created_at: int = 0
+    # What its variables are made of, when the code shows all of it: its own
+    # weighted layers (``("layer", id)``) and the models it contains
+    # (``("model", id)``).  Two models with the same are one set of variables.
+    weights: frozenset[tuple[str, int]] | None = None
+    # The loops around the place it was made: a model made in a loop is a
+    # new model on each iteration (a fold of a cross-validation).
+    loops: tuple[Loop, ...] = ()
+    # Input gradients (``GradientInfo.id``) whose perturbed inputs became part of
+    # the model's own objective: `self.add_loss(...)`, or a loss kept on the model.
+    adversarial: set[int] = field(default_factory=set)
 
     @property
     def label(self) -> str:
@@ -89,6 +99,8 @@ class OptimizerInfo:
     id: int
     node: cst.CSTNode
     names: list[str] = field(default_factory=list)
+    # The loops around the place it was made: a new object on each iteration.
+    loops: tuple[Loop, ...] = ()
 
     @property
     def label(self) -> str:
@@ -107,9 +119,18 @@ class Event:
     # TRAINABLE: the value(s) assigned, and the model's state before.
     value: frozenset[bool] = frozenset()
     before: frozenset[bool] = frozenset()
+    # TRAINABLE: set on some of the model's layers only (`m.layers[-4:]`,
+    # `m.get_layer("x")`): the model's own flag is unchanged.
+    partial: bool = False
     # COMPILE, TRAIN: trainable state of the model and of everything it contains.
     states: Mapping[int, frozenset[bool]] = field(default_factory=dict)
     optimizer: OptimizerInfo | None = None
+    # STEP: the models whose variables the step updates (`apply_gradients(zip(g,
+    # m.trainable_variables))`), when the code shows them.
+    variables: frozenset[int] = frozenset()
+    # TRAIN, STEP: the input gradients (``GradientInfo.id``) whose perturbed
+    # inputs reach this training call's arguments.
+    perturbed: frozenset[int] = frozenset()
     # PREDICT: the rows of the input, when the code spells them out, and the
     # batch size predict runs with (None: passed, but not known).
     rows: int | None = None
@@ -133,6 +154,8 @@ class GradientInfo:
     backend_call: bool  # keras.backend.gradients (absent in Keras 3)
     function: cst.FunctionDef | None = None
     perturbs_inputs: bool = False
+    # Its place in ``SemanticModel.gradients``: what training events name in ``perturbed``.
+    id: int = -1
 
 
 @dataclass(frozen=True)
@@ -379,7 +402,8 @@ class SemanticModel:
         """Every DK101 pattern, in trace order (also used by DK103 to stay quiet)."""
         patterns: list[TogglePattern] = []
         for freeze in unique_by_node(self.events(EventKind.TRAINABLE)):
-            if freeze.value != frozenset({False}):
+            # Some layers only: the model itself is not frozen around the compile.
+            if freeze.value != frozenset({False}) or freeze.partial:
                 continue
             pattern = self._toggle_after(freeze)
             if pattern is not None:
@@ -422,19 +446,26 @@ class SemanticModel:
     def _next_unfreeze(self, freeze: Event) -> int:
         """The trace index of the first ``X.trainable = True`` after ``freeze`` (or the end)."""
         for event in self._events_after(freeze.model, freeze):
-            if event.kind is EventKind.TRAINABLE and True in event.value:
+            if event.kind is EventKind.TRAINABLE and True in event.value and not event.partial:
                 return event.index
         return len(self.trace)
 
     def _trains_after(self, model: int, event: Event) -> bool:
         return any(later.kind is EventKind.TRAIN for later in self._events_after(model, event))
 
-    def has_event_between(self, model: int, kind: EventKind, start: Event, end: Event) -> bool:
-        """Whether ``model`` has an event of ``kind`` strictly between ``start`` and ``end``."""
+    def has_event_between(
+        self,
+        model: int,
+        kind: EventKind,
+        start: Event,
+        end: Event,
+        where: Callable[[Event], bool] | None = None,
+    ) -> bool:
+        """Whether ``model`` has an event of ``kind`` (and ``where``) strictly between two events."""
         for event in self._events_after(model, start):
             if event.index >= end.index:
                 return False
-            if event.kind is kind:
+            if event.kind is kind and (where is None or where(event)):
                 return True
         return False
 
@@ -478,7 +509,11 @@ class SemanticModel:
         events, position = self._split(frozen, event)
         for index in range(position - 1, -1, -1):
             earlier = events[index]
-            if earlier.kind is EventKind.TRAINABLE and True in earlier.value:
+            if (
+                earlier.kind is EventKind.TRAINABLE
+                and True in earlier.value
+                and not earlier.partial
+            ):
                 return earlier
         return None
 

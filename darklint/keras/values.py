@@ -46,6 +46,19 @@ class TensorVal(Value):
     intermediate_of: frozenset[int] = frozenset()
     # The number of rows, when the code reshaped it to a literal one.
     rows: int | None = None
+    # Inputs perturbed along these input gradients (``GradientInfo.id``): FGSM's
+    # ``x + eps * sign(grad)``, and what is computed from it.
+    perturbed: frozenset[int] = frozenset()
+    # The weighted layers (``LayerVal.layer``) called to produce it, since the
+    # inputs of the model being built: its variables.
+    layers: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class VariablesVal(Value):
+    """``m.trainable_variables`` (and sums and zips of them): the variables of these models."""
+
+    models: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,9 @@ class LayerVal(Value):
     # Bound by iterating over *all* of a model's layers: freezing each such
     # layer freezes the model.
     whole: bool = False
+    # A layer the code made (`Dense(8)`): its id in the interpreter's layer
+    # table, where its model is found once it is put in one.
+    layer: int | None = None
 
 
 @dataclass(frozen=True)
@@ -168,8 +184,18 @@ def merge_tensors(values: Iterable[TensorVal]) -> TensorVal:
     models: set[int] = set()
     inputs: set[int] = set()
     intermediate: set[int] = set()
+    perturbed: set[int] = set()
+    layers: set[int] = set()
     for tensor in values:
         models |= tensor.models
         inputs |= tensor.input_of
         intermediate |= tensor.intermediate_of
-    return TensorVal(frozenset(models), frozenset(inputs), frozenset(intermediate))
+        perturbed |= tensor.perturbed
+        layers |= tensor.layers
+    return TensorVal(
+        frozenset(models),
+        frozenset(inputs),
+        frozenset(intermediate),
+        perturbed=frozenset(perturbed),
+        layers=frozenset(layers),
+    )

@@ -23,8 +23,12 @@ class TrainableChangedAfterCompile(Rule):
     ## What it does
     Finds `X.trainable = value` after a model containing `X` (or `X` itself)
     was compiled, when that model is trained later with no `compile()` in
-    between, and the assignment changes the flag. Assignments that are part of
-    the DK101 freeze-around-compile pattern are left to DK101.
+    between, and the assignment changes the flag. The same for some of a
+    model's layers (`for layer in base.layers[-4:]: layer.trainable = True`,
+    `base.get_layer("block5").trainable = True`, a layer kept from the
+    build): their weights join or leave training just the same. Assignments
+    that are part of the DK101 freeze-around-compile pattern are left to
+    DK101.
 
     ## Why is this bad?
     `trainable` is read at different moments by different Keras versions and
@@ -75,7 +79,7 @@ class TrainableChangedAfterCompile(Rule):
     code = "DK103"
     name = "trainable-changed-after-compile"
     message = (
-        "`{target}.trainable` changes after `{model}` was compiled (line {compile_line}) and `{model}` "
+        "{target} changes after `{model}` was compiled (line {compile_line}) and `{model}` "
         "is trained at line {train_line} without recompiling: {consequence}"
     )
     severity = Severity.ERROR
@@ -103,9 +107,12 @@ class TrainableChangedAfterCompile(Rule):
                 found = self._stale_compile(occurrence)
                 if found is not None:
                     compile_event, train = found
+                    label = semantic.label(assignment.model)
                     self.report(
                         assignment.node,
-                        target=semantic.label(assignment.model),
+                        target=f"`trainable` of layers of `{label}`"
+                        if assignment.partial
+                        else f"`{label}.trainable`",
                         model=semantic.label(compile_event.model),
                         compile_line=self.context.line_of(compile_event.node),
                         train_line=self.context.line_of(train.node),
@@ -116,9 +123,17 @@ class TrainableChangedAfterCompile(Rule):
                     break
 
     def _overridden(self, assignment: Event, train: Event) -> bool:
-        """Another assignment to the same flag comes first: this one never reaches the training."""
+        """Another assignment to the same flag comes first: this one never reaches the training.
+
+        Only the model's own flag overrides (it sets every layer); a change of
+        some layers leaves the others as they were.
+        """
         return self.semantic.has_event_between(
-            assignment.model, EventKind.TRAINABLE, assignment, train
+            assignment.model,
+            EventKind.TRAINABLE,
+            assignment,
+            train,
+            where=lambda event: not event.partial,
         )
 
     @staticmethod
@@ -145,6 +160,22 @@ class TrainableChangedAfterCompile(Rule):
         return None
 
     VALID = (
+        # Fine-tuning done right: some layers unfrozen, then a recompile.
+        Valid(
+            """
+import keras
+base = keras.applications.MobileNetV2(weights=None, include_top=False, pooling="avg")
+base.trainable = False
+model = keras.Sequential([base, keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y)
+base.trainable = True
+for layer in base.layers[:-4]:
+    layer.trainable = False
+model.compile(optimizer=keras.optimizers.Adam(1e-5), loss="mse")
+model.fit(x, y)
+"""
+        ),
         # keras.io transfer learning: unfreeze, then recompile with a new optimizer.
         Valid(
             """
@@ -183,6 +214,21 @@ model.fit(x, y)
         ),
     )
     INVALID = (
+        # Fine-tuning the top layers, without the recompile.
+        Invalid(
+            """
+import keras
+base = keras.applications.MobileNetV2(weights=None, include_top=False, pooling="avg")
+base.trainable = False
+model = keras.Sequential([base, keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y)
+for layer in base.layers[-4:]:
+    layer.trainable = True  # expect: DK103
+base.get_layer("Conv_1").trainable = True  # expect: DK103
+model.fit(x, y)
+"""
+        ),
         Invalid(
             """
 import keras

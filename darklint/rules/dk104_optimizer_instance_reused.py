@@ -1,18 +1,28 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, unique_by_node
+from darklint.keras.semantic import Event, EventKind, unique_by_node
 from darklint.rule import Invalid, Rule, Valid
 
 
+def _variables_of(event: Event) -> frozenset[int]:
+    """The models whose variables a compile (its model) or a step updates."""
+    return frozenset({event.model}) if event.kind is EventKind.COMPILE else event.variables
+
+
 class OptimizerInstanceReused(Rule):
-    """One optimizer object is passed to compile() of two models (or to a recompile after a freeze).
+    """One optimizer object serves two sets of variables (two compiles, or two `apply_gradients`).
 
     ## What it does
     Finds a `compile()` whose optimizer is an object (a name bound to an
-    optimizer constructor, or `m.optimizer`) that an earlier `compile()` of a
-    *different* model already received, or that the same model received
-    before its trainable weights changed.
+    optimizer constructor or to `keras.optimizers.get("adam")`, or
+    `m.optimizer`) that an earlier `compile()` of a model with *other*
+    variables already received, or that the same model received before its
+    trainable weights changed; and an optimizer applied with
+    `apply_gradients` to variables it was not first used for (an encoder
+    and a decoder trained by one `opt` in two steps). Two models over the same
+    weighted layers (heads that differ by an `Activation` or a `Lambda`, as in
+    the semi-supervised GAN) have the same variables and are not reported.
 
     ## Why is this bad?
     An optimizer builds its slots (Adam's moments) for the variables it first
@@ -57,43 +67,82 @@ class OptimizerInstanceReused(Rule):
     code = "DK104"
     name = "optimizer-instance-reused"
     message = (
-        "`{optimizer}` was already passed to `{first}.compile()` at line {first_line}{why}: one "
+        "`{optimizer}` was already {first_use} at line {first_line}{why}: one "
         "optimizer cannot serve two sets of variables, so whichever model trains second fails (Keras 3: "
         "`ValueError: Unknown variable`; Keras 2: `KeyError`), or on jax with same-shaped models one "
         "Adam state is silently shared"
     )
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    # Compiles given a Keras optimizer (`optimizers.*`) (darklint.gate).
-    requires_names = ("compile", "optimizers")
+    # A Keras optimizer (`optimizers.*`) given to compiles or stepping variables (darklint.gate).
+    requires_names = (("compile", "apply_gradients"), "optimizers")
 
     def finish(self) -> None:
         semantic = self.semantic
-        compiles = list(semantic.compiles_with_optimizer())
-        for later in unique_by_node(compiles):
-            earlier = self._earlier_conflict(later, compiles)
+        # Every use of an optimizer object: compiles, and steps whose variables are known.
+        uses = [
+            event
+            for event in semantic.trace
+            if event.optimizer is not None
+            and (
+                event.kind is EventKind.COMPILE
+                or (event.kind is EventKind.STEP and event.variables)
+            )
+        ]
+        for later in unique_by_node(uses):
+            earlier = self._earlier_conflict(later, uses)
             if earlier is None:
                 continue
-            same_model = earlier.model == later.model
             assert later.optimizer is not None
+            if earlier.kind is EventKind.COMPILE:
+                first_use = f"passed to `{semantic.label(earlier.model)}.compile()`"
+            else:
+                names = ", ".join(f"`{semantic.label(m)}`" for m in sorted(earlier.variables))
+                first_use = f"applied to the variables of {names}"
             self.report(
                 later.node,
                 optimizer=later.optimizer.label,
-                first=semantic.label(earlier.model),
+                first_use=first_use,
                 first_line=self.context.line_of(earlier.node),
-                why=" and the trainable weights changed since" if same_model else "",
+                why=" and the trainable weights changed since"
+                if earlier.kind is later.kind is EventKind.COMPILE and earlier.model == later.model
+                else "",
             )
 
-    @staticmethod
-    def _earlier_conflict(later: Event, compiles: list[Event]) -> Event | None:
-        for earlier in compiles:
+    def _earlier_conflict(self, later: Event, uses: list[Event]) -> Event | None:
+        for earlier in uses:
             if earlier.index >= later.index:
                 break
             if earlier.optimizer is not later.optimizer or earlier.node is later.node:
                 continue
-            if earlier.model != later.model or earlier.states != later.states:
+            if self._conflict(earlier, later):
                 return earlier
         return None
+
+    def _conflict(self, earlier: Event, later: Event) -> bool:
+        """Whether the optimizer, first used for ``earlier``'s variables, cannot serve ``later``'s."""
+        if earlier.kind is later.kind is EventKind.COMPILE:
+            if earlier.model == later.model:
+                return earlier.states != later.states
+            return not self._same_variables(earlier, later)
+        semantic = self.semantic
+        first = _variables_of(earlier)
+        # Each model ``later`` updates must be inside one that ``earlier`` did.
+        return not all(
+            any(semantic.contains(outer, model) for outer in first)
+            for model in _variables_of(later)
+        )
+
+    def _same_variables(self, a: Event, b: Event) -> bool:
+        """Two compiled models over the same weighted layers, trainable alike."""
+        models = self.semantic.models
+        weights = models[a.model].weights
+        if not weights or weights != models[b.model].weights:
+            return False
+        if a.states.get(a.model) != b.states.get(b.model):
+            return False
+        shared = (a.states.keys() & b.states.keys()) - {a.model, b.model}
+        return all(a.states[model] == b.states[model] for model in shared)
 
     VALID = (
         # A fresh optimizer for the second model.
@@ -128,6 +177,48 @@ m.compile(optimizer=opt, loss="mse")
 m.compile(optimizer=opt, loss="mae")
 """
         ),
+        # The semi-supervised GAN: two heads over the same weighted layers share
+        # one optimizer, and so one Adam state (the two models have one set of
+        # variables).
+        Valid(
+            """
+from keras.models import Model
+from keras.layers import Input, Dense, Conv2D, LeakyReLU, Flatten, Activation, Lambda
+from keras.optimizers import Adam
+
+def define_discriminator(custom_activation):
+    in_image = Input(shape=(28, 28, 1))
+    fe = Conv2D(128, (3, 3), strides=(2, 2), padding="same")(in_image)
+    fe = LeakyReLU(alpha=0.2)(fe)
+    fe = Flatten()(fe)
+    fe = Dense(10)(fe)
+    opt = Adam(learning_rate=0.0002, beta_1=0.5)
+    c_model = Model(in_image, Activation("softmax")(fe))
+    c_model.compile(loss="sparse_categorical_crossentropy", optimizer=opt)
+    d_model = Model(in_image, Lambda(custom_activation)(fe))
+    d_model.compile(loss="binary_crossentropy", optimizer=opt)
+    return d_model, c_model
+"""
+        ),
+        # One optimizer stepping the whole autoencoder, then its encoder only.
+        Valid(
+            """
+import tensorflow as tf
+import keras
+encoder = keras.Sequential([keras.layers.Dense(2)])
+decoder = keras.Sequential([keras.layers.Dense(4)])
+opt = keras.optimizers.Adam()
+for x in batches:
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((decoder(encoder(x)) - x) ** 2)
+    variables = encoder.trainable_variables + decoder.trainable_variables
+    opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(encoder(x) ** 2)
+    grads = tape.gradient(loss, encoder.trainable_variables)
+    opt.apply_gradients(zip(grads, encoder.trainable_variables))
+"""
+        ),
         # torch optimizers are not Keras.
         Valid(
             """
@@ -151,6 +242,36 @@ g = Sequential([Dense(2)])
 z = Input((2,))
 combined = Model(z, d(g(z)))
 combined.compile(loss="binary_crossentropy", optimizer=optimizer)  # expect: DK104
+"""
+        ),
+        # `optimizers.get("adam")` is an object, unlike the string "adam".
+        Invalid(
+            """
+import keras
+opt = keras.optimizers.get("adam")
+a = keras.Sequential([keras.layers.Dense(1)])
+b = keras.Sequential([keras.layers.Dense(1)])
+a.compile(optimizer=opt, loss="mse")
+b.compile(optimizer=opt, loss="mse")  # expect: DK104
+"""
+        ),
+        # One optimizer for the encoder's and the decoder's own steps.
+        Invalid(
+            """
+import tensorflow as tf
+import keras
+encoder = keras.Sequential([keras.layers.Dense(2)])
+decoder = keras.Sequential([keras.layers.Dense(4)])
+opt = keras.optimizers.Adam()
+for x in batches:
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(encoder(x) ** 2)
+    grads = tape.gradient(loss, encoder.trainable_variables)
+    opt.apply_gradients(zip(grads, encoder.trainable_variables))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((decoder(tf.stop_gradient(encoder(x))) - x) ** 2)
+    grads = tape.gradient(loss, decoder.trainable_variables)
+    opt.apply_gradients(zip(grads, decoder.trainable_variables))  # expect: DK104
 """
         ),
         # Recompile after unfreezing with the old optimizer.

@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
 from darklint.gate import MAKES_MODELS, STEPS
-from darklint.keras.semantic import Event, EventKind, Loop
+from darklint.keras.semantic import Event, EventKind
 from darklint.rule import FixSafety, Invalid, Replacement, Rule, Valid
+from darklint.rules.training_steps import step_loop, training_loops
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -76,24 +77,6 @@ def _spelled_out(node: cst.CSTNode, indentation: str) -> cst.CSTNode:
     spelled = node.visit(SpellOut())
     assert isinstance(spelled, cst.CSTNode)  # only whitespace changes
     return spelled
-
-
-def _step_loop(predict: Event, training_in: dict[Loop, list[Event]]) -> Loop | None:
-    """The innermost training loop ``predict`` runs in at the frequency of its training steps.
-
-    A loop qualifies when it is the innermost loop around some training call
-    and every periodic ``if`` between it and the predict (``if step % 10 ==
-    0``) is around that training call too.
-    """
-    for depth in range(len(predict.loops) - 1, -1, -1):
-        loop = predict.loops[depth]
-        steps = training_in.get(loop)
-        if not steps:
-            continue
-        guards = {id(guard) for around, guard in predict.guards if around > depth}
-        if any(guards <= {id(guard) for _, guard in step.guards} for step in steps):
-            return loop
-    return None
 
 
 def _shows_progress(call: cst.Call) -> bool:
@@ -193,18 +176,13 @@ class PredictInTrainingLoop(Rule):
         import libcst as cst  # not at module level: the rule table stays libcst-free
 
         semantic = self.semantic
-        # The training events by the innermost loop around them: the loops
-        # whose every iteration is a training step.
-        training_in: dict[Loop, list[Event]] = {}
-        for event in semantic.trace:
-            if event.kind in (EventKind.TRAIN, EventKind.STEP) and event.loops:
-                training_in.setdefault(event.loops[-1], []).append(event)
+        training_in = training_loops(semantic)
         occurrences: dict[int, list[Event]] = {}
         for predict in semantic.events(EventKind.PREDICT):
             occurrences.setdefault(id(predict.node), []).append(predict)
         for walks in occurrences.values():
             predict = walks[0]
-            loop = next((found for walk in walks if (found := _step_loop(walk, training_in))), None)
+            loop = next((found for walk in walks if (found := step_loop(walk, training_in))), None)
             call = predict.node
             if (
                 loop is None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.gate import TRAINS
-from darklint.keras.semantic import EventKind
+from darklint.keras.semantic import Event, EventKind
 from darklint.rule import Invalid, Rule, Valid
 
 
@@ -13,9 +13,12 @@ class IntermediateOutputSubmodelTrained(Rule):
     Finds `Model(D.input, D.get_layer(...).output)` (or `D.layers[i].output`,
     or `layer.output` of a layer of another model) when that sub-model is
     itself compiled and trained, or is part of a model that is (feature
-    matching, a perceptual loss through a trained wrapper). Pure feature
-    extraction and inference (style transfer with a frozen VGG used only
-    inside a loss function) are not reported.
+    matching, a perceptual loss through a trained wrapper), and the model
+    whose layer it exposes is trained (on its own, or trainable in a model
+    that is). Pure feature extraction and inference (style transfer with a
+    frozen VGG used only inside a loss function) and a frozen, never-trained
+    loss network inside a trained wrapper (SRGAN's VGG perceptual loss) are
+    not reported: no optimizer ever holds their weights.
 
     ## Why is this bad?
     The sub-model shares D's variables. To train a generator on a feature
@@ -64,8 +67,9 @@ class IntermediateOutputSubmodelTrained(Rule):
 
     def finish(self) -> None:
         semantic = self.semantic
+        compiles = list(semantic.events(EventKind.COMPILE))
         for feature in semantic.models.values():
-            if feature.feature_of is None:
+            if feature.feature_of is None or not self._trains(feature.feature_of, compiles):
                 continue
             for compile_event in semantic.events(EventKind.COMPILE):
                 trained_model = compile_event.model
@@ -81,7 +85,36 @@ class IntermediateOutputSubmodelTrained(Rule):
                     )
                     break
 
+    def _trains(self, model: int, compiles: list[Event]) -> bool:
+        """Some trained model's compile holds ``model``'s weights as trainable."""
+        semantic = self.semantic
+        return any(
+            semantic.contains(event.model, model)
+            and True in semantic.effective_trainable(event, model)
+            and semantic.is_trained(event.model)
+            for event in compiles
+        )
+
     VALID = (
+        # SRGAN's perceptual loss: a truncated VGG, frozen and never trained,
+        # inside the trained generator wrapper.
+        Valid(
+            """
+from keras.applications import VGG19
+from keras.layers import Input
+from keras.models import Model
+vgg = VGG19(weights="imagenet")
+vgg.outputs = [vgg.layers[20].output]
+img = Input(shape=(224, 224, 3))
+loss_net = Model(inputs=img, outputs=vgg(img))
+loss_net.trainable = False
+lr = Input(shape=(56, 56, 3))
+sr = generator(lr)
+srgan = Model(lr, [discriminator(sr), loss_net(sr)])
+srgan.compile(optimizer="adam", loss=["binary_crossentropy", "mse"])
+srgan.train_on_batch(x, [y, features])
+"""
+        ),
         # keras.io style transfer: a feature extractor used inside a loss only.
         Valid(
             """
@@ -110,20 +143,20 @@ vectors = embedder.predict(images)
         ),
     )
     INVALID = (
-        # Keras-GAN srgan: the VGG is truncated in place by assigning its outputs.
+        # A discriminator truncated in place (`D.outputs = [...]`) and trained
+        # through the combined model: reported at the truncation.
         Invalid(
             """
-from keras import Input, Model, applications, layers
-vgg = applications.VGG19(weights=None, include_top=False, input_shape=(32, 32, 3))
-vgg.outputs = [vgg.layers[9].output]  # expect: DK301
-img = Input((32, 32, 3))
-feat = Model(img, vgg(img))
-feat.trainable = False
-g_in = Input((8, 8, 3))
-fake = layers.UpSampling2D(4)(layers.Conv2D(3, 3, padding="same")(g_in))
-combined = Model(g_in, [fake, feat(fake)])
-combined.compile(loss=["mae", "mse"], optimizer="adam")
-combined.fit(a, [b, c])
+from keras import Input, Model, Sequential, layers
+D = Sequential([layers.Input((2,)), layers.Dense(8, name="feat"), layers.Dense(1)])
+D.compile(optimizer="adam", loss="binary_crossentropy")
+D.outputs = [D.layers[0].output]  # expect: DK301
+G = Sequential([layers.Dense(2)])
+z = Input((2,))
+combined = Model(z, D(G(z)))
+combined.compile(loss="mse", optimizer="adam")
+combined.fit(a, b)
+D.fit(x, y)
 """
         ),
         Invalid(

@@ -21,11 +21,14 @@ class AdversarialInputGradient(Rule):
     Finds a gradient of a loss with respect to a Keras model's inputs
     (`K.gradients(loss, model.input)`, or `tape.gradient(loss, x)` after
     `tape.watch(x)` on data) whose result is added to the inputs
-    (FGSM, VAT: `x + eps * sign(grad)`) in a file that trains a model. A
-    gradient penalty (WGAN-GP: the gradient's norm used inside a loss) and a
-    saliency map that never feeds training are not reported, and neither is
-    adversarial training written inside a `train_step` override, the
-    idiomatic Keras 3 place for it.
+    (FGSM, VAT: `x + eps * sign(grad)`) when those perturbed inputs reach a
+    training call: `fit`/`train_on_batch`, or the loss of an optimizer step
+    (`apply_gradients` of the weight gradients of a loss on them), through
+    `K.function`, helpers and return values. Not reported: perturbed inputs
+    only evaluated or predicted on (robustness evaluation is not adversarial
+    training), a gradient penalty (WGAN-GP: the gradient's norm used inside a
+    loss), a saliency map, and adversarial training written inside a
+    `train_step` override, the idiomatic Keras 3 place for it.
 
     ## Why is this bad?
     `keras.backend.gradients` (and the symbolic graph it worked on) does not
@@ -74,17 +77,25 @@ class AdversarialInputGradient(Rule):
     )
 
     def finish(self) -> None:
+        from darklint.keras.semantic import EventKind
+
         semantic = self.semantic
-        trains = semantic.trains_anything()
+        # The gradients whose perturbed inputs some training call is given.
+        trained_on: set[int] = set()
+        for event in semantic.trace:
+            if event.kind is EventKind.TRAIN or event.kind is EventKind.STEP:
+                trained_on |= event.perturbed
+            if event.kind is EventKind.TRAIN:
+                # The model's own objective includes a loss on perturbed inputs.
+                for model in semantic.closure(event.model):
+                    trained_on |= semantic.models[model].adversarial
         for gradient in semantic.gradients:
-            if not gradient.perturbs_inputs:
+            if not gradient.perturbs_inputs or gradient.id not in trained_on:
                 continue
             if gradient.function is not None and gradient.function.name.value == "train_step":
                 continue
-            if gradient.backend_call:
-                self.report(gradient.node, consequence=BACKEND)
-            elif trains:
-                self.report(gradient.node, consequence=TAPE)
+            consequence = BACKEND if gradient.backend_call else TAPE
+            self.report(gradient.node, consequence=consequence)
 
     VALID = (
         # WGAN-GP: the gradient's norm is used inside a loss only.
@@ -117,6 +128,35 @@ with tf.GradientTape() as tape:
     loss = model(image)[:, 3]
 grads = tape.gradient(loss, image)
 saliency = tf.reduce_max(tf.abs(grads), axis=-1)
+"""
+        ),
+        # FGSM for a robustness evaluation: the perturbed inputs are only evaluated.
+        Valid(
+            """
+import tensorflow as tf
+import keras
+model = keras.models.load_model("m.keras")
+x = tf.convert_to_tensor(x_test)
+with tf.GradientTape() as tape:
+    tape.watch(x)
+    loss = keras.losses.sparse_categorical_crossentropy(y_test, model(x))
+grad = tape.gradient(loss, x)
+x_adv = tf.clip_by_value(x + 0.1 * tf.sign(grad), 0, 1)
+print(model.evaluate(x_adv, y_test), model.predict(x_adv).argmax(-1))
+"""
+        ),
+        # The Keras 2 spelling, building the perturbed inputs but never training on them.
+        Valid(
+            """
+from keras import backend as K
+from keras.models import Sequential
+from keras.layers import Dense
+model = Sequential([Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+loss = K.categorical_crossentropy(model.output, target)
+grads = K.gradients(loss, model.input)[0]
+adversarial = K.function([model.input], [model.input + 0.1 * K.sign(grads)])
+accuracy = model.evaluate(adversarial([x_test])[0], y_test)
 """
         ),
         # Weight gradients applied by an optimizer are ordinary training.
@@ -161,7 +201,72 @@ model = Sequential([Dense(2, activation="softmax")])
 model.compile(optimizer="adam", loss="categorical_crossentropy")
 loss = K.categorical_crossentropy(model.output, target)
 grads = K.gradients(loss, model.input)[0]  # expect: DK302
-adversarial = model.input + 0.1 * K.sign(grads)
+adversarial = K.function([model.input], [model.input + 0.1 * K.sign(grads)])
+for x, y in batches:
+    model.train_on_batch(adversarial([x])[0], y)
+"""
+        ),
+        # Keras 2 adversarial training in a Model subclass: the loss on the
+        # perturbed inputs is added to the model's losses, and fit trains it.
+        Invalid(
+            """
+from keras import backend as K
+from keras.layers import Dense, Input
+from keras.losses import categorical_crossentropy
+from keras.models import Model
+
+class AdversarialTraining(Model):
+    def setup(self, eps):
+        loss = categorical_crossentropy(self.inputs[1], self.outputs[0])
+        grads = K.stop_gradient(K.gradients(loss, self.inputs[0]))[0]  # expect: DK302
+        perturbed = self.inputs[0] + eps * K.sign(grads)
+        self.add_loss(categorical_crossentropy(self.inputs[1], self.call([perturbed, self.inputs[1]])))
+        return self
+
+x, y = Input((2,)), Input((2,))
+model = AdversarialTraining([x, y], Dense(2, activation="softmax")(x)).setup(0.1)
+model.compile(optimizer="adam", loss=categorical_crossentropy)
+model.fit([x_train, y_train], y_train)
+"""
+        ),
+        # A hand-written adversarial step: the loss on the perturbed batch is
+        # minimised by an optimizer outside any train_step.
+        Invalid(
+            """
+import tensorflow as tf
+import keras
+model = keras.Sequential([keras.layers.Dense(2)])
+opt = keras.optimizers.Adam()
+for x, y in dataset:
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = keras.losses.sparse_categorical_crossentropy(y, model(x))
+    grad = tape.gradient(loss, x)  # expect: DK302
+    x_adv = x + 0.01 * tf.sign(grad)
+    with tf.GradientTape() as tape:
+        adv_loss = keras.losses.sparse_categorical_crossentropy(y, model(x_adv))
+    grads = tape.gradient(adv_loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+        ),
+        # The gradient in one function, the perturbation in another, training in a third.
+        Invalid(
+            """
+import numpy as np
+import keras
+from keras import backend as K
+
+def input_gradient(model, x, label):
+    loss = model.output[:, label]
+    return K.function([model.input], K.gradients(loss, model.input))([x])[0]  # expect: DK302
+
+def fgsm(model, x, label, eps):
+    return (x + eps * np.sign(input_gradient(model, x, label))).clip(0, 1)
+
+model = keras.Sequential([keras.layers.Dense(2)])
+model.compile(optimizer="adam", loss="mse")
+for x, y in batches:
+    model.train_on_batch(fgsm(model, x, 1, 0.1), y)
 """
         ),
     )

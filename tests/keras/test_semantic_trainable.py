@@ -360,6 +360,7 @@ for layer in D.layers:
 
 
 def test_partial_layer_freeze_does_not_freeze_the_model() -> None:
+    """Some layers frozen: a change of D's weights (an event), not of D's own flag."""
     built = build(
         HEAD
         + """
@@ -372,8 +373,31 @@ D.get_layer("dense").trainable = False
 D.compile(optimizer="adam")
 """
     )
-    assert built.events(EventKind.TRAINABLE) == []
+    events = built.events(EventKind.TRAINABLE, "D")
+    # One per assignment, the loop bodies twice.
+    assert len(events) == 6
+    assert all(event.partial and event.value == FALSE for event in events)
     assert built.state_at(built.only(EventKind.COMPILE, "D"), "D") == TRUE
+
+
+def test_a_layer_kept_from_the_build_belongs_to_its_model() -> None:
+    built = build(
+        HEAD
+        + """
+feat = keras.layers.Dense(8)
+S = keras.Sequential([feat, keras.layers.Dense(1)])
+inp = keras.Input((4,))
+head = keras.layers.Dense(2)
+F = keras.Model(inp, head(keras.layers.Dense(3)(inp)))
+loose = keras.layers.Dense(5)
+feat.trainable = False
+head.trainable = True
+loose.trainable = False
+"""
+    )
+    assert [(e.partial, e.value) for e in built.events(EventKind.TRAINABLE, "S")] == [(True, FALSE)]
+    assert [(e.partial, e.value) for e in built.events(EventKind.TRAINABLE, "F")] == [(True, TRUE)]
+    assert len(built.events(EventKind.TRAINABLE)) == 2
 
 
 def test_trainable_of_a_non_model_is_not_recorded() -> None:
@@ -530,3 +554,22 @@ def test_every_call_of_a_one_purpose_helper_is_applied() -> None:
     last_call = line_of(source, "make_trainable(D, True)", 3)
     assert built.line(built.events(EventKind.TRAINABLE, "D")[-1].node) == last_call
     assert built.state_at(built.only(EventKind.COMPILE, "D"), "D") == TRUE
+
+
+def test_a_model_made_on_one_branch_keeps_that_branch_state() -> None:
+    """Made and frozen under `if`: on the other path it does not exist, so it is surely frozen."""
+    built = build(
+        HEAD
+        + """
+if training:
+    E = keras.Sequential()
+    E.compile(optimizer="adam", loss="mse")
+    E.trainable = False
+    D.trainable = False
+E.fit(x, y)
+D.compile(optimizer="adam")
+"""
+    )
+    assert built.only(EventKind.TRAIN, "E").states[built.model("E")] == FALSE
+    # D existed before the `if`: frozen on one path only.
+    assert built.state_at(built.only(EventKind.COMPILE, "D"), "D") == frozenset({True, False})
