@@ -4,7 +4,13 @@ from typing import TYPE_CHECKING
 
 from darklint.keras.keras3_removals import Fix, Row, names_of, rows_of
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
-from darklint.rules.keras3_common import Keras3Rule, Scope, is_keras_receiver, positional
+from darklint.rules.keras3_common import (
+    Keras3Rule,
+    Scope,
+    is_keras_receiver,
+    is_optimizer_lr,
+    positional,
+)
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -92,7 +98,7 @@ class Keras3RemovedAttribute(Keras3Rule):
             if row is None or attribute in self.stores:
                 continue
             if row.name == "lr":
-                if self._is_optimizer(attribute):
+                if is_optimizer_lr(self, attribute):
                     fix = Replacement(attribute.attr, _name(row.new))
                     self.report_row(attribute.attr, row, self.code_of(attribute), fix)
                 continue
@@ -101,20 +107,6 @@ class Keras3RemovedAttribute(Keras3Rule):
             call = self.calls.get(attribute)
             api = self.code_of(attribute) + ("(…)" if call is not None else "")
             self.report_row(attribute.attr, row, api, self._fix(attribute, call, row))
-
-    def _is_optimizer(self, attribute: cst.Attribute) -> bool:
-        """``opt.lr`` of a Keras optimizer, or ``m.optimizer.lr`` of a Keras model (or unknown ``m``)."""
-        import libcst as cst
-
-        from darklint.keras.semantic import Owner
-
-        owners = self.semantic.owners
-        if owners.get(attribute) is Owner.OPTIMIZER:
-            return True
-        holder = attribute.value
-        if not isinstance(holder, cst.Attribute) or holder.attr.value != "optimizer":
-            return False
-        return owners.get(holder) in (Owner.MODEL, None)
 
     @staticmethod
     def _fix(attribute: cst.Attribute, call: cst.Call | None, row: Row) -> Replacement | None:

@@ -12,6 +12,7 @@ from darklint.rules.keras3_common import (
     Scope,
     edit_arguments,
     has_comment,
+    is_optimizer_lr,
     keyword,
     positional,
 )
@@ -122,7 +123,7 @@ class Keras3IgnoredArgument(Keras3Rule):
             elif resolved.last in CONV2D_LAYERS and resolved.package == "keras" and keras2_era:
                 self._conv(call)
         for target in self.targets:
-            if self._is_optimizer_lr(target):
+            if is_optimizer_lr(self, target):
                 row = BY_ID["optimizer-lr-assignment"]
                 fix = Replacement(target.attr, _name(row.new))
                 self.report_row(target.attr, row, self.code_of(target) + " = …", fix)
@@ -193,19 +194,6 @@ class Keras3IgnoredArgument(Keras3Rule):
         row = BY_ID["conv2d-positional-kernel"]
         api = f"{self.code_of(call.func)}({', '.join(self.code_of(a.value) for a in args)})"
         self.report_row(call, row, api, fix)
-
-    def _is_optimizer_lr(self, target: cst.Attribute) -> bool:
-        import libcst as cst
-
-        from darklint.keras.semantic import Owner
-
-        owners = self.semantic.owners
-        if owners.get(target) is Owner.OPTIMIZER:
-            return True
-        holder = target.value
-        if not isinstance(holder, cst.Attribute) or holder.attr.value != "optimizer":
-            return False
-        return owners.get(holder) in (Owner.MODEL, None)
 
     VALID = (
         # Keras 3's own spellings; torch's learning rate; `decay` of another library.

@@ -338,3 +338,18 @@ def is_keras_receiver(rule: Rule, attribute: cst.Attribute, scope: Scope) -> boo
     if owner is not None:
         return False
     return re.search(rf"\bdef\s+{re.escape(attribute.attr.value)}\b", scope.source) is None
+
+
+def is_optimizer_lr(rule: Rule, attribute: cst.Attribute) -> bool:
+    """``opt.lr`` of a Keras optimizer, or ``m.optimizer.lr`` of a Keras model (or of unknown ``m``)."""
+    import libcst as cst
+
+    from darklint.keras.semantic import Owner
+
+    owners = rule.semantic.owners
+    if owners.get(attribute) is Owner.OPTIMIZER:
+        return True
+    holder = attribute.value
+    if not isinstance(holder, cst.Attribute) or holder.attr.value != "optimizer":
+        return False
+    return owners.get(holder) in (Owner.MODEL, None)
