@@ -5,7 +5,11 @@ tensorflow or torch (the code it lints), and it defers libcst until a file
 actually needs parsing.
 """
 
+# The one place the version lives: pyproject.toml reads it (`dynamic`), the
+# cache, SARIF and `--version` import it; RELEASING.md says when to change it.
 __version__ = "0.1.0"
 
-# Where the rule documentation is published; the one place this URL lives.
-DOCS_BASE_URL = "https://github.com/darklint/darklint/blob/main/docs/rules"
+# The repository, and where the rule documentation is published in it; the
+# one place these URLs live.
+REPOSITORY_URL = "https://github.com/darklint/darklint"
+DOCS_BASE_URL = f"{REPOSITORY_URL}/blob/main/docs/rules"

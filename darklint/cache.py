@@ -1,6 +1,6 @@
 """Results cached by file content, darklint version and the file's enabled rules.
 
-One JSON file per darklint version under ``.darklint_cache/`` (which carries
+One JSON file per darklint version and entry format under ``.darklint_cache/`` (which carries
 its own ``.gitignore``).  It is read once and written once per run, atomically,
 so concurrent runs can only lose each other's entries, never corrupt the
 file; a cache that fails to load (garbage, truncated, wrong shape) is ignored
@@ -19,21 +19,28 @@ from pathlib import Path
 from typing import Any
 
 from darklint import __version__
+from darklint.config import Target
 from darklint.diagnostics import Diagnostic
 
 CACHE_DIR_NAME = ".darklint_cache"
+# The layout of the entries: bumped when a diagnostic gains a field (help and
+# related places: 2), so that an older file is not read as this one.
+CACHE_FORMAT = 2
 
 
-def entry_key(raw: bytes, enabled: frozenset[str]) -> str:
+def entry_key(raw: bytes, enabled: frozenset[str], target: Target = ()) -> str:
+    """The file's bytes and everything its configuration changes in the result."""
     digest = hashlib.sha256(raw)
     digest.update(b"\0" + ",".join(sorted(enabled)).encode())
+    # Target settings change messages (and later which rules apply).
+    digest.update(b"\0" + json.dumps(sorted(target), default=str).encode())
     return digest.hexdigest()
 
 
 class Cache:
     def __init__(self, root: Path) -> None:
         self.directory = root / CACHE_DIR_NAME
-        self.file = self.directory / f"v{__version__}.json"
+        self.file = self.directory / f"v{__version__}-{CACHE_FORMAT}.json"
         self._entries: dict[str, Any] = self._load()
         self._dirty = False
 
@@ -106,4 +113,11 @@ def _well_formed(diagnostic: Diagnostic) -> bool:
             for value in (diagnostic.path, diagnostic.code, diagnostic.message)
         )
         and (diagnostic.cell is None or type(diagnostic.cell) is int)
+        and (diagnostic.help is None or isinstance(diagnostic.help, str))
+        and all(
+            isinstance(item.message, str)
+            and isinstance(item.path, str)
+            and all(type(getattr(item, name)) is int for name in _INT_FIELDS)
+            for item in diagnostic.related
+        )
     )

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
 from darklint import __version__
-from darklint.config import Config, ConfigError, merge_cli, resolve_config
+from darklint.config import ConfigError
 from darklint.diagnostics import Diagnostic
-from darklint.selection import Selection, SelectorError, resolve_all
+from darklint.fixing import fix_files, fix_text
+from darklint.hierarchy import CommandLine, Hierarchy
+from darklint.output import STATISTICS_FORMATS
+from darklint.selection import SelectorError, resolve_all
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -30,32 +31,16 @@ def _error(message: str) -> None:
     print(f"darklint: error: {message}", file=sys.stderr)
 
 
+def _warning(message: str) -> None:
+    print(f"darklint: warning: {message}", file=sys.stderr)
+
+
 def _report_crashes(crashes: Iterable[str]) -> None:
     for crash in crashes:
         _error(f"rule crashed: {crash}")
 
 
-def _relative_to_root(path: Path, root: Path, directories: dict[str, str] | None = None) -> str:
-    try:
-        return os.path.relpath(_resolve(path, {} if directories is None else directories), root)
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
-def _resolve(path: Path, directories: dict[str, str]) -> str:
-    """``path.resolve()``, each directory resolved once (``directories``, for one run)."""
-    name = os.path.basename(path)
-    if name in ("", ".", "..") or os.path.islink(path):
-        return str(path.resolve())
-    # Not abspath: it would fold `link/..` before the link is resolved.
-    directory = os.path.join(os.getcwd(), os.path.dirname(path))
-    resolved = directories.get(directory)
-    if resolved is None:
-        resolved = directories[directory] = str(Path(directory).resolve())
-    return os.path.join(resolved, name)
-
-
-def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
+def _command_line(args: argparse.Namespace) -> CommandLine:
     select = _flatten(args.select) if args.select is not None else None
     extend_select, ignore = _flatten(args.extend_select), _flatten(args.ignore)
     # Command-line selectors are checked on their own first, so that an
@@ -66,82 +51,114 @@ def _load(args: argparse.Namespace, start: Path) -> tuple[Config, Selection]:
         ("--ignore", ignore),
     ):
         resolve_all(values, option)
-    file_config = resolve_config(args.config, start)
-    if file_config.path is not None:
-        # Checked key by key so that an unknown code names the key it is in,
-        # not just the file (and is caught even when --select overrides it).
-        for key, listed in (
-            ("select", file_config.select or ()),
-            ("extend-select", file_config.extend_select),
-            ("ignore", file_config.ignore),
-        ):
-            resolve_all(listed, f"{file_config.origin} [tool.darklint] {key}")
-    config = merge_cli(file_config, select=select, extend_select=extend_select, ignore=ignore)
-    selection = Selection.build(
-        select=config.select,
-        extend_select=config.extend_select,
-        ignore=config.ignore,
-        per_file_ignores=config.per_file_ignores,
-        origin=f"{config.origin} [tool.darklint]",
-        keras_version=config.keras_version,
-    )
-    return config, selection
+    return CommandLine(select=select, extend_select=extend_select, ignore=ignore)
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """Why these options cannot run together, or None."""
+    if args.jobs is not None and args.jobs < 1:
+        return "--jobs must be at least 1"
+    if args.stdin_filename is not None and args.paths not in ([], ["-"]):
+        return "--stdin-filename names the file read from standard input: give no other paths"
+    for flag, value in (("--add-noqa", args.add_noqa), ("--write-baseline", args.write_baseline)):
+        # Both write files from the findings of the run and report nothing.
+        if not value:
+            continue
+        others = [
+            name
+            for name, given in (
+                ("--fix", args.fix),
+                ("--diff", args.diff),
+                ("--baseline", args.baseline),
+                ("--add-noqa", args.add_noqa and flag != "--add-noqa"),
+                ("--statistics", args.statistics),
+                ("standard input", args.paths == ["-"] or args.stdin_filename is not None),
+            )
+            if given
+        ]
+        if others:
+            return f"{flag} cannot be used with {others[0]}"
+    if args.statistics and args.format not in STATISTICS_FORMATS:
+        return (
+            f"--statistics cannot be used with --format {args.format}"
+            f" (it has a {' and a '.join(STATISTICS_FORMATS)} form)"
+        )
+    return None
 
 
 def run_check(args: argparse.Namespace) -> int:
-    reading_stdin = args.paths == ["-"]
-    if reading_stdin:
-        start = Path(args.stdin_filename).parent if args.stdin_filename else Path.cwd()
-    else:
-        start = Path(args.paths[0])
-    if args.jobs is not None and args.jobs < 1:
-        _error("--jobs must be at least 1")
+    problem = _usage_problem(args)
+    if problem is not None:
+        _error(problem)
         return EXIT_ERROR
+    # `--stdin-filename` alone reads standard input, as in ruff and black.
+    reading_stdin = args.paths == ["-"] or (args.stdin_filename is not None and not args.paths)
+    paths = args.paths or ["."]
     try:
-        config, selection = _load(args, start if start.exists() else Path.cwd())
-    except (ConfigError, SelectorError) as error:
-        _error(str(error))
-        return EXIT_ERROR
-    try:
+        hierarchy = Hierarchy(_command_line(args), args.config)
+        # The configuration the run starts from is loaded first, so that its
+        # errors stop the run before anything is read; it also holds the cache.
         if reading_stdin:
-            return _check_stdin(args, config, selection)
-        return _check_paths(args, config, selection)
-    except OutputError as error:
+            start = Path(args.stdin_filename).parent if args.stdin_filename else Path.cwd()
+        else:
+            start = Path(paths[0])
+            start = start if start.is_dir() else start.parent
+        root = hierarchy.scope_of_directory(start if start.exists() else Path.cwd()).config.root
+        if reading_stdin:
+            return _check_stdin(args, hierarchy)
+        return _check_paths(args, paths, hierarchy, root)
+    except (ConfigError, SelectorError, OutputError) as error:
         _error(str(error))
         return EXIT_ERROR
 
 
-def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection) -> int:
+def _check_stdin(args: argparse.Namespace, hierarchy: Hierarchy) -> int:
     from darklint.engine import lint_bytes
-    from darklint.fixes import fix_until_stable, unified_diff
     from darklint.source import Unreadable, decode
 
     display = args.stdin_filename or "-"
-    enabled = selection.for_path(_relative_to_root(Path(display), config.root))
+    if args.force_exclude and args.stdin_filename is not None:
+        from darklint.discovery import is_excluded
+
+        if is_excluded(args.stdin_filename, hierarchy.excludes_for):
+            # ruff's behaviour: an excluded file is not linted, and a --fix
+            # gives the editor its buffer back unchanged.
+            raw = sys.stdin.buffer.read()
+            if args.fix and not args.diff:
+                _write_bytes(raw)
+            elif args.format == "json":
+                sys.stdout.write("[]\n")
+            return EXIT_CLEAN
+    settings = hierarchy.settings_for(display)
+    enabled, target = settings.enabled, settings.target
     raw = sys.stdin.buffer.read()
-    outcome = lint_bytes(raw, display, enabled)
+    outcome = lint_bytes(raw, display, enabled, target)
     diagnostics = list(outcome.diagnostics)
+    baseline = args.baseline
+    errors = _crash_errors(outcome.crashes)
     try:
         source = decode(raw)
         text, rewritable = source.text, not source.lossy
     except Unreadable:
         text, rewritable = "", False
-    if args.fix and not args.diff and (display.endswith(".ipynb") or not rewritable):
+    if args.fix and not args.diff and not rewritable:
         # Nothing darklint can rewrite: the input goes back to the editor,
         # which replaces its buffer with standard output, byte for byte.
         _write_bytes(raw)
-        _report(args, diagnostics, selection, sys.stderr, {display: text})
+        _report(args, diagnostics, enabled, sys.stderr, {display: text}, errors)
         _report_crashes(outcome.crashes)
         return _exit_code(args, diagnostics, outcome.crashes)
-    if (args.fix or args.diff) and not display.endswith(".ipynb"):
-        fixed, remaining = fix_until_stable(
+    if args.fix or args.diff:
+        fixed = fix_text(
             text,
+            display,
+            enabled,
+            target,
             diagnostics if rewritable else (),
-            _relinter(display, enabled, []),
-            unsafe=args.unsafe_fixes,
+            args.unsafe_fixes,
         )
         if args.diff:
-            sys.stdout.write(unified_diff(text, fixed.text, display))
+            sys.stdout.write(fixed.diff)
             _report_crashes(outcome.crashes)
             if fixed.applied and not outcome.crashes:
                 return EXIT_FINDINGS
@@ -149,37 +166,41 @@ def _check_stdin(args: argparse.Namespace, config: Config, selection: Selection)
         # Editors pipe a buffer through `darklint --fix -`: the fixed code goes
         # to standard output and what remains to standard error.
         sys.stdout.write(fixed.text)
-        _report(args, remaining, selection, sys.stderr, {display: fixed.text})
+        remaining = fixed.remaining
+        if baseline is not None:
+            remaining = _new_findings(baseline, remaining, {display: fixed.text})
+        _report(args, remaining, enabled, sys.stderr, {display: fixed.text}, errors)
         _report_crashes(outcome.crashes)
         return _exit_code(args, remaining, outcome.crashes, fixed=bool(fixed.applied))
-    _report(args, diagnostics, selection, None, {display: text})
+    if baseline is not None:
+        diagnostics = _new_findings(baseline, diagnostics, {display: text})
+    _report(args, diagnostics, enabled, None, {display: text}, errors)
     # Without this a crash on standard input exits 2 under "All checks passed!".
     _report_crashes(outcome.crashes)
     return _exit_code(args, diagnostics, outcome.crashes)
 
 
-def _check_paths(args: argparse.Namespace, config: Config, selection: Selection) -> int:
+def _check_paths(
+    args: argparse.Namespace, paths: list[str], hierarchy: Hierarchy, root: Path
+) -> int:
     from darklint.cache import Cache
-    from darklint.discovery import DEFAULT_EXCLUDES, discover
+    from darklint.discovery import discover
     from darklint.runner import FileTask, default_jobs, run
 
-    found = discover(
-        args.paths,
-        exclude=config.exclude if config.exclude is not None else DEFAULT_EXCLUDES,
-        extend_exclude=config.extend_exclude,
-        config_root=config.root,
-    )
+    found = discover(paths, excludes_for=hierarchy.excludes_for, force_exclude=args.force_exclude)
     for given, reason in found.errors:
         _error(f"{given}: {reason}")
     errors: list[tuple[str, str]] = list(found.errors)
-    directories: dict[str, str] = {}
-    tasks = [
-        FileTask(
-            path, str(path), selection.for_path(_relative_to_root(path, config.root, directories))
-        )
-        for path in found.files
-    ]
-    cache = None if args.no_cache else Cache(config.root)
+    if not found.files and found.empty:
+        # ruff warns the same way: a run that linted nothing passed nothing.
+        _warning(f"no Python files found under {', '.join(found.empty)}")
+    tasks = []
+    enabled_anywhere: set[str] = set()
+    for path in found.files:
+        settings = hierarchy.settings_for(path)
+        enabled_anywhere |= settings.enabled
+        tasks.append(FileTask(path, str(path), settings.enabled, settings.target))
+    cache = None if args.no_cache else Cache(root)
     result = run(tasks, jobs=args.jobs or default_jobs(), cache=cache)
     if getattr(args, "stats", False):
         print(
@@ -189,10 +210,14 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
         )
     diagnostics = result.diagnostics
     crashes = list(result.crashes)
+    if args.write_baseline or args.add_noqa:
+        return _write_from_findings(args, diagnostics, tasks, crashes, errors)
     changed = False
     write_errors: list[tuple[str, str]] = []  # fixes that could not be written
     if args.fix or args.diff:
-        fix_outcome = _fix_files(args, tasks, diagnostics)
+        fix_outcome = fix_files(
+            tasks, diagnostics, unsafe=args.unsafe_fixes, diff=args.diff, out=sys.stdout
+        )
         if args.diff:
             # A missing path or a crashed rule is still an error (2): the diff
             # may be incomplete.
@@ -209,98 +234,77 @@ def _check_paths(args: argparse.Namespace, config: Config, selection: Selection)
                 f"Fixed {fix_outcome.fixed} problem{'s' if fix_outcome.fixed != 1 else ''}.",
                 file=sys.stderr,
             )
-    _report(args, diagnostics, selection, None, {})
+    if args.baseline is not None:
+        diagnostics = _new_findings(args.baseline, diagnostics, {})
+    failures = [
+        *(f"{path}: {reason}" for path, reason in [*errors, *write_errors]),
+        *_crash_errors(crashes),
+    ]
+    _report(
+        args,
+        diagnostics,
+        frozenset(enabled_anywhere or hierarchy.settings_for(root / "-").enabled),
+        None,
+        {},
+        failures,
+        nothing_linted=not tasks,
+    )
     _report_crashes(crashes)
-    for path, reason in write_errors:
-        _error(f"{path}: {reason}")
+    for display, reason in write_errors:
+        _error(f"{display}: {reason}")
     return _exit_code(args, diagnostics, crashes, [*errors, *write_errors], fixed=changed)
 
 
-class _FixOutcome:
-    def __init__(self) -> None:
-        self.remaining: list[Diagnostic] = []
-        self.crashes: list[str] = []
-        # (path, reason): a fix that could not be written (exit 2).
-        self.errors: list[tuple[str, str]] = []
-        self.fixed = 0
-        self.changed = False
+def _new_findings(
+    path: Path, diagnostics: list[Diagnostic], sources: dict[str, str]
+) -> list[Diagnostic]:
+    """The findings the baseline at ``path`` does not hold."""
+    from darklint.baseline import Baseline, BaselineError
+
+    try:
+        baseline = Baseline.read(path)
+    except BaselineError as error:
+        raise OutputError(str(error)) from None
+    return baseline.new_findings(diagnostics, _lines_reader(sources))
 
 
-def _fix_files(
-    args: argparse.Namespace, tasks: Sequence[object], diagnostics: list[Diagnostic]
-) -> _FixOutcome:
-    from darklint.engine import lint_bytes
-    from darklint.fixes import fix_until_stable, fixable, unified_diff
-    from darklint.runner import FileTask
-    from darklint.source import Unreadable, decode, encode, read_bytes, write_atomic
+def _write_from_findings(
+    args: argparse.Namespace,
+    diagnostics: list[Diagnostic],
+    tasks: Sequence[object],
+    crashes: list[str],
+    errors: list[tuple[str, str]],
+) -> int:
+    """``--write-baseline`` and ``--add-noqa``: files written from the findings, no report."""
+    _report_crashes(crashes)
+    if args.write_baseline is not None:
+        from darklint.baseline import BaselineError, write_baseline
 
-    by_display = {task.display: task for task in tasks if isinstance(task, FileTask)}
-    grouped: dict[str, list[Diagnostic]] = defaultdict(list)
-    for diagnostic in diagnostics:
-        grouped[diagnostic.path].append(diagnostic)
-    outcome = _FixOutcome()
-    for display, found in grouped.items():
-        task = by_display.get(display)
-        if (
-            task is None
-            or task.path.suffix == ".ipynb"
-            or not any(fixable(d, args.unsafe_fixes) for d in found)
-        ):
-            outcome.remaining.extend(found)
-            continue
+        if crashes or errors:
+            # A baseline of an incomplete run would hide what the next run finds.
+            _error(f"{args.write_baseline}: not written: the run had errors")
+            return EXIT_ERROR
         try:
-            raw = read_bytes(task.path)
-            source = decode(raw)
-        except Unreadable:
-            outcome.remaining.extend(found)
-            continue
-        if source.lossy:  # writing the text back would change its undecodable bytes
-            outcome.remaining.extend(found)
-            continue
-        # Fixes are positions: they are recomputed from the very bytes being
-        # rewritten, in case the file changed since the run linted it (an
-        # editor saved it meanwhile).
-        found = list(lint_bytes(raw, display, task.enabled).diagnostics)
-        relint_crashes: list[str] = []
-        fixed, left = fix_until_stable(
-            source.text,
-            found,
-            _relinter(display, task.enabled, relint_crashes),
-            unsafe=args.unsafe_fixes,
+            count = write_baseline(args.write_baseline, diagnostics, _lines_reader({}))
+        except BaselineError as error:
+            _error(str(error))
+            return EXIT_ERROR
+        print(
+            f"darklint: wrote {count} finding{'' if count == 1 else 's'} to {args.write_baseline}",
+            file=sys.stderr,
         )
-        if not fixed.applied:
-            outcome.remaining.extend(found)
-            continue
-        outcome.changed = True
-        if args.diff:
-            sys.stdout.write(unified_diff(source.text, fixed.text, display))
-            continue
-        try:
-            write_atomic(task.path, encode(fixed.text, source.encoding))
-        except OSError as error:  # the original is intact: write_atomic renames last
-            outcome.errors.append((display, f"cannot write: {error.strerror or error}"))
-            outcome.remaining.extend(found)
-            continue
-        outcome.fixed += len(fixed.applied)
-        # The diagnostics of the text written (fix_until_stable linted it).
-        outcome.remaining.extend(left)
-        outcome.crashes.extend(relint_crashes)
-    outcome.remaining.sort(key=Diagnostic.sort_key)
-    return outcome
+        return EXIT_ERROR if errors else EXIT_CLEAN
+    from darklint.add_noqa import add_noqa_to_files
+
+    added, write_errors = add_noqa_to_files(tasks, diagnostics, _warning)
+    for display, reason in write_errors:
+        _error(f"{display}: {reason}")
+    print(f"Added {added} noqa directive{'' if added == 1 else 's'}.", file=sys.stderr)
+    return EXIT_ERROR if crashes or errors or write_errors else EXIT_CLEAN
 
 
-def _relinter(
-    display: str, enabled: frozenset[str], crashes: list[str]
-) -> Callable[[str], Sequence[Diagnostic]]:
-    """Lint fixed text as ``display``; the crashes of the last call go to ``crashes``."""
-    from darklint.engine import lint_text
-
-    def relint(text: str) -> Sequence[Diagnostic]:
-        outcome = lint_text(text, display, enabled)
-        crashes[:] = outcome.crashes
-        return outcome.diagnostics
-
-    return relint
+def _crash_errors(crashes: Iterable[str]) -> list[str]:
+    return [f"rule crashed: {crash}" for crash in crashes]
 
 
 def _write_bytes(raw: bytes) -> None:
@@ -315,22 +319,32 @@ def _write_bytes(raw: bytes) -> None:
     buffer.flush()
 
 
-def _source_line_reader(sources: dict[str, str]) -> object:
+def _lines_reader(sources: dict[str, str]) -> Callable[[str, int | None], list[str]]:
+    """The lines of a file (or of a notebook's cell), read once; ``sources``: texts already read."""
     from darklint.source import Unreadable, decode, read_bytes
 
     lines: dict[tuple[str, int | None], list[str]] = {}
 
-    def source_line(diagnostic: Diagnostic) -> str | None:
-        key = (diagnostic.path, diagnostic.cell)
+    def lines_of(path: str, cell: int | None) -> list[str]:
+        key = (path, cell)
         if key not in lines:
             try:
-                text = sources.get(diagnostic.path)
+                text = sources.get(path)
                 if text is None:
-                    text = decode(read_bytes(Path(diagnostic.path))).text
-                lines[key] = _cell_or_file(text, diagnostic.cell).splitlines()
+                    text = decode(read_bytes(Path(path))).text
+                lines[key] = _cell_or_file(text, cell).splitlines()
             except (Unreadable, IndexError, KeyError):
                 lines[key] = []
-        found = lines[key]
+        return lines[key]
+
+    return lines_of
+
+
+def _source_line_reader(sources: dict[str, str]) -> Callable[[Diagnostic], str | None]:
+    lines_of = _lines_reader(sources)
+
+    def source_line(diagnostic: Diagnostic) -> str | None:
+        found = lines_of(diagnostic.path, diagnostic.cell)
         return found[diagnostic.line - 1] if 0 < diagnostic.line <= len(found) else None
 
     return source_line
@@ -351,24 +365,29 @@ def _cell_or_file(text: str, cell: int | None) -> str:
 def _report(
     args: argparse.Namespace,
     diagnostics: list[Diagnostic],
-    selection: Selection,
+    enabled: frozenset[str],
     stream: IO[str] | None,
     sources: dict[str, str],
+    errors: Sequence[str] = (),
+    *,
+    nothing_linted: bool = False,
 ) -> None:
     from darklint.output import OutputContext, render, render_statistics
     from darklint.registry import all_rules
 
     if args.statistics:
-        text = render_statistics(diagnostics)
+        text = "" if errors and not diagnostics else render_statistics(diagnostics, args.format)
     else:
         context = OutputContext(
             diagnostics=diagnostics,
-            rules=[rule.descriptor() for rule in all_rules() if rule.code in selection.enabled],
+            rules=[rule.descriptor() for rule in all_rules() if rule.code in enabled],
             root=Path.cwd(),
             tool_version=__version__,
             show_source=args.show_source,
-            source_line=_source_line_reader(sources),  # type: ignore[arg-type]
+            source_line=_source_line_reader(sources),
             fixable_hint=not args.fix,
+            errors=errors,
+            nothing_linted=nothing_linted,
         )
         text = render(args.format, context)
     if args.output_file is not None and stream is None:

@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from darklint import __version__
+from darklint import REPOSITORY_URL, __version__
 from darklint.startup import collector_paused_then_frozen
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "rules", "lsp")
-FORMAT_NAMES = ("text", "json", "sarif", "github")
+FORMAT_NAMES = ("text", "json", "sarif", "github", "gitlab", "junit")
 
 
 def _codes(value: str) -> list[str]:
@@ -26,7 +26,11 @@ def _codes(value: str) -> list[str]:
 
 def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="*", default=["."], help="files or directories (- reads standard input)"
+        "paths",
+        nargs="*",
+        default=[],
+        metavar="PATH",
+        help="files or directories (default: .); - reads standard input",
     )
     parser.add_argument(
         "--format", choices=FORMAT_NAMES, default="text", help="output format (default: text)"
@@ -69,7 +73,13 @@ def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--stdin-filename",
-        help="the path of the file read from standard input (for config and output)",
+        metavar="PATH",
+        help="read standard input as the file PATH (its configuration and the reported path)",
+    )
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply exclude/extend-exclude to paths named on the command line too (pre-commit)",
     )
     parser.add_argument(
         "--exit-zero", action="store_true", help="exit 0 even when there are findings"
@@ -89,34 +99,90 @@ def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="write the report to this file instead of standard output",
     )
+    parser.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add a `# noqa: DKxxx` to every reported line (adopting darklint on legacy code)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only the findings that FILE (written by --write-baseline) does not hold",
+    )
+    parser.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record today's findings in FILE and report nothing",
+    )
     # For benchmarks: how many files libcst analysed, on standard error.
     parser.add_argument("--stats", action="store_true", help=argparse.SUPPRESS)
 
 
+DESCRIPTION = (
+    "A static linter for Keras anti-patterns (GAN/multi-task/adversarial training tricks)."
+)
+# `darklint --help` is `darklint check --help`: the options a user looks for
+# are the default command's, so its help shows them and names the others.
+CHECK_USAGE = """darklint [check] [options] [PATH ...]
+       darklint rule CODE|SLUG [--format json]
+       darklint rules [--format json]
+       darklint lsp [--stdio]
+       darklint --version"""
+CHECK_EPILOG = """commands:
+  check        lint files (the default command; these options)
+  rule CODE    show a rule's documentation
+  rules        list all rules
+  lsp          run the language server over stdio (needs the 'lsp' extra)
+
+`darklint COMMAND --help` shows a command's own options."""
+LSP_DESCRIPTION = """Run darklint's language server: JSON-RPC over standard input and output
+(diagnostics, quick fixes, "fix all", hover; notebooks too).
+
+Configuration: the nearest pyproject.toml/darklint.toml above each document,
+read again at every lint.
+
+initializationOptions (optional, a JSON object from the client):
+  {"debounce": 0.3}   seconds of quiet after an edit before the document is linted"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="darklint",
-        description="A static linter for Keras anti-patterns (GAN/multi-task/adversarial training tricks).",
-    )
+    parser = argparse.ArgumentParser(prog="darklint", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"darklint {__version__}")
     sub = parser.add_subparsers(dest="command")
-    _add_check_arguments(sub.add_parser("check", help="lint files (the default command)"))
+    _add_check_arguments(
+        sub.add_parser(
+            "check",
+            help="lint files (the default command)",
+            usage=CHECK_USAGE,
+            description=DESCRIPTION,
+            epilog=CHECK_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("rule", help="code or slug, e.g. DK101 or trainable-toggled-around-compile")
     rule.add_argument("--format", choices=("text", "json"), default="text")
     rules = sub.add_parser("rules", help="list all rules")
     rules.add_argument("--format", choices=("text", "json"), default="text")
-    lsp = sub.add_parser("lsp", help="run the language server over stdio (needs the 'lsp' extra)")
+    lsp = sub.add_parser(
+        "lsp",
+        help="run the language server over stdio (needs the 'lsp' extra)",
+        description=LSP_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     # Some clients (vscode-languageclient) pass --stdio; stdio is the only transport.
-    lsp.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)
+    lsp.add_argument(
+        "--stdio", action="store_true", help="use standard input and output (the only transport)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not any(arg in SUBCOMMANDS for arg in args_list[:1]) and not (
-        args_list[:1] and args_list[0] in ("--version", "-h", "--help")
-    ):
+    # Without a command, the arguments are check's (`darklint --help` too).
+    if not any(arg in SUBCOMMANDS for arg in args_list[:1]) and args_list[:1] != ["--version"]:
         args_list.insert(0, "check")
     args = build_parser().parse_args(args_list)
     try:
@@ -158,7 +224,9 @@ def _serve_lsp() -> int:
         if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
             raise
         print(
-            "darklint: error: darklint lsp needs the 'lsp' extra: pip install 'darklint[lsp]'",
+            "darklint: error: darklint lsp needs the 'lsp' extra (pygls): pip install 'pygls>=2,<3',"
+            " or install darklint with it: pip install 'darklint[lsp] @ git+"
+            f"{REPOSITORY_URL}'",
             file=sys.stderr,
         )
         return EXIT_ERROR
@@ -195,7 +263,9 @@ def _list_rules(fmt: str) -> int:
         for rule in all_rules()
     ]
     if fmt == "json":
-        print(json.dumps([{**row, "fixable": row["fixable"] == "yes"} for row in rows], indent=2))
+        from darklint.docs import rule_json
+
+        print(json.dumps([rule_json(rule) for rule in all_rules()], indent=2))
         return EXIT_CLEAN
     header = {
         "code": "CODE",

@@ -6,6 +6,7 @@ misspelt ``selct`` key is worse than one that refuses to start.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,9 +24,30 @@ class ConfigError(Exception):
 
 
 LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude")
-KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores", "keras-version"))
-# The Keras major versions a project can say it is on (`keras-version`).
-KERAS_VERSIONS = (2, 3)
+
+# Target settings: what the linted code runs on, which rules use to say only
+# what applies to it.  Each key's allowed values, the default first.  They
+# travel with each file (``Target``) to the rules and into the cache key, so
+# a new key is one line here and nothing else in the plumbing.
+TARGET_KEYS: dict[str, tuple[object, ...]] = {
+    "backend": ("any", "tensorflow", "torch", "jax"),
+    # The Keras major version the code is written for: on 2, the Keras 3
+    # migration rules (DK5xx) have nothing to say.
+    "keras-version": (3, 2),
+}
+
+KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores", *TARGET_KEYS))
+
+# A file's target settings as sorted (key, value) pairs: hashable, picklable
+# (it goes to worker processes) and stable in the cache key.  Only the keys
+# the configuration sets; ``target_value`` supplies the defaults.
+Target = tuple[tuple[str, object], ...]
+
+
+def target_value(target: Target | Mapping[str, object], key: str) -> object:
+    """The value of target setting ``key``, or its default."""
+    found = dict(target).get(key)
+    return TARGET_KEYS[key][0] if found is None else found
 
 
 @dataclass(frozen=True)
@@ -38,7 +60,7 @@ class Config:
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
-    keras_version: int = 3
+    target: Target = ()
 
     @property
     def origin(self) -> str:
@@ -75,12 +97,20 @@ def find_config(start: Path) -> Path | None:
     """The nearest darklint.toml, or pyproject.toml with a [tool.darklint] table."""
     directory = start if start.is_dir() else start.parent
     for candidate_dir in (directory, *directory.parents):
-        dedicated = candidate_dir / "darklint.toml"
-        if dedicated.is_file():
-            return dedicated
-        pyproject = candidate_dir / "pyproject.toml"
-        if pyproject.is_file() and _section(pyproject) is not None:
-            return pyproject
+        found = find_config_in(candidate_dir)
+        if found is not None:
+            return found
+    return None
+
+
+def find_config_in(directory: Path) -> Path | None:
+    """The configuration file of ``directory`` itself, if it has one."""
+    dedicated = directory / "darklint.toml"
+    if dedicated.is_file():
+        return dedicated
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file() and _section(pyproject) is not None:
+        return pyproject
     return None
 
 
@@ -106,22 +136,31 @@ def load_config(path: Path) -> Config:
         pattern: _string_list(path, f"per-file-ignores[{pattern!r}]", codes)
         for pattern, codes in per_file_raw.items()
     }
-    keras_version = section.get("keras-version", 3)
-    if type(keras_version) is not int or keras_version not in KERAS_VERSIONS:
-        raise ConfigError(
-            f"{path}: [tool.darklint] keras-version must be 2 or 3, not {keras_version!r}"
+    target = tuple(
+        sorted(
+            (key, _target_value(path, key, section[key])) for key in TARGET_KEYS if key in section
         )
+    )
     return Config(
         path=path,
         root=path.parent.resolve(),
-        keras_version=keras_version,
         select=lists.get("select"),
         extend_select=lists.get("extend-select", ()),
         ignore=lists.get("ignore", ()),
         per_file_ignores=per_file,
         exclude=lists.get("exclude"),
         extend_exclude=lists.get("extend-exclude", ()),
+        target=target,
     )
+
+
+def _target_value(path: Path, key: str, value: object) -> object:
+    allowed = TARGET_KEYS[key]
+    # bool is an int: `keras-version = true` must not pass as 1.
+    if isinstance(value, bool) or value not in allowed:
+        shown = " | ".join(json.dumps(option) for option in allowed)
+        raise ConfigError(f"{path}: [tool.darklint] {key} must be one of {shown}, not {value!r}")
+    return value
 
 
 def resolve_config(explicit: Path | None, start: Path) -> Config:

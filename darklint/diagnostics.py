@@ -39,6 +39,19 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another place a finding involves ("compiled here"), in the diagnostic's coordinates."""
+
+    message: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    cell: int | None = None
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     path: str
     line: int
@@ -56,6 +69,11 @@ class Diagnostic:
     # For notebooks: the line of the .ipynb file itself that holds ``line``,
     # when it can be located (SARIF viewers show the raw file).
     file_line: int | None = None
+    # What to do about it (ruff's fix title, rustc's ``help:``), shown under
+    # the finding; the message itself says only what goes wrong.
+    help: str | None = None
+    # The other places the message talks about ("compiled here").
+    related: tuple[Related, ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, int, str]:
         return (self.path, self.cell or 0, self.line, self.column, self.code)
@@ -72,6 +90,7 @@ class Diagnostic:
             **{
                 **data,
                 "severity": Severity(data["severity"]),
+                "related": tuple(Related(**item) for item in data.get("related", ())),
                 "fix": None
                 if fix is None
                 else Fix(

@@ -1,9 +1,14 @@
 """Which files to lint: walk the paths given, honouring excludes and .gitignore.
 
-Rules of the walk (flake8's and ruff's, without --force-exclude):
+Rules of the walk (flake8's and ruff's):
 
 * a file named on the command line is always linted, whatever its extension
-  or any exclusion: the user asked for it;
+  or any exclusion: the user asked for it; unless ``force_exclude``
+  (``--force-exclude``, ruff's flag), with which the excludes apply to named
+  paths too, and an excluded one is skipped silently.  pre-commit names every
+  file it hands over, so its hook needs it to honour the project's excludes;
+* each directory's excludes are those of its nearest configuration
+  (``excludes_for``), anchored at that configuration's directory;
 * directories are walked recursively for ``.py`` and ``.ipynb`` files, in
   sorted order, skipping what ``exclude`` / ``extend_exclude`` and the
   ``.gitignore`` files match (an excluded directory is not entered);
@@ -20,12 +25,20 @@ from __future__ import annotations
 import os
 import re
 import stat as stat_module
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
-__all__ = ["DEFAULT_EXCLUDES", "LINTED_SUFFIXES", "DiscoveryResult", "GitIgnore", "discover"]
+__all__ = [
+    "DEFAULT_EXCLUDES",
+    "LINTED_SUFFIXES",
+    "DiscoveryResult",
+    "GitIgnore",
+    "discover",
+    "exclude_patterns",
+    "is_excluded",
+]
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".bzr",
@@ -63,6 +76,8 @@ class DiscoveryResult:
     files: list[Path] = field(default_factory=list)
     # (path as the user would see it, reason), e.g. ("missing.py", "No such file or directory")
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # The directories given under which nothing was found (as given).
+    empty: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------
@@ -285,10 +300,12 @@ class _Dir:
     ignores: tuple[GitIgnore, ...]  # the .gitignore files in force, lowest priority first
 
 
+ExcludesFor = Callable[[str], GitIgnore]
+
+
 class _Walker:
-    def __init__(self, excludes: GitIgnore, exclude_root: str, respect_gitignore: bool) -> None:
-        self.excludes = excludes
-        self.exclude_prefix = _as_prefix(exclude_root)
+    def __init__(self, excludes_for: ExcludesFor, respect_gitignore: bool) -> None:
+        self.excludes_for = excludes_for
         self.respect_gitignore = respect_gitignore
         self.files: list[Path] = []
         self.errors: list[tuple[str, str]] = []
@@ -325,6 +342,7 @@ class _Walker:
         ignores = directory.ignores
         if self.respect_gitignore:
             ignores = self._dir_ignores(directory, {entry.name for entry in entries})
+        excludes = self.excludes_for(directory.path)
         prefix = _as_prefix(directory.path)
         shown_prefix = _as_prefix(directory.shown)
         children: list[_Dir | tuple[str, str]] = []
@@ -341,7 +359,7 @@ class _Walker:
             if is_dir and name == ".git":
                 continue  # never Python, and git itself never looks inside
             path = prefix + name
-            if self._excluded(path, name, is_dir, ignores):
+            if self._excluded(excludes, path, name, is_dir, ignores):
                 continue
             if not is_dir:
                 children.append((path, shown_prefix + name))
@@ -363,8 +381,15 @@ class _Walker:
         self.seen_dirs.add(key)
         return True
 
-    def _excluded(self, path: str, name: str, is_dir: bool, ignores: tuple[GitIgnore, ...]) -> bool:
-        if self.excludes._match(_relative(path, self.exclude_prefix), name, is_dir):
+    def _excluded(
+        self,
+        excludes: GitIgnore,
+        path: str,
+        name: str,
+        is_dir: bool,
+        ignores: tuple[GitIgnore, ...],
+    ) -> bool:
+        if excludes._match(_relative(path, excludes.prefix), name, is_dir):
             return True
         # The deepest .gitignore that has an opinion decides.
         for ignore in reversed(ignores):
@@ -372,6 +397,28 @@ class _Walker:
             if verdict is not None:
                 return verdict
         return False
+
+    def named_path_excluded(self, path: str, is_dir: bool) -> bool:
+        """Whether the excludes skip a path named on the command line (``--force-exclude``).
+
+        As the walk would have: each component below the root of the
+        configuration in force above it is matched by that configuration's
+        excludes (``vendor`` excludes ``vendor/gan.py``).  Components above
+        that root are not the project's: a default exclude such as ``build``
+        must not skip a whole checkout that happens to live in ``~/build/``.
+        """
+        current = path
+        while True:
+            parent = os.path.dirname(current)
+            if parent == current:
+                return False
+            excludes = self.excludes_for(parent)
+            relative = _relative(current, excludes.prefix)
+            if relative is None:
+                return False
+            if excludes._match(relative, os.path.basename(current), is_dir):
+                return True
+            current, is_dir = parent, True
 
     def _dir_ignores(self, directory: _Dir, names: set[str]) -> tuple[GitIgnore, ...]:
         """The .gitignore files in force inside ``directory``."""
@@ -442,6 +489,22 @@ def _reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
+def is_excluded(path: str | os.PathLike[str], excludes_for: ExcludesFor) -> bool:
+    """Whether the excludes skip ``path`` (a file that need not exist): ``--force-exclude``."""
+    absolute = os.path.abspath(path)
+    return _Walker(excludes_for, respect_gitignore=False).named_path_excluded(
+        absolute, os.path.isdir(absolute)
+    )
+
+
+def exclude_patterns(
+    exclude: Sequence[str], extend_exclude: Sequence[str], root: Path | str
+) -> GitIgnore:
+    """``exclude`` (DEFAULT_EXCLUDES when empty) plus ``extend_exclude``, anchored at ``root``."""
+    patterns = [*(exclude or DEFAULT_EXCLUDES), *extend_exclude]
+    return GitIgnore((_normalize_exclude(p) for p in patterns), os.path.abspath(root))
+
+
 def discover(
     paths: Sequence[str],
     *,
@@ -449,19 +512,28 @@ def discover(
     extend_exclude: Sequence[str] = (),
     config_root: Path | None = None,
     respect_gitignore: bool = True,
+    excludes_for: ExcludesFor | None = None,
+    force_exclude: bool = False,
 ) -> DiscoveryResult:
     """The files to lint under ``paths``, in a deterministic order, without duplicates.
 
     ``exclude`` replaces DEFAULT_EXCLUDES (an empty one keeps them) and
     ``extend_exclude`` adds to them: gitignore-style patterns, anchored at
     ``config_root`` (the working directory when None) when they hold a slash,
-    matched against names otherwise.  Files come back as the user wrote the
-    path they were found under: ``discover(["src/"])`` gives ``src/a.py``.
+    matched against names otherwise; ``excludes_for`` (a directory's
+    absolute path to its excludes) replaces the three for per-directory
+    configurations.  Files come back as the user wrote the path they were
+    found under: ``discover(["src/"])`` gives ``src/a.py``.
     """
-    root = os.path.abspath(config_root if config_root is not None else os.curdir)
-    patterns = [*(exclude or DEFAULT_EXCLUDES), *extend_exclude]
-    excludes = GitIgnore((_normalize_exclude(p) for p in patterns), root)
-    walker = _Walker(excludes, root, respect_gitignore)
+    if excludes_for is None:
+        root = config_root if config_root is not None else os.curdir
+        fixed = exclude_patterns(exclude, extend_exclude, root)
+
+        def excludes_for(directory: str) -> GitIgnore:
+            return fixed
+
+    walker = _Walker(excludes_for, respect_gitignore)
+    empty: list[str] = []
     for given_path in paths:
         given = os.fspath(given_path)  # a Path from a careless caller still prints right
         path = os.path.abspath(given)
@@ -470,11 +542,17 @@ def discover(
         except OSError as error:
             walker.errors.append((given, _reason(error)))
             continue
-        if stat_module.S_ISDIR(stat.st_mode):
+        is_dir = stat_module.S_ISDIR(stat.st_mode)
+        if force_exclude and walker.named_path_excluded(path, is_dir):
+            continue
+        if is_dir:
+            before = len(walker.files)
             walker.walk_root(path, given, stat)
+            if len(walker.files) == before:
+                empty.append(given)
         else:
             walker.add_file(path, given)
-    return DiscoveryResult(walker.files, walker.errors)
+    return DiscoveryResult(walker.files, walker.errors, empty)
 
 
 def _normalize_exclude(pattern: str) -> str:

@@ -1,17 +1,26 @@
 """Rule documentation, generated from each rule's docstring (the one source).
 
 ``darklint rule CODE`` prints it, and ``python -m darklint.docs`` writes
-``docs/rules/<CODE>-<slug>.md`` (a test fails when those files are stale).
+``docs/rules/<CODE>-<slug>.md`` and the README's sample outputs (the blocks
+marked ``<!-- generated: darklint ARGS -->``, rendered from the command's
+actual output); a test fails when any of them is stale.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
+import io
 import json
+import os
+import re
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from darklint.references import installed_reference, reference_url
 
 if TYPE_CHECKING:
     from darklint.rule import Rule
@@ -84,31 +93,46 @@ def _facts(rule: type[Rule]) -> list[tuple[str, str]]:
     ]
     if rule.reference:
         facts.append(("PyTorch reference", rule.reference))
+        facts.append(("In the repository", reference_url(rule.reference)))
     return facts
+
+
+def _installed(rule: type[Rule]) -> list[tuple[str, str]]:
+    """Where this installation holds the reference (the generated Markdown leaves it out:
+    it is a path on one machine)."""
+    if not rule.reference:
+        return []
+    path = installed_reference(rule.reference)
+    return [("Installed at", str(path) if path else "not installed")]
+
+
+def _templates(rule: type[Rule]) -> list[tuple[str, str]]:
+    """The message and, when the rule has one, the help template."""
+    return [("Message", rule.message), *([("Help", rule.help)] if rule.help else [])]
 
 
 def render_markdown(rule: type[Rule]) -> str:
     facts = "\n".join(f"| {key} | {value} |" for key, value in _facts(rule))
+    templates = "".join(f"{key}: `{value}`\n\n" for key, value in _templates(rule))
     return (
         f"{GENERATED_HEADER}\n\n"
         f"# {rule.code} {rule.name}\n\n"
         f"{rule.summary()}\n\n"
         f"| | |\n|---|---|\n{facts}\n\n"
-        f"Message: `{rule.message}`\n\n"
+        f"{templates}"
         f"{rule_description(rule)}\n"
     )
 
 
 def render_text(rule: type[Rule]) -> str:
-    facts = "\n".join(f"{key + ':':<19}{value}" for key, value in _facts(rule))
-    return (
-        f"{rule.code} {rule.name}\n\n{rule.summary()}\n\n{facts}\n"
-        f"{'Message:':<19}{rule.message}\n\n{rule_description(rule)}\n"
-    )
+    rows = [*_facts(rule), *_installed(rule), *_templates(rule)]
+    facts = "\n".join(f"{key + ':':<19}{value}" for key, value in rows)
+    return f"{rule.code} {rule.name}\n\n{rule.summary()}\n\n{facts}\n\n{rule_description(rule)}\n"
 
 
-def render_json(rule: type[Rule]) -> str:
-    data: dict[str, Any] = {
+def rule_json(rule: type[Rule]) -> dict[str, Any]:
+    """A rule's facts as JSON values: one schema for ``rule X`` and ``rules --format json``."""
+    return {
         "code": rule.code,
         "name": rule.name,
         "summary": rule.summary(),
@@ -117,11 +141,22 @@ def render_json(rule: type[Rule]) -> str:
         "status": rule.status.value,
         "fix": None if rule.fix_safety is None else rule.fix_safety.value,
         "message": rule.message,
+        "help": rule.help,
         "reference": rule.reference,
+        "reference_url": reference_url(rule.reference) if rule.reference else None,
+        "reference_installed": _installed_path(rule),
         "url": rule.docs_url(),
         "sections": docstring_sections(rule),
     }
-    return json.dumps(data, indent=2) + "\n"
+
+
+def _installed_path(rule: type[Rule]) -> str | None:
+    path = installed_reference(rule.reference) if rule.reference else None
+    return str(path) if path else None
+
+
+def render_json(rule: type[Rule]) -> str:
+    return json.dumps(rule_json(rule), indent=2) + "\n"
 
 
 def doc_path(rule: type[Rule], docs_dir: Path) -> Path:
@@ -134,25 +169,77 @@ def expected_docs(docs_dir: Path) -> dict[Path, str]:
     return {doc_path(rule, docs_dir): render_markdown(rule) for rule in all_rules()}
 
 
+# A README block kept equal to the output of the command it shows:
+#   <!-- generated: darklint ARGS -->
+#   ```
+#   $ darklint ARGS
+#   ...the output...
+#   ```
+#   <!-- end generated -->
+_GENERATED_BLOCK = re.compile(
+    r"(<!-- generated: (?P<command>darklint [^>]*?) -->\n)(?P<body>.*?)(<!-- end generated -->)",
+    re.DOTALL,
+)
+
+
+def command_output(command: str, cwd: Path) -> str:
+    """What ``command`` (``darklint ARGS``) prints, run here on the files under ``cwd``."""
+    from darklint.cli import main as cli_main
+
+    args = shlex.split(command)[1:]
+    out = io.StringIO()
+    previous = Path.cwd()
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            cli_main(["--no-cache", *args] if args[:1] not in (["rule"], ["rules"]) else args)
+    finally:
+        os.chdir(previous)
+    return out.getvalue()
+
+
+def render_readme(text: str, cwd: Path) -> str:
+    """``text`` with every generated block rendered from its command's actual output."""
+
+    def block(match: re.Match[str]) -> str:
+        command = match.group("command")
+        body = f"```\n$ {command}\n{command_output(command, cwd)}```\n"
+        return f"{match.group(1)}{body}{match.group(4)}"
+
+    return _GENERATED_BLOCK.sub(block, text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m darklint.docs")
     parser.add_argument("--docs-dir", type=Path, default=Path("docs/rules"))
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=Path("README.md"),
+        help="a file whose generated blocks show a command's output",
+    )
     parser.add_argument("--check", action="store_true", help="fail if the docs are stale")
     args = parser.parse_args(argv)
+    readme = args.readme.read_text(encoding="utf-8") if args.readme.is_file() else None
+    fresh_readme = render_readme(readme, args.readme.parent) if readme is not None else None
+    readme_stale = readme != fresh_readme
     expected = expected_docs(args.docs_dir)
     existing = set(args.docs_dir.glob("*.md")) if args.docs_dir.is_dir() else set()
     stale = [p for p, text in expected.items() if not p.exists() or p.read_text() != text]
     extra = sorted(existing - set(expected))
     if args.check:
-        for path in [*stale, *extra]:
+        for path in [*stale, *extra, *([args.readme] if readme_stale else [])]:
             print(f"stale: {path}", file=sys.stderr)
-        return 1 if stale or extra else 0
+        return 1 if stale or extra or readme_stale else 0
     args.docs_dir.mkdir(parents=True, exist_ok=True)
     for path in stale:
         path.write_text(expected[path])
     for path in extra:
         path.unlink()
-    print(f"{len(stale)} written, {len(extra)} removed, {len(expected)} rules")
+    if readme_stale and fresh_readme is not None:
+        args.readme.write_text(fresh_readme, encoding="utf-8")
+    written = f"{len(stale)} written, {len(extra)} removed, {len(expected)} rules"
+    print(f"{written}{f'; {args.readme} updated' if readme_stale else ''}")
     return 0
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from darklint import gate
-from darklint.diagnostics import Diagnostic, Edit, Fix
+from darklint.config import Target
+from darklint.diagnostics import Diagnostic, Edit, Fix, Related
 from darklint.registry import all_rules, rules_by_code, rules_by_name
 from darklint.rule import FileContext, FixSafety, Report, Rule, RuleCrashed
 from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
@@ -190,6 +191,7 @@ def _to_diagnostics(
     for report in reports:
         rule = report.rule
         nodes = [report.node, report.end_node or report.node]
+        nodes.extend(node for _, node in report.related)
         if report.fix is not None:
             nodes.extend(part.old for part in report.fix.parts())
             nodes.extend(part.until for part in report.fix.parts() if part.until is not None)
@@ -233,9 +235,18 @@ def _to_diagnostics(
                 fix=fix,
                 reference=rule.reference,
                 url=rule.docs_url(),
+                help=report.help,
+                related=tuple(_related(context, what, node) for what, node in report.related),
             )
         )
     return diagnostics, crashes
+
+
+def _related(context: FileContext, what: str, node: cst.CSTNode) -> Related:
+    """A related node's range, computed as the reported node's is."""
+    line, column = context.start_of(node)
+    end = context.positions[node].end
+    return Related(what, context.path, line, column + 1, end.line, end.column + 1)
 
 
 def _apply_suppressions(
@@ -286,9 +297,18 @@ def _unused(suppressions: Suppressions, enabled: frozenset[str], path: str) -> l
 
 
 def lint_text(
-    text: str, path: str, enabled: frozenset[str], *, notebook: Notebook | None = None
+    text: str,
+    path: str,
+    enabled: frozenset[str],
+    *,
+    notebook: Notebook | None = None,
+    target: Target = (),
 ) -> FileOutcome:
-    """Lint Python source already decoded (``notebook`` maps lines back to cells)."""
+    """Lint Python source already decoded (``notebook`` maps lines back to cells).
+
+    ``target`` holds the file's target settings (``backend``...), which
+    rules read to say only what applies.
+    """
     # Suppressions are found by tokenizing, which costs more than parsing:
     # only when they can matter (``_needs_suppressions``).
     suppressions = scan(text) if _may_skip_file(text) else None
@@ -317,7 +337,11 @@ def lint_text(
             else:
                 analysed = True
                 context = FileContext(
-                    module=parsed, source=text, path=path, statement_starts=starts
+                    module=parsed,
+                    source=text,
+                    path=path,
+                    statement_starts=starts,
+                    target=dict(target),
                 )
                 if notebook is not None:
                     context.line_label = _cell_line_label(notebook)
@@ -375,6 +399,7 @@ def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[
         return diagnostics
     mapped = []
     for diagnostic in diagnostics:
+        related = tuple(_related_to_cell(item, notebook) for item in diagnostic.related)
         cell, line = notebook.locate(diagnostic.line)
         end_cell, end_line = notebook.locate(diagnostic.end_line)
         if end_cell != cell:
@@ -389,15 +414,46 @@ def _to_cells(diagnostics: list[Diagnostic], notebook: Notebook | None) -> list[
                 end_line=end_line,
                 end_column=end_column,
                 file_line=notebook.file_line(cell, line),
-                # --fix rewrites .py files only; a notebook fix would have to
-                # be written back into the JSON cell by cell.
-                fix=None,
+                related=related,
+                fix=_fix_in_cell(diagnostic.fix, notebook, cell),
             )
         )
     return mapped
 
 
-def lint_bytes(raw: bytes, display: str, enabled: frozenset[str]) -> FileOutcome:
+def _fix_in_cell(fix: Fix | None, notebook: Notebook, cell: int) -> Fix | None:
+    """The fix in the cell's coordinates (``notebook_fix`` writes it into the cell's source).
+
+    None when an edit reaches into another cell or touches a masked line: the
+    code there is a ``pass`` standing in for a magic, not the cell's text.
+    """
+    if fix is None:
+        return None
+    masked = notebook.masked_lines(cell)
+    edits = []
+    for edit in fix.edits:
+        start_cell, line = notebook.locate(edit.line)
+        end_cell, end_line = notebook.locate(edit.end_line)
+        if start_cell != cell or end_cell != cell:
+            return None
+        if any(masked_line in masked for masked_line in range(line, end_line + 1)):
+            return None
+        edits.append(replace(edit, line=line, end_line=end_line))
+    return replace(fix, edits=tuple(edits))
+
+
+def _related_to_cell(related: Related, notebook: Notebook) -> Related:
+    cell, line = notebook.locate(related.line)
+    end_cell, end_line = notebook.locate(related.end_line)
+    end_column = related.end_column
+    if end_cell != cell:
+        end_line, end_column = line, related.column + 1
+    return replace(related, cell=cell, line=line, end_line=end_line, end_column=end_column)
+
+
+def lint_bytes(
+    raw: bytes, display: str, enabled: frozenset[str], target: Target = ()
+) -> FileOutcome:
     """Decode and lint one file's bytes; what cannot be read or decoded becomes DK001."""
     try:
         text = decode(raw).text
@@ -408,18 +464,20 @@ def lint_bytes(raw: bytes, display: str, enabled: frozenset[str]) -> FileOutcome
                 notebook = load_notebook(text)
             except NotebookError as error:
                 raise Unreadable(str(error)) from None
-            return lint_text(notebook.code, display, enabled, notebook=notebook)
-        return lint_text(text, display, enabled)
+            return lint_text(notebook.code, display, enabled, notebook=notebook, target=target)
+        return lint_text(text, display, enabled, target=target)
     except Unreadable as error:
         return _unreadable(display, error, enabled)
 
 
-def lint_path(path: Path, display: str, enabled: frozenset[str]) -> FileOutcome:
+def lint_path(
+    path: Path, display: str, enabled: frozenset[str], target: Target = ()
+) -> FileOutcome:
     try:
         raw = read_bytes(path)
     except Unreadable as error:
         return _unreadable(display, error, enabled)
-    return lint_bytes(raw, display, enabled)
+    return lint_bytes(raw, display, enabled, target)
 
 
 def _unreadable(display: str, error: Unreadable, enabled: frozenset[str]) -> FileOutcome:

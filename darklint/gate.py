@@ -1,32 +1,34 @@
 """The gate: which rules can possibly fire on a file, decided without libcst.
 
 libcst parses about ten times slower than CPython's own parser, and most
-files of a real repository hold no Keras model, so the engine runs a rule on
-a file only when the file contains what the rule cannot fire without.  The
-gate is *conservative*: it may let through a file on which nothing fires, but
-never skips one on which something could (``tests/engine/test_gate.py`` runs
-every corpus gated and ungated and compares).
+files of a real repository use nothing a rule looks at, so the engine runs a
+rule on a file only when the file contains what the rule cannot fire
+without.  The gate is *conservative*: it may let through a file on which
+nothing fires, but never skips one on which something could
+(``tests/engine/test_gate.py`` runs every corpus gated and ungated and
+compares).
+
+Each rule states its requirements as data, and the gate knows nothing of
+what they mean:
+
+- ``requires_imports``: top-level modules of which the file must import one
+  (empty: no import needed);
+- ``requires_names``: identifiers the code must contain (a tuple inside the
+  tuple is a choice: ``("compile", ("fit", "train_on_batch"))`` needs
+  ``compile`` and at least one of ``fit`` and ``train_on_batch``).
 
 It works in two steps, the cheap one first:
 
-1. Text: the file mentions Keras (``needs_keras``) and contains every token of
-   the rule's ``requires`` and ``requires_names`` as substrings.
+1. Text: the file contains one of the required modules' names and every
+   required identifier, as substrings.
 2. Code, for what passes step 1: the ``ast`` tree that the engine's syntax
-   check already built must *import* Keras (an ``import`` statement, not a
-   word in a docstring), and every token of ``requires_names`` must be an
-   identifier of the code — a name, an attribute, a part of an imported
-   module or name, a keyword argument, a definition — not just a word in a
-   string or a comment.  The semantic model matches identifiers exactly, so
-   this is as conservative as step 1 and far sharper on code whose
-   docstrings are full of ``model.fit(...)`` examples.
-
-In ``requires`` and ``requires_names`` a tuple inside the tuple is a choice:
-``("compile", ("fit", "train_on_batch"))`` needs ``compile`` and at least one
-of ``fit`` and ``train_on_batch``.
-
-The token groups below are the semantic model's vocabulary (what it turns
-into models, training steps, ...); ``tests/engine/test_gate.py`` checks them
-against ``darklint.keras`` so that the two cannot drift apart.
+   check already built must *import* one of the modules (an ``import``
+   statement, not a word in a docstring), and every required identifier must
+   be an identifier of the code — a name, an attribute, a part of an
+   imported module or name, a keyword argument, a definition — not just a
+   word in a string or a comment.  The semantic model matches identifiers
+   exactly, so this is as conservative as step 1 and far sharper on code
+   whose docstrings are full of ``model.fit(...)`` examples.
 
 ``DARKLINT_NO_GATE=1`` in the environment turns the gate off (every rule runs
 on every file that parses): for the tests above and for bisecting a miss.
@@ -45,34 +47,6 @@ if TYPE_CHECKING:
 
 Tokens: TypeAlias = tuple[str | tuple[str, ...], ...]
 
-# A file that mentions neither can hold no Keras model darklint could prove
-# (``tf_keras`` contains ``keras``).
-KERAS_MARKERS = ("keras", "tensorflow")
-# The top-level modules an import must come from for the file to import Keras
-# (``darklint.keras.names.KERAS_TOP_LEVEL``).
-KERAS_MODULES = frozenset({"keras", "tensorflow", "tf_keras"})
-
-# Training calls (``semantic.TRAIN_METHODS``).
-TRAINS = ("fit", "fit_generator", "train_on_batch")
-# Training calls and hand-written optimizer steps (``EventKind.STEP``).
-STEPS = (*TRAINS, "apply_gradients", "minimize", "apply")
-# Everything a Keras model can come from: the model classes and factories
-# (``names._MODEL_CLASSES``/``_MODEL_FACTORIES``, ``applications.*``), and the
-# uses that promote an unknown value to a model (``x.trainable = False``,
-# ``x.compile(loss=...)``; ``Sequential([x])`` needs ``Sequential``).
-MAKES_MODELS = (
-    "Model",
-    "Sequential",
-    "Functional",
-    "load_model",
-    "clone_model",
-    "model_from_json",
-    "model_from_config",
-    "applications",
-    "trainable",
-    "compile",
-)
-
 ENV_DISABLE = "DARKLINT_NO_GATE"
 
 
@@ -80,8 +54,9 @@ def disabled() -> bool:
     return os.environ.get(ENV_DISABLE, "") not in ("", "0")
 
 
-def mentions_keras(text: str) -> bool:
-    return any(marker in text for marker in KERAS_MARKERS)
+def mentions_any(text: str, modules: frozenset[str]) -> bool:
+    """The text names one of ``modules`` (or none is required)."""
+    return not modules or any(module in text for module in modules)
 
 
 def text_has(text: str, tokens: Tokens) -> bool:
@@ -104,8 +79,12 @@ def names_have(names: frozenset[str] | set[str], tokens: Tokens) -> bool:
 class CodeFacts:
     """What the gate needs to know about a module's code (not its strings)."""
 
-    imports_keras: bool
+    # The top-level modules its (absolute) import statements import.
+    imports: frozenset[str]
     names: frozenset[str]
+
+    def imports_any(self, modules: frozenset[str]) -> bool:
+        return not modules or not self.imports.isdisjoint(modules)
 
 
 # Fields that hold no identifier and no child node worth visiting.
@@ -128,17 +107,17 @@ def _fields(kind: type) -> tuple[str, ...]:
 
 
 def code_facts(tree: ast.AST) -> CodeFacts:
-    """Every identifier of the code (dotted import paths split), and whether it imports Keras.
+    """Every identifier of the code (dotted import paths split), and the modules it imports.
 
     In the ``ast``, every string-valued field outside a constant is an
     identifier (``Name.id``, ``Attribute.attr``, ``alias.name``,
     ``ImportFrom.module``, ``keyword.arg``, ``FunctionDef.name``, ...), so a
     generic walk finds them all.  An explicit stack instead of ``ast.walk``:
-    three times faster, and this runs on every file with a Keras-looking text.
+    three times faster, and this runs on every file whose text passed step 1.
     """
     names: set[str] = set()
     add = names.add
-    imports_keras = False
+    imports: set[str] = set()
     stack: list[object] = [tree]
     pop, push = stack.pop, stack.append
     fields_of = _FIELDS.get
@@ -146,7 +125,7 @@ def code_facts(tree: ast.AST) -> CodeFacts:
         node = pop()
         kind = type(node)
         if kind is ast.Import or kind is ast.ImportFrom:
-            imports_keras = imports_keras or _imports_keras(node)  # type: ignore[arg-type]
+            imports.update(_imported_roots(node))  # type: ignore[arg-type]
         fields = fields_of(kind)
         if fields is None:
             fields = _fields(kind)
@@ -165,25 +144,32 @@ def code_facts(tree: ast.AST) -> CodeFacts:
                         push(item)
             elif value_type is not int:
                 push(value)
-    # `import keras.models` and `from keras.optimizers import Adam` name
-    # `keras`, `models` and `optimizers` too.
+    # `import a.b` and `from a.b import C` name `a` and `b` too.
     for dotted in [name for name in names if "." in name]:
         names.update(dotted.split("."))
-    return CodeFacts(imports_keras, frozenset(names))
+    return CodeFacts(frozenset(imports), frozenset(names))
 
 
-def _imports_keras(node: ast.Import | ast.ImportFrom) -> bool:
+def _imported_roots(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The top-level modules an import statement imports (a relative import: none)."""
     if isinstance(node, ast.Import):
-        return any(alias.name.split(".")[0] in KERAS_MODULES for alias in node.names)
-    return node.level == 0 and (node.module or "").split(".")[0] in KERAS_MODULES
+        return [alias.name.split(".")[0] for alias in node.names]
+    return [node.module.split(".")[0]] if node.level == 0 and node.module else []
 
 
 def filter_rules(rules: Iterable[type[Rule]], text: str, tree: ast.AST | None) -> list[type[Rule]]:
     """The rules that may fire on a file: by its text, then by its code (``tree``)."""
     if disabled():
         return list(rules)
-    keras = mentions_keras(text)
-    candidates = [rule for rule in rules if rule.may_apply(text, keras)]
+    # Rules share their module requirements: each set is looked up once per file.
+    mentions: dict[frozenset[str], bool] = {}
+    candidates = []
+    for rule in rules:
+        modules = rule.requires_imports
+        if modules not in mentions:
+            mentions[modules] = mentions_any(text, modules)
+        if mentions[modules] and rule.may_apply(text):
+            candidates.append(rule)
     if not candidates or tree is None:
         return candidates
     facts = code_facts(tree)

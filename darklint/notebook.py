@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -114,6 +114,16 @@ class Notebook:
         if not 1 <= cell <= len(self._parts):
             raise IndexError(f"no cell {cell} in a notebook of {len(self._parts)} cells")
         return "".join(self._parts[cell - 1])
+
+    def cell_parts(self, cell: int) -> tuple[str, ...]:
+        """Cell ``cell``'s source as stored: the strings of its list, or its one string."""
+        if not 1 <= cell <= len(self._parts):
+            raise IndexError(f"no cell {cell} in a notebook of {len(self._parts)} cells")
+        return self._parts[cell - 1]
+
+    def masked_lines(self, cell: int) -> tuple[int, ...]:
+        """The 1-based lines of code cell ``cell`` that were masked (magics): never edited."""
+        return next((span.masked for span in self.cells if span.number == cell), ())
 
     def locate(self, line: int) -> tuple[int, int]:
         """Map a 1-based line of ``code`` to (cell number, 1-based line in that cell).
@@ -440,15 +450,35 @@ class _Frame:
         self.expect_key = is_object
 
 
-def _source_string_lines(raw: str) -> dict[int, list[int]]:
-    """For each cell index, the 1-based raw line of each string of its ``source``.
+@dataclass(frozen=True)
+class SourceToken:
+    """One token of a cell's ``"source"`` value found by ``source_tokens``.
 
-    A repeated key is handled as json.loads does (the last one wins), so the
-    strings found always line up with the parsed cells.
+    ``kind``: ``"string"`` (the source is one string), ``"open"``/``"close"``
+    (the brackets of a source list), ``"item"`` (a string of that list), or
+    ``"reset"`` (a new top-level ``"cells"`` key: forget what came before, as
+    json.loads keeps the last of repeated keys; ``cell`` is -1 then).
     """
-    found: dict[int, list[int]] = {}
+
+    kind: str
+    cell: int  # 0-based index of the cell in "cells"
+    start: int  # offsets of the token in the raw text
+    end: int
+    line: int  # 1-based raw line of the token
+
+
+def source_tokens(raw: str) -> Iterator[SourceToken]:
+    """The tokens of every cell's ``"source"`` value in the raw .ipynb text, in order.
+
+    One scan serves both readers: ``file_line`` (which raw line holds a
+    source line) and ``notebook_fix`` (where to splice a new source).
+    """
     stack: list[_Frame] = []
     line = 1
+
+    def in_source(depth: int) -> bool:
+        return len(stack) == depth and _in_cell(stack) and stack[2].key == "source"
+
     for match in _JSON_TOKEN.finditer(raw):
         token = match.group()
         char = token[0]
@@ -457,22 +487,19 @@ def _source_string_lines(raw: str) -> dict[int, list[int]]:
             if top is not None and top.is_object and top.expect_key:
                 top.key = token[1:-1] if "\\" not in token else json.loads(token)
                 top.expect_key = False
-                if len(stack) == 3 and top.key == "source" and _in_cell(stack):
-                    found[stack[1].index] = []
-                elif len(stack) == 1 and top.key == "cells":
-                    found.clear()
-            elif len(stack) == 3 and _in_cell(stack) and stack[2].key == "source":
-                found[stack[1].index] = [line]
-            elif (
-                len(stack) == 4
-                and not stack[3].is_object
-                and _in_cell(stack)
-                and stack[2].key == "source"
-            ):
-                found.setdefault(stack[1].index, []).append(line)
+                if len(stack) == 1 and top.key == "cells":
+                    yield SourceToken("reset", -1, match.start(), match.end(), line)
+            elif in_source(3):
+                yield SourceToken("string", stack[1].index, match.start(), match.end(), line)
+            elif in_source(4) and not stack[3].is_object:
+                yield SourceToken("item", stack[1].index, match.start(), match.end(), line)
         elif char in "{[":
             stack.append(_Frame(char == "{"))
+            if char == "[" and in_source(4):
+                yield SourceToken("open", stack[1].index, match.start(), match.end(), line)
         elif char in "}]":
+            if char == "]" and in_source(4) and not stack[3].is_object:
+                yield SourceToken("close", stack[1].index, match.start(), match.end(), line)
             if stack:
                 stack.pop()
         elif char == ",":
@@ -484,6 +511,24 @@ def _source_string_lines(raw: str) -> dict[int, list[int]]:
                     top.index += 1
         else:
             line += 1
+
+
+def _source_string_lines(raw: str) -> dict[int, list[int]]:
+    """For each cell index, the 1-based raw line of each string of its ``source``.
+
+    A repeated key is handled as json.loads does (the last one wins), so the
+    strings found always line up with the parsed cells.
+    """
+    found: dict[int, list[int]] = {}
+    for token in source_tokens(raw):
+        if token.kind == "reset":
+            found.clear()
+        elif token.kind == "string":
+            found[token.cell] = [token.line]
+        elif token.kind == "open":
+            found[token.cell] = []
+        elif token.kind == "item":
+            found.setdefault(token.cell, []).append(token.line)
     return found
 
 

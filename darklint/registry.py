@@ -17,6 +17,7 @@ from darklint.rules.dk102_model_compiled_while_frozen import ModelCompiledWhileF
 from darklint.rules.dk103_trainable_changed_after_compile import TrainableChangedAfterCompile
 from darklint.rules.dk104_optimizer_instance_reused import OptimizerInstanceReused
 from darklint.rules.dk105_compile_per_branch import CompilePerBranch
+from darklint.rules.dk106_optimizer_state_split import OptimizerStateSplit
 from darklint.rules.dk201_manual_multi_model_train_loop import ManualMultiModelTrainLoop
 from darklint.rules.dk202_predict_in_training_loop import PredictInTrainingLoop
 from darklint.rules.dk203_compile_in_training_loop import CompileInTrainingLoop
@@ -40,6 +41,7 @@ RULES: tuple[type[Rule], ...] = (
     TrainableChangedAfterCompile,
     OptimizerInstanceReused,
     CompilePerBranch,
+    OptimizerStateSplit,
     ManualMultiModelTrainLoop,
     PredictInTrainingLoop,
     CompileInTrainingLoop,

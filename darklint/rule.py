@@ -95,6 +95,10 @@ class Report:
     end_node: cst.CSTNode | None
     message: str
     fix: Replacement | None = None
+    help: str | None = None
+    # (what it is, where): the other places the message talks about; the
+    # engine gives them positions as it does ``node``.
+    related: tuple[tuple[str, cst.CSTNode], ...] = ()
 
 
 @dataclass
@@ -110,6 +114,8 @@ class FileContext:
     # Where ``ast`` says each statement starts (``darklint.statement_positions``):
     # positions are then computed for the reported statements only.
     statement_starts: Sequence[tuple[int, int]] | None = None
+    # The file's target settings (``backend``...), as its configuration sets them.
+    target: Mapping[str, object] = field(default_factory=dict)
     _semantic: SemanticModel | None = None
     _positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
@@ -172,10 +178,25 @@ class RuleCrashed(Exception):
         self.error = error
 
 
+# The Keras 3 backends, in the order messages name them, and how they are named.
+BACKENDS: dict[str, str] = {"tensorflow": "TensorFlow", "torch": "torch", "jax": "jax"}
+
+
+def join_clauses(clauses: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(clauses) <= 1:
+        return "".join(clauses)
+    return f"{', '.join(clauses[:-1])} and {clauses[-1]}"
+
+
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
+    # What goes wrong: a one-line template with named fields, its first
+    # sentence short and factual.
     message: ClassVar[str]
+    # What to do about it: a template over the same fields (optional).
+    help: ClassVar[str | None] = None
     severity: ClassVar[Severity] = Severity.WARNING
     # A file under reference_impls/ that shows the right way in PyTorch.
     reference: ClassVar[str | None] = None
@@ -187,13 +208,12 @@ class Rule:
     # The engine's own diagnostics (DK0xx) are produced by the engine, not by
     # a traversal; they are rules only so that selection and docs see them.
     engine_rule: ClassVar[bool] = False
-    # Gate (darklint.gate): the rule can only fire when the file imports
-    # Keras, contains every one of the ``requires`` substrings and has every
-    # one of the ``requires_names`` among the identifiers of its code (not
-    # its strings or comments); anything else is never parsed for it.  A
-    # tuple inside the tuple is a choice: one of its tokens is enough.
-    needs_keras: ClassVar[bool] = True
-    requires: ClassVar[Tokens] = ()
+    # Gate (darklint.gate): the rule can only fire when the file imports one
+    # of ``requires_imports`` (top-level modules; empty: no import needed) and
+    # has every one of the ``requires_names`` among the identifiers of its
+    # code (not its strings or comments); anything else is never parsed for
+    # it.  A tuple inside the tuple is a choice: one of its tokens is enough.
+    requires_imports: ClassVar[frozenset[str]] = frozenset()
     requires_names: ClassVar[Tokens] = ()
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
@@ -212,11 +232,47 @@ class Rule:
         *,
         end_node: cst.CSTNode | None = None,
         fix: Replacement | None = None,
+        related: Mapping[str, cst.CSTNode | None] | None = None,
         **fields: object,
     ) -> None:
+        """Report ``node``; ``related`` maps what each other place is to its node (None: left out)."""
         self.context.reports.append(
-            Report(type(self), node, end_node, self.message.format(**fields), fix)
+            Report(
+                type(self),
+                node,
+                end_node,
+                self.message.format(**fields),
+                fix,
+                self.help.format(**fields) if self.help is not None else None,
+                tuple(
+                    (what, where) for what, where in (related or {}).items() if where is not None
+                ),
+            )
         )
+
+    def target(self, key: str) -> object:
+        """A target setting of the file (``backend``...), or its default."""
+        from darklint.config import target_value
+
+        return target_value(self.context.target, key)
+
+    def for_backends(self, clauses: Mapping[str, str], separator: str | None = None) -> str:
+        """The clauses for the backends the file may run on, joined (``backend`` setting).
+
+        ``clauses`` maps each backend to its clause; ``{backends}`` in a clause
+        is replaced by the names of the backends it applies to, so that
+        backends that behave alike share one clause ("on TensorFlow and
+        torch").  An empty clause says nothing for that backend.  The clauses
+        are joined as a list ("a, b and c") or with ``separator``.
+        """
+        backend = self.target("backend")
+        grouped: dict[str, list[str]] = {}
+        for name, shown in BACKENDS.items():
+            clause = clauses.get(name, "")
+            if clause and backend in ("any", name):
+                grouped.setdefault(clause, []).append(shown)
+        chosen = [clause.format(backends=join_clauses(names)) for clause, names in grouped.items()]
+        return separator.join(chosen) if separator is not None else join_clauses(chosen)
 
     def finish(self) -> None:
         """Called once after the traversal; semantic-model rules work here."""
@@ -254,18 +310,16 @@ class Rule:
         return bool(cls.visitor_names())
 
     @classmethod
-    def may_apply(cls, source: str, imports_keras: bool) -> bool:
-        """The gate's first step: the text (``imports_keras``: it mentions Keras)."""
-        if cls.needs_keras and not imports_keras:
-            return False
-        return text_has(source, cls.requires) and text_has(source, cls.requires_names)
+    def may_apply(cls, source: str) -> bool:
+        """The gate's first step, after the module names: the identifiers, as text."""
+        return text_has(source, cls.requires_names)
 
     @classmethod
     def may_apply_to_code(cls, facts: CodeFacts) -> bool:
         """The gate's second step, for a file that passed the first: its code."""
-        if cls.needs_keras and not facts.imports_keras:
-            return False
-        return names_have(facts.names, cls.requires_names)
+        return facts.imports_any(cls.requires_imports) and names_have(
+            facts.names, cls.requires_names
+        )
 
     @classmethod
     def slug_names(cls) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from darklint.cache import Cache, entry_key
+from darklint.config import Target
 from darklint.diagnostics import Diagnostic
 from darklint.engine import FileOutcome, lint_path
 from darklint.source import Unreadable, read_bytes
@@ -39,6 +40,7 @@ class FileTask:
     path: Path
     display: str
     enabled: frozenset[str]
+    target: Target = ()
 
 
 @dataclass
@@ -52,7 +54,7 @@ class RunResult:
 
 def _lint(task: FileTask) -> FileOutcome:
     try:
-        return lint_path(task.path, task.display, task.enabled)
+        return lint_path(task.path, task.display, task.enabled, task.target)
     except Exception as error:
         # darklint's own bug on this one file (a rule's is caught closer to
         # it): reported as a crash (exit 2), and every other file is linted.
@@ -107,7 +109,7 @@ def run(tasks: Sequence[FileTask], *, jobs: int, cache: Cache | None) -> RunResu
         key = None
         if cache is not None:
             try:
-                key = entry_key(read_bytes(task.path), task.enabled)
+                key = entry_key(read_bytes(task.path), task.enabled, task.target)
             except Unreadable:
                 key = None
             hit = cache.get(task.display, key) if key else None

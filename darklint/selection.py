@@ -42,11 +42,6 @@ def resolve_all(selectors: Iterable[str], origin: str) -> frozenset[str]:
     return result
 
 
-# The Keras 3 migration rules: a project on Keras 2 (`keras-version = 2`) has
-# nothing to migrate.
-KERAS3_MIGRATION = "DK5"
-
-
 def default_codes() -> frozenset[str]:
     return frozenset(rule.code for rule in all_rules() if rule.default_enabled)
 
@@ -66,13 +61,10 @@ class Selection:
         ignore: Sequence[str],
         per_file_ignores: Mapping[str, Sequence[str]],
         origin: str,
-        keras_version: int = 3,
     ) -> Selection:
         enabled = default_codes() if select is None else resolve_all(select, origin)
         enabled |= resolve_all(extend_select, origin)
         enabled -= resolve_all(ignore, origin)
-        if keras_version == 2:
-            enabled = frozenset(code for code in enabled if not code.startswith(KERAS3_MIGRATION))
         per_file = tuple(
             (pattern, resolve_all(codes, f"{origin} per-file-ignores[{pattern!r}]"))
             for pattern, codes in per_file_ignores.items()

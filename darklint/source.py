@@ -133,7 +133,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     onto the link would replace it by a plain file).
     """
     path = Path(os.path.realpath(path))
-    status = path.stat()
+    try:
+        status: os.stat_result | None = path.stat()
+    except FileNotFoundError:  # a new file (a baseline): the permissions of any new file
+        status = None
     handle, temp_name = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".darklint-tmp"
     )
@@ -142,13 +145,22 @@ def write_atomic(path: Path, data: bytes) -> None:
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
-        _keep_owner(temp_name, status)
-        os.chmod(temp_name, status.st_mode & 0o7777)
+        if status is not None:
+            _keep_owner(temp_name, status)
+            os.chmod(temp_name, status.st_mode & 0o7777)
+        else:
+            os.chmod(temp_name, 0o666 & ~_umask())
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _keep_owner(temp_name: str, original: os.stat_result) -> None:

@@ -41,9 +41,22 @@ def findings(corpus: Path, mapping: dict[str, str]) -> set[Key]:
     for folder in sorted((corpus / "repos").iterdir()):
         repo = folder.name.replace("+", "/", 1)
         result = subprocess.run(
-            [sys.executable, "-m", "darklint", ".", "--no-cache", "--format", "json",
-             "--ignore", "DK0"],
-            cwd=folder, capture_output=True, text=True, env={**os.environ}, check=False,
+            [
+                sys.executable,
+                "-m",
+                "darklint",
+                ".",
+                "--no-cache",
+                "--format",
+                "json",
+                "--ignore",
+                "DK0",
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env={**os.environ},
+            check=False,
         )
         if result.returncode not in (0, 1):
             print(f"{repo}: darklint exited {result.returncode}: {result.stderr}", file=sys.stderr)
@@ -92,9 +105,10 @@ def main() -> int:
         precision = f"{t / (t + f):.2f}" if t + f else "-"
         recall = f"{t / (t + n):.2f}" if t + n else "-"
         print(f"{rule:<7}{t:>5}{f:>5}{n:>5}{precision:>11}{recall:>8}")
-    print("recall by flow: " + ", ".join(
-        f"{flow} {flow_tp[flow]}/{flow_all[flow]}" for flow in sorted(flow_all)
-    ))
+    print(
+        "recall by flow: "
+        + ", ".join(f"{flow} {flow_tp[flow]}/{flow_all[flow]}" for flow in sorted(flow_all))
+    )
     in_uncertain = len(found & uncertain)
     if in_uncertain:
         print(f"({in_uncertain} findings on places annotated as uncertain, not counted)")

@@ -3,7 +3,8 @@
 ``predict`` splits its input into batches of 32 rows unless told otherwise,
 where ``predict_on_batch`` runs all rows at once, so DK202's fix is exact
 only for an input of at most one batch.  These are the calls, from NumPy,
-TensorFlow, Keras and torch, whose arguments say how many rows they make.
+TensorFlow, Keras and torch (``vocabulary.SHAPE_ARGUMENT`` and its
+neighbours), whose arguments say how many rows they make.
 The interpreter hands in its abstract values; nothing here reads syntax.
 """
 
@@ -12,54 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from darklint.keras.values import UNKNOWN, ArrayVal, IntVal, ListVal, Value
-
-# What ``predict`` uses when ``batch_size`` is not given (keras 3.15.1).
-PREDICT_DEFAULT_BATCH_SIZE = 32
-
-# Qualified name -> (position, keyword) of the argument holding the shape
-# (an int or a tuple/list whose first item is the number of rows).  Keras'
-# own functions are keyed by their path inside Keras, prefixed with
-# ``keras.`` (``keras.random.normal`` under any spelling).
-SHAPE_ARGUMENT: Mapping[str, tuple[int, str | None]] = {
-    "numpy.random.normal": (2, "size"),
-    "numpy.random.uniform": (2, "size"),
-    "numpy.random.randint": (2, "size"),
-    "numpy.random.binomial": (2, "size"),
-    "numpy.random.choice": (1, "size"),
-    "numpy.random.standard_normal": (0, "size"),
-    "numpy.random.random": (0, "size"),
-    "numpy.random.random_sample": (0, "size"),
-    "numpy.random.rand": (0, None),
-    "numpy.random.randn": (0, None),
-    "numpy.zeros": (0, "shape"),
-    "numpy.ones": (0, "shape"),
-    "numpy.empty": (0, "shape"),
-    "numpy.full": (0, "shape"),
-    "tensorflow.random.normal": (0, "shape"),
-    "tensorflow.random.uniform": (0, "shape"),
-    "tensorflow.random.truncated_normal": (0, "shape"),
-    "tensorflow.zeros": (0, "shape"),
-    "tensorflow.ones": (0, "shape"),
-    "keras.random.normal": (0, "shape"),
-    "keras.random.uniform": (0, "shape"),
-    "keras.random.truncated_normal": (0, "shape"),
-    "keras.ops.zeros": (0, "shape"),
-    "keras.ops.ones": (0, "shape"),
-    "torch.randn": (0, None),
-    "torch.rand": (0, None),
-    "torch.zeros": (0, None),
-    "torch.ones": (0, None),
-}
-# Functions that reshape their first argument: (position, keyword) of the new shape.
-RESHAPE_ARGUMENT: Mapping[str, tuple[int, str | None]] = {
-    "numpy.reshape": (1, "newshape"),
-    "tensorflow.reshape": (1, "shape"),
-    "keras.ops.reshape": (1, "newshape"),
-}
-# Functions that add an axis: a new first axis makes one row.
-EXPAND_DIMS = frozenset({"numpy.expand_dims", "tensorflow.expand_dims", "keras.ops.expand_dims"})
-# Functions that make an array of a literal list: one row per item.
-FROM_LIST = frozenset({"numpy.array", "numpy.asarray"})
+from darklint.keras.vocabulary import EXPAND_DIMS, FROM_LIST, RESHAPE_ARGUMENT, SHAPE_ARGUMENT
 
 
 def rows_of_shape(shape: Value) -> int | None:

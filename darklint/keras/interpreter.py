@@ -26,17 +26,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from darklint.keras.arrays import (
-    PREDICT_DEFAULT_BATCH_SIZE,
-    array_call,
-    as_parameter,
-    reshaped,
-)
-from darklint.keras.layers import has_weights
-from darklint.keras.names import ImportTable, Kind, dotted
+from darklint.keras.arrays import array_call, as_parameter, reshaped
+from darklint.keras.names import ImportTable, dotted
 from darklint.keras.semantic import (
-    PREDICT_METHODS,
-    TRAIN_METHODS,
     Event,
     EventKind,
     GradientInfo,
@@ -71,43 +63,21 @@ from darklint.keras.values import (
     merge_tensors,
     provenance,
 )
+from darklint.keras.vocabulary import (
+    GRADIENT_STEP_METHODS,
+    OPTIMIZER_STEP_METHODS,
+    PREDICT_DEFAULT_BATCH_SIZE,
+    PREDICT_METHODS,
+    REDUCTIONS,
+    TRAIN_METHODS,
+    TRAINING_HOOKS,
+    VARIABLE_ATTRIBUTES,
+    Kind,
+    has_weights,
+)
 
 BOTH = frozenset({True, False})
 TRAINABLE_DEFAULT = frozenset({True})
-# Calls that reduce a tensor: what comes out of them is no longer a
-# perturbation shaped like the input (a gradient *penalty* goes through them).
-REDUCTIONS = frozenset(
-    {
-        "sum",
-        "mean",
-        "reduce_sum",
-        "reduce_mean",
-        "reduce_max",
-        "reduce_min",
-        "max",
-        "min",
-        "norm",
-        "sqrt",
-        "argmax",
-        "argmin",
-        "std",
-        "var",
-        "dot",
-        "matmul",
-        "einsum",
-        "batch_dot",
-        "l2_loss",
-        "square_sum",
-        "prod",
-        "reduce_prod",
-        "global_norm",
-    }
-)
-GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
-# A model's attributes that are its variables (what an optimizer step updates).
-VARIABLE_ATTRIBUTES = frozenset(
-    {"trainable_variables", "trainable_weights", "weights", "variables"}
-)
 MAX_INLINES_PER_FUNCTION = 16
 _CALLED_NAME = re.compile(r"\b(\w+)\s*\(")
 _DEFINED_NAME = re.compile(r"\bdef\s+(\w+)\s*\(")
@@ -115,8 +85,6 @@ _DEFINED_NAME = re.compile(r"\bdef\s+(\w+)\s*\(")
 # costs about eight Python frames, so the recursion limit is raised to match.
 MAX_CALL_DEPTH = 300
 RECURSION_LIMIT = 12 * MAX_CALL_DEPTH + 1_000
-# Optimizer methods that take a training step; `apply` is Keras 3's name.
-OPTIMIZER_STEP_METHODS = frozenset({"apply"})
 # What an attribute's owner is, by the kind of its value (``SemanticModel.owners``).
 _OWNER_KINDS: dict[type, Owner] = {
     ModelVal: Owner.MODEL,
@@ -124,7 +92,6 @@ _OWNER_KINDS: dict[type, Owner] = {
     LayerVal: Owner.LAYER,
     InstanceVal: Owner.OBJECT,
 }
-# Names a star import of the `keras` package itself brings in as modules.
 
 
 @dataclass
@@ -1008,6 +975,10 @@ class Interpreter:
         name = _callee_name(node.func)
         if name == "GradientTape":
             return TapeVal()
+        if name == "super" and type(node.func) is cst.Name:
+            # `super().compile(...)` inside an override: Keras' own method on
+            # the same model, whose call the caller already recorded.
+            return UNKNOWN
         if isinstance(callee, ModuleRef):
             array = array_call(callee.qualified, args, kwargs, literal_list=_literal_list(node))
             if array is not None:
@@ -1122,7 +1093,9 @@ class Interpreter:
         self, cls: ClassInfo, node: cst.Call, args: list[Value], kwargs: dict[str, Value]
     ) -> Value:
         if cls.keras_model:
-            instance: Value = self._new_model(node, "subclass")
+            model = self._new_model(node, "subclass")
+            self.result.models[model.id].overrides = _training_hooks(cls)
+            instance: Value = model
             if cls.instance is None:
                 cls.instance = instance
         elif cls.instance is not None:
@@ -1136,11 +1109,12 @@ class Interpreter:
 
     def _instance(self, cls: ClassInfo, node: cst.CSTNode | None) -> Value:
         if cls.instance is None:
-            cls.instance = (
-                self._new_model(node or cls.node, "subclass")
-                if cls.keras_model
-                else InstanceVal(cls)
-            )
+            if cls.keras_model:
+                model = self._new_model(node or cls.node, "subclass")
+                self.result.models[model.id].overrides = _training_hooks(cls)
+                cls.instance = model
+            else:
+                cls.instance = InstanceVal(cls)
         return cls.instance
 
     def _call(
@@ -1252,6 +1226,11 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if type(target) is cst.Tuple or type(target) is cst.List:
         return [name for element in target.elements for name in _target_names(element.value)]
     return []
+
+
+def _training_hooks(cls: ClassInfo) -> frozenset[str]:
+    """The Keras hooks for a custom objective the class overrides."""
+    return frozenset(TRAINING_HOOKS & cls.methods.keys())
 
 
 def _variables(values: Iterable[Value]) -> frozenset[int]:

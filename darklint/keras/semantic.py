@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 _TRAINABLE = frozenset({True})
 _FROZEN = frozenset({False})
 
-TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
-PREDICT_METHODS = frozenset({"predict"})
-
 
 class EventKind(enum.Enum):
     TRAINABLE = "trainable"
@@ -84,6 +81,10 @@ class ModelInfo:
     # Input gradients (``GradientInfo.id``) whose perturbed inputs became part of
     # the model's own objective: `self.add_loss(...)`, or a loss kept on the model.
     adversarial: set[int] = field(default_factory=set)
+    # The Keras training hooks its class overrides (`train_step`: it picks the
+    # weights each step updates; `compute_loss`: a custom objective over all
+    # trainable weights): Keras' own places for custom training.
+    overrides: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from darklint.keras.names import Kind
 from darklint.keras.semantic import GradientInfo, OptimizerInfo
+from darklint.keras.vocabulary import Kind
 
 if TYPE_CHECKING:
     # Annotations only: the rules import the vocabulary around these values.

@@ -12,13 +12,13 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from darklint import DOCS_BASE_URL
-from darklint.diagnostics import Diagnostic, Edit, Severity
+from darklint.diagnostics import Diagnostic, Edit, Related, Severity
+from darklint.references import reference_url
 from darklint.registry import rules_by_code
 from darklint.rules.dk002_unused_suppression import UnusedSuppression
 
@@ -29,8 +29,6 @@ SOURCE = "darklint"
 # Python nor LSP do, so lines after such a character would drift.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-# Where the repository is browsed: PyTorch references are files in it.
-REPOSITORY_URL = DOCS_BASE_URL.split("/blob/", 1)[0]
 
 _SEVERITIES = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -86,12 +84,29 @@ class LineIndex:
         return types.TextEdit(range=types.Range(start=at, end=at), new_text=text)
 
 
-def reference_url(reference: str) -> str:
-    return f"{REPOSITORY_URL}/blob/main/{reference}"
+# Where a related place is, for a client: None when it cannot be located.
+Locate = Callable[[Related], "types.Location | None"]
 
 
-def to_lsp(diagnostic: Diagnostic, index: LineIndex) -> types.Diagnostic:
+def same_document(uri: str, index: LineIndex) -> Locate:
+    """Related places of a plain document: all in the document itself."""
+
+    def locate(related: Related) -> types.Location:
+        return types.Location(
+            uri=uri,
+            range=index.range(related.line, related.column, related.end_line, related.end_column),
+        )
+
+    return locate
+
+
+def to_lsp(
+    diagnostic: Diagnostic, index: LineIndex, locate: Locate | None = None
+) -> types.Diagnostic:
     message = diagnostic.message
+    if diagnostic.help:
+        # The help is what a quick look at the problem panel should give.
+        message = f"{message}\nhelp: {diagnostic.help}"
     if diagnostic.reference is not None:
         # After a line break: clients that show one line (virtual text) keep
         # the finding itself, the problem panel shows both.
@@ -107,7 +122,23 @@ def to_lsp(diagnostic: Diagnostic, index: LineIndex) -> types.Diagnostic:
         tags=[types.DiagnosticTag.Unnecessary]
         if diagnostic.code == UnusedSuppression.code
         else None,
+        related_information=_related_information(diagnostic, locate),
     )
+
+
+def _related_information(
+    diagnostic: Diagnostic, locate: Locate | None
+) -> list[types.DiagnosticRelatedInformation] | None:
+    if locate is None:
+        return None
+    found = []
+    for related in diagnostic.related:
+        location = locate(related)
+        if location is not None:
+            found.append(
+                types.DiagnosticRelatedInformation(location=location, message=related.message)
+            )
+    return found or None
 
 
 def fix_edits(diagnostics: Iterable[Diagnostic], index: LineIndex) -> list[types.TextEdit]:

@@ -7,20 +7,20 @@ and return darklint data, so the server can run them in a worker thread.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from darklint.config import ConfigError, resolve_config
+from darklint.config import ConfigError, Target
 from darklint.diagnostics import Diagnostic
 from darklint.engine import FileOutcome, lint_text
 from darklint.fixes import fix_until_stable
+from darklint.hierarchy import Hierarchy
 from darklint.notebook import Notebook, load_notebook
 from darklint.registry import rules_by_code
 from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
 from darklint.rules.dk002_unused_suppression import UnusedSuppression
-from darklint.selection import Selection, SelectorError, default_codes
+from darklint.selection import SelectorError, default_codes
 from darklint.source import line_starts
 from darklint.suppressions import scan
 
@@ -31,17 +31,11 @@ UNSUPPRESSIBLE = frozenset({SyntaxErrorInFile.code, UnusedSuppression.code})
 
 @dataclass(frozen=True)
 class Settings:
-    """The rules enabled for one document, and why the defaults are used if they are."""
+    """The rules and target settings of one document, and why the defaults are used if they are."""
 
     enabled: frozenset[str]
     config_error: str | None = None
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return os.path.relpath(path.resolve(), root)
-    except ValueError:  # another drive on Windows
-        return str(path)
+    target: Target = ()
 
 
 def settings_for(path: Path | None, fallback: Path) -> Settings:
@@ -52,26 +46,20 @@ def settings_for(path: Path | None, fallback: Path) -> Settings:
     an editor must keep working, so the defaults are used and the error is
     returned for the server to show.
     """
-    start = path.parent if path is not None else fallback
+    # A fresh hierarchy each time: the configuration is read again at every
+    # lint, so an edit to it applies from the next one.
     try:
-        config = resolve_config(None, start)
-        selection = Selection.build(
-            select=config.select,
-            extend_select=config.extend_select,
-            ignore=config.ignore,
-            per_file_ignores=config.per_file_ignores,
-            origin=f"{config.origin} [tool.darklint]",
-            keras_version=config.keras_version,
-        )
+        if path is None:
+            scope = Hierarchy().scope_of_directory(fallback)
+            return Settings(scope.selection.enabled, target=scope.config.target)
+        found = Hierarchy().settings_for(path)
     except (ConfigError, SelectorError) as error:
         return Settings(default_codes(), str(error))
-    if path is None:
-        return Settings(selection.enabled)
-    return Settings(selection.for_path(_relative(path, config.root)))
+    return Settings(found.enabled, target=found.target)
 
 
 def lint_python(text: str, display: str, settings: Settings) -> FileOutcome:
-    return lint_text(text, display, settings.enabled)
+    return lint_text(text, display, settings.enabled, target=settings.target)
 
 
 def fix_all(text: str, diagnostics: Sequence[Diagnostic], display: str, settings: Settings) -> str:
@@ -118,7 +106,9 @@ def lint_notebook(
 ) -> dict[str, list[Diagnostic]]:
     """Diagnostics by cell URI (every cell has an entry, so stale ones are cleared)."""
     notebook = build_notebook(cells)
-    outcome = lint_text(notebook.code, display, settings.enabled, notebook=notebook)
+    outcome = lint_text(
+        notebook.code, display, settings.enabled, notebook=notebook, target=settings.target
+    )
     by_cell: dict[str, list[Diagnostic]] = {cell.uri: [] for cell in cells}
     for diagnostic in outcome.diagnostics:
         if diagnostic.cell is not None and 1 <= diagnostic.cell <= len(cells):

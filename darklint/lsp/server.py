@@ -29,10 +29,18 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from darklint import __version__
-from darklint.diagnostics import Diagnostic
+from darklint.diagnostics import Diagnostic, Related
 from darklint.engine import FileOutcome
 from darklint.fixes import fixable
-from darklint.lsp.convert import SOURCE, LineIndex, diff_edits, fix_edits, hover_markdown, to_lsp
+from darklint.lsp.convert import (
+    SOURCE,
+    LineIndex,
+    diff_edits,
+    fix_edits,
+    hover_markdown,
+    same_document,
+    to_lsp,
+)
 from darklint.lsp.linting import (
     NotebookCellText,
     Settings,
@@ -70,7 +78,7 @@ class Linted:
     index: LineIndex
     diagnostics: tuple[Diagnostic, ...]
     published: tuple[types.Diagnostic, ...]
-    # For a cell: the notebook it belongs to (darklint does not fix notebooks).
+    # For a cell: the notebook it belongs to (the server offers no fixes in cells).
     notebook: str | None = None
     # For a document: what it was linted as, to lint its fixed text alike.
     display: str = ""
@@ -246,7 +254,9 @@ class DarklintServer(LanguageServer):
             text=text,
             index=index,
             diagnostics=outcome.diagnostics,
-            published=tuple(to_lsp(d, index) for d in outcome.diagnostics),
+            published=tuple(
+                to_lsp(d, index, same_document(uri, index)) for d in outcome.diagnostics
+            ),
             display=display,
             settings=settings,
         )
@@ -278,15 +288,24 @@ class DarklintServer(LanguageServer):
         if uri not in self._notebooks or current is None or current.version != version:
             return
         self._report(settings, ())
+        indices = {item.uri: LineIndex(item.text, self.workspace.position_codec) for item in cells}
+
+        def locate(related: Related) -> types.Location | None:
+            # A related place may be in another cell: that cell's document.
+            if related.cell is None or not 1 <= related.cell <= len(cells):
+                return None
+            cell_uri = cells[related.cell - 1].uri
+            return same_document(cell_uri, indices[cell_uri])(related)
+
         for item in cells:
-            index = LineIndex(item.text, self.workspace.position_codec)
+            index = indices[item.uri]
             found = tuple(by_cell.get(item.uri, ()))
             linted = Linted(
                 version=versions[item.uri],
                 text=item.text,
                 index=index,
                 diagnostics=found,
-                published=tuple(to_lsp(d, index) for d in found),
+                published=tuple(to_lsp(d, index, locate) for d in found),
                 notebook=uri,
             )
             self._publish(item.uri, linted)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from darklint.diagnostics import Diagnostic, RuleDescriptor
 
-__all__ = ["FORMATS", "OutputContext", "render", "render_statistics"]
+__all__ = ["FORMATS", "STATISTICS_FORMATS", "OutputContext", "render", "render_statistics"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,12 @@ class OutputContext:
     source_line: Callable[[Diagnostic], str | None] | None = None
     # The text summary mentions --fix only when the CLI could apply fixes.
     fixable_hint: bool = True
+    # Why the run failed (exit 2: a missing path, a crashed rule, a fix not
+    # written), already on standard error.  A format must then never read as
+    # a clean result: no "All checks passed!", no bare empty list.
+    errors: Sequence[str] = ()
+    # No file was linted at all (the CLI warned on standard error).
+    nothing_linted: bool = False
 
 
 # Thin wrappers keep the import of each format module until it is used.
@@ -58,11 +64,25 @@ def _github(ctx: OutputContext) -> str:
     return render_github(ctx)
 
 
+def _gitlab(ctx: OutputContext) -> str:
+    from darklint.output.gitlab import render_gitlab
+
+    return render_gitlab(ctx)
+
+
+def _junit(ctx: OutputContext) -> str:
+    from darklint.output.junit import render_junit
+
+    return render_junit(ctx)
+
+
 FORMATS: dict[str, Callable[[OutputContext], str]] = {
     "text": _text,
     "json": _json,
     "sarif": _sarif,
     "github": _github,
+    "gitlab": _gitlab,
+    "junit": _junit,
 }
 
 
@@ -76,8 +96,14 @@ def render(name: str, ctx: OutputContext) -> str:
     return formatter(ctx)
 
 
-def render_statistics(diagnostics: Sequence[Diagnostic]) -> str:
-    """The ``--statistics`` table: one line per code, most frequent first."""
-    from darklint.output.statistics import render_statistics as _render
+# The formats --statistics has a form in; the others are refused (exit 2).
+STATISTICS_FORMATS = ("text", "json")
 
-    return _render(diagnostics)
+
+def render_statistics(diagnostics: Sequence[Diagnostic], fmt: str = "text") -> str:
+    """The ``--statistics`` table: one line per code, most frequent first (or its JSON)."""
+    from darklint.output import statistics
+
+    if fmt == "json":
+        return statistics.render_statistics_json(diagnostics)
+    return statistics.render_statistics(diagnostics)

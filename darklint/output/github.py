@@ -48,10 +48,16 @@ def format_command(diagnostic: Diagnostic) -> str:
         line = diagnostic.file_line if diagnostic.file_line is not None else diagnostic.line
         props = [("file", path), ("line", str(line))]
         message = f"cell {diagnostic.cell}: {message}"
+    if diagnostic.help:
+        # Annotations keep line breaks: the help reads as its own line.
+        message = f"{message}\nhelp: {diagnostic.help}"
     props.append(("title", title))
     rendered = ",".join(f"{key}={escape_property(value)}" for key, value in props)
     return f"::{_COMMANDS[diagnostic.severity]} {rendered}::{escape_data(message)}"
 
 
 def render_github(ctx: OutputContext) -> str:
-    return "".join(format_command(d) + "\n" for d in ctx.diagnostics)
+    # A failed run (a missing path...) is an annotation too: a job log shows
+    # annotations first, and a run with none would look clean.
+    errors = "".join(f"::error title=darklint::{escape_data(error)}\n" for error in ctx.errors)
+    return errors + "".join(format_command(d) + "\n" for d in ctx.diagnostics)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from darklint.diagnostics import Diagnostic, Fix
+from darklint.diagnostics import Diagnostic, Fix, Related
 from darklint.output import OutputContext
 
 
@@ -48,10 +48,27 @@ def diagnostic_to_json(diagnostic: Diagnostic) -> dict[str, Any]:
         # ``docs`` duplicates ``url`` for tools that look for either name.
         "docs": diagnostic.url,
         "cell": diagnostic.cell,
+        "help": diagnostic.help,
+        "related": [related_to_json(item) for item in diagnostic.related],
+    }
+
+
+def related_to_json(related: Related) -> dict[str, Any]:
+    return {
+        "message": related.message,
+        "path": related.path,
+        "line": related.line,
+        "column": related.column,
+        "end_line": related.end_line,
+        "end_column": related.end_column,
+        "cell": related.cell,
     }
 
 
 def render_json(ctx: OutputContext) -> str:
+    if ctx.errors and not ctx.diagnostics:
+        # "[]" would read as a clean result; the errors are on standard error.
+        return ""
     records = [diagnostic_to_json(d) for d in ctx.diagnostics]
     # ASCII-only output cannot fail on a console with a narrow encoding.
     return json.dumps(records, indent=2) + "\n"

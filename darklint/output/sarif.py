@@ -7,21 +7,21 @@ log is portable between machines; others fall back to absolute file URIs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from darklint import DOCS_BASE_URL
-from darklint.diagnostics import Diagnostic, Fix, RuleDescriptor, Severity
+from darklint import REPOSITORY_URL
+from darklint.diagnostics import Diagnostic, Fix, Related, RuleDescriptor, Severity
 from darklint.output import OutputContext
+from darklint.output.fingerprints import Fingerprints
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "darklint/v1"
-# The project's home page: the docs URL minus its "/blob/<branch>/..." tail.
-INFORMATION_URI = DOCS_BASE_URL.split("/blob/", 1)[0]
+# The project's home page.
+INFORMATION_URI = REPOSITORY_URL
 
 _LEVELS = {
     Severity.ERROR: "error",
@@ -80,9 +80,10 @@ def _region(diagnostic: Diagnostic) -> dict[str, int]:
     return {"startLine": line, "endLine": line}
 
 
-def _fix_to_sarif(fix: Fix, location: dict[str, str]) -> dict[str, Any]:
+def _fix_to_sarif(fix: Fix, location: dict[str, str], help_text: str | None) -> dict[str, Any]:
     return {
-        "description": {"text": fix.title},
+        # The help says what to do; the fix title what the edit does.
+        "description": {"text": help_text or fix.title},
         "artifactChanges": [
             {
                 "artifactLocation": location,
@@ -105,33 +106,11 @@ def _fix_to_sarif(fix: Fix, location: dict[str, str]) -> dict[str, Any]:
     }
 
 
-class _Fingerprints:
-    """Line-number-free fingerprints, so inserting lines above keeps them.
-
-    The hash covers the code, the file and the stripped source line; the
-    occurrence index tells apart identical lines in one file.  Without the
-    source line the message stands in (it names the objects involved).
-    """
-
-    def __init__(self, ctx: OutputContext) -> None:
-        self._source_line = ctx.source_line
-        self._seen: dict[tuple[str, str, str], int] = {}
-
-    def __call__(self, diagnostic: Diagnostic, uri: str) -> str:
-        source = self._source_line(diagnostic) if self._source_line is not None else None
-        text = source.strip() if source is not None else diagnostic.message
-        key = (diagnostic.code, uri, text)
-        occurrence = self._seen.get(key, 0)
-        self._seen[key] = occurrence + 1
-        payload = "\0".join([*key, str(occurrence)])
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 def _result(
     diagnostic: Diagnostic,
     ctx: OutputContext,
     rule_index: dict[str, int],
-    fingerprint: _Fingerprints,
+    fingerprint: Fingerprints,
 ) -> dict[str, Any]:
     location = artifact_location(diagnostic.path, ctx.root)
     result: dict[str, Any] = {"ruleId": diagnostic.code}
@@ -150,19 +129,63 @@ def _result(
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(diagnostic, location["uri"])}
     # Notebook edits are in cell coordinates, which SARIF cannot express.
     if diagnostic.fix is not None and diagnostic.fix.edits and diagnostic.cell is None:
-        result["fixes"] = [_fix_to_sarif(diagnostic.fix, location)]
+        result["fixes"] = [_fix_to_sarif(diagnostic.fix, location, diagnostic.help)]
+    if diagnostic.related:
+        result["relatedLocations"] = [
+            _related_location(index, item, ctx) for index, item in enumerate(diagnostic.related)
+        ]
+    properties: dict[str, Any] = {}
+    if diagnostic.help:
+        # SARIF has no help per result; a fix's description holds it when
+        # there is a fix, and this property always.
+        properties["help"] = diagnostic.help
     if diagnostic.cell is not None:
-        result["properties"] = {
-            "cell": diagnostic.cell,
-            "cellLine": diagnostic.line,
-            "cellColumn": diagnostic.column,
-        }
+        properties.update(
+            cell=diagnostic.cell, cellLine=diagnostic.line, cellColumn=diagnostic.column
+        )
+    if properties:
+        result["properties"] = properties
     return result
+
+
+def _related_location(index: int, related: Related, ctx: OutputContext) -> dict[str, Any]:
+    region: dict[str, int] = {
+        "startLine": related.line,
+        "startColumn": related.column,
+        "endLine": related.end_line,
+        "endColumn": related.end_column,
+    }
+    location: dict[str, Any] = {
+        "id": index,
+        "physicalLocation": {
+            "artifactLocation": artifact_location(related.path, ctx.root),
+            # In-cell coordinates mean nothing in the raw .ipynb (see _region).
+            "region": region if related.cell is None else {"startLine": 1},
+        },
+        "message": {"text": related.message},
+    }
+    if related.cell is not None:
+        location["properties"] = {
+            "cell": related.cell,
+            "cellLine": related.line,
+            "cellColumn": related.column,
+        }
+    return location
+
+
+def _invocation(ctx: OutputContext) -> dict[str, Any]:
+    """Whether the run succeeded: a failed run's results are incomplete, not clean."""
+    invocation: dict[str, Any] = {"executionSuccessful": not ctx.errors}
+    if ctx.errors:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": error}} for error in ctx.errors
+        ]
+    return invocation
 
 
 def build_sarif(ctx: OutputContext) -> dict[str, Any]:
     rule_index = {rule.code: index for index, rule in enumerate(ctx.rules)}
-    fingerprint = _Fingerprints(ctx)
+    fingerprint = Fingerprints(ctx)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -176,6 +199,7 @@ def build_sarif(ctx: OutputContext) -> dict[str, Any]:
         # Columns count code points (Python string indices), not UTF-16 units.
         "columnKind": "unicodeCodePoints",
         "results": [_result(d, ctx, rule_index, fingerprint) for d in ctx.diagnostics],
+        "invocations": [_invocation(ctx)],
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

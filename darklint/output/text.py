@@ -1,13 +1,15 @@
 """The default, human-readable format.
 
 One line per diagnostic (``path:line:col: CODE [slug] message``), an optional
-source frame under it, then a summary.  The line shape is a contract: editors
-and ``grep`` parse it, so change it only with a changelog entry.
+source frame under it, the related places and the help (rustc's and ruff's
+``  = note:`` / ``  = help:`` lines), then a summary.  The first line's shape
+is a contract: editors and ``grep`` parse it, so change it only with a
+changelog entry; the indented lines under it never match that shape.
 """
 
 from __future__ import annotations
 
-from darklint.diagnostics import Diagnostic
+from darklint.diagnostics import Diagnostic, Related
 from darklint.output import OutputContext
 
 
@@ -15,12 +17,20 @@ def _has_safe_fix(diagnostic: Diagnostic) -> bool:
     return diagnostic.fix is not None and diagnostic.fix.safe
 
 
-def format_location(diagnostic: Diagnostic) -> str:
+def format_location(diagnostic: Diagnostic | Related) -> str:
     """``path:line:col`` or, inside a notebook, ``path:cell N:line:col``."""
     position = f"{diagnostic.line}:{diagnostic.column}"
     if diagnostic.cell is None:
         return f"{diagnostic.path}:{position}"
     return f"{diagnostic.path}:cell {diagnostic.cell}:{position}"
+
+
+def notes(diagnostic: Diagnostic) -> list[str]:
+    """The related places, then the help, as indented lines under the finding."""
+    lines = [f"  = note: {item.message}: {format_location(item)}" for item in diagnostic.related]
+    if diagnostic.help:
+        lines.append(f"  = help: {diagnostic.help}")
+    return lines
 
 
 def format_line(diagnostic: Diagnostic) -> str:
@@ -46,9 +56,12 @@ def source_frame(diagnostic: Diagnostic, source: str) -> list[str]:
     return [f"  | {text}", f"  | {padding}{'^' * max(width, 1)}"]
 
 
-def summary(diagnostics: list[Diagnostic], fixable_hint: bool) -> list[str]:
+def summary(
+    diagnostics: list[Diagnostic], fixable_hint: bool, *, failed: bool = False
+) -> list[str]:
     if not diagnostics:
-        return ["All checks passed!"]
+        # A run that failed (or linted nothing) passed no check.
+        return [] if failed else ["All checks passed!"]
     count = len(diagnostics)
     lines = [f"Found {count} problem{'' if count == 1 else 's'}."]
     fixable = sum(1 for d in diagnostics if _has_safe_fix(d))
@@ -71,7 +84,9 @@ def render_text(ctx: OutputContext) -> str:
             source = ctx.source_line(diagnostic)
             if source is not None:
                 lines.extend(source_frame(diagnostic, source))
-    if lines:
+        lines.extend(notes(diagnostic))
+    closing = summary(diagnostics, ctx.fixable_hint, failed=bool(ctx.errors) or ctx.nothing_linted)
+    if lines and closing:
         lines.append("")
-    lines.extend(summary(diagnostics, ctx.fixable_hint))
-    return "\n".join(lines) + "\n"
+    lines.extend(closing)
+    return "\n".join(lines) + "\n" if lines else ""

@@ -32,4 +32,3 @@ class SyntaxErrorInFile(Rule):
     message = "{detail}"
     severity = Severity.ERROR
     engine_rule = True
-    needs_keras = False

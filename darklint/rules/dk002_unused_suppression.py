@@ -31,4 +31,3 @@ class UnusedSuppression(Rule):
     message = "unused suppression for {codes}"
     severity = Severity.WARNING
     engine_rule = True
-    needs_keras = False

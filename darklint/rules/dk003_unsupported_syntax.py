@@ -30,4 +30,3 @@ class UnsupportedSyntax(Rule):
     message = "not analysed: {detail}"
     severity = Severity.INFO
     engine_rule = True
-    needs_keras = False

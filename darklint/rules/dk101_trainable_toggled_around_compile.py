@@ -1,21 +1,27 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
+if TYPE_CHECKING:
+    import libcst as cst
+
+# The consequence, by the order of the program (Keras-GAN's, jacobgil's);
+# where each step happens is in the related places, not the sentence.
 NEVER_TRAINS = (
-    "`{frozen}` was compiled at line {own_line} and is trained at line {train_line} without "
-    "recompiling: on Keras 3 it never trains (Keras 2 trained it only through its compile-time snapshot)"
+    "on Keras 3 it never trains, as it was compiled before the freeze and is trained without "
+    "recompiling (Keras 2 trained it through its compile-time snapshot)"
 )
 NEVER_TRAINS_INSIDE = (
-    "`{frozen}` was compiled into `{holder}` at line {own_line} and `{holder}` is trained at line "
-    "{train_line} without recompiling: on Keras 3 `{frozen}` never trains there (Keras 2 trained it "
-    "only through its compile-time snapshot)"
+    "on Keras 3 it never trains in `{holder}`, which was compiled before the freeze and is trained "
+    "without recompiling (Keras 2 trained it through its compile-time snapshot)"
 )
 TRAINED_BY_COMBINED = (
-    "`{frozen}` is set back to trainable at line {reset_line}, before `{combined}` is trained at "
-    "line {train_line}: on Keras 3 `{combined}`'s steps update `{frozen}` too (Keras 2 kept it frozen)"
+    "it is set back to trainable before `{combined}` is trained, so on Keras 3 `{combined}`'s steps "
+    "update it too (Keras 2 kept it frozen)"
 )
 
 
@@ -82,9 +88,11 @@ class TrainableToggledAroundCompile(Rule):
 
     code = "DK101"
     name = "trainable-toggled-around-compile"
-    message = "`{frozen}` is frozen only around `{combined}.compile()` (line {compile_line}): {consequence}"
+    message = "`{frozen}` is frozen only around `{combined}.compile()`: {consequence}"
+    help = "override `train_step` (one optimizer per network)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A freeze, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 
@@ -97,29 +105,26 @@ class TrainableToggledAroundCompile(Rule):
             reported.add(id(pattern.freeze.node))
             frozen = semantic.label(pattern.freeze.model)
             combined = semantic.label(pattern.compile.model)
-            train_line = self.context.line_of(pattern.train.node) if pattern.train else "?"
+            train = pattern.train.node if pattern.train else None
+            related: dict[str, cst.CSTNode | None] = {
+                f"`{combined}` compiled here": pattern.compile.node
+            }
             if pattern.kind == "never-trains" and pattern.own_compile is not None:
-                holder = pattern.own_compile.model
-                template = NEVER_TRAINS if holder == pattern.freeze.model else NEVER_TRAINS_INSIDE
-                consequence = template.format(
-                    frozen=frozen,
-                    holder=semantic.label(holder),
-                    own_line=self.context.line_of(pattern.own_compile.node),
-                    train_line=train_line,
-                )
+                holder = semantic.label(pattern.own_compile.model)
+                own = pattern.own_compile.model == pattern.freeze.model
+                consequence = (NEVER_TRAINS if own else NEVER_TRAINS_INSIDE).format(holder=holder)
+                related[f"`{holder}` compiled here"] = pattern.own_compile.node
+                related[f"`{holder}` trained here"] = train
             else:
                 assert pattern.reset is not None
-                consequence = TRAINED_BY_COMBINED.format(
-                    frozen=frozen,
-                    combined=combined,
-                    reset_line=self.context.line_of(pattern.reset.node),
-                    train_line=train_line,
-                )
+                consequence = TRAINED_BY_COMBINED.format(combined=combined)
+                related["set back to trainable here"] = pattern.reset.node
+                related[f"`{combined}` trained here"] = train
             self.report(
                 pattern.freeze.node,
+                related=related,
                 frozen=frozen,
                 combined=combined,
-                compile_line=self.context.line_of(pattern.compile.node),
                 consequence=consequence,
             )
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import EventKind, unique_by_node
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
 FROZEN = frozenset({False})
@@ -48,11 +48,13 @@ class ModelCompiledWhileFrozen(Rule):
     code = "DK102"
     name = "model-compiled-while-frozen"
     message = (
-        "`{model}` is compiled while `{model}.trainable` is False (set at line {freeze_line}): "
-        "it has no trainable weights, so training it at line {train_line} changes nothing (Keras 2 and 3)"
+        "`{model}` is compiled while `{model}.trainable` is False: it has no trainable weights, "
+        "so training it changes nothing (Keras 2 and 3)"
     )
+    help = "compile `{model}` while it is trainable, or override `train_step` (one optimizer per network)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A freeze, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 
@@ -76,9 +78,8 @@ class ModelCompiledWhileFrozen(Rule):
                 continue
             self.report(
                 compile_event.node,
+                related={"frozen here": freeze.node, "trained here": train.node},
                 model=semantic.label(compile_event.model),
-                freeze_line=self.context.line_of(freeze.node),
-                train_line=self.context.line_of(train.node),
             )
 
     VALID = (

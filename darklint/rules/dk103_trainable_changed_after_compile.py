@@ -1,20 +1,23 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import Event, EventKind
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
 # Measured on keras 3.15.1 (tests/evidence): the two directions fail differently.
-FREEZE = (
-    "Keras 3 applies it on TensorFlow only when the train function is retraced (first call, new "
-    "batch shape), on torch at the next step, and on jax it raises; Keras 2 ignores it"
-)
-UNFREEZE = (
-    "the optimizer was built without these weights, so Keras 3 keeps them frozen on TensorFlow "
-    "until a retrace, which then fails with `ValueError: Unknown variable`, fails at the next step "
-    "on torch, and raises on jax; Keras 2 ignores it"
-)
+# What Keras 3 does, per backend (a message names only the backends the
+# project runs on: the `backend` setting); Keras 2 ignores the change.
+FREEZE = {
+    "tensorflow": "on {backends} it applies only at a retrace (first call, new batch shape)",
+    "torch": "on {backends} at the next step",
+    "jax": "on {backends} the next training call raises",
+}
+UNFREEZE = {
+    "tensorflow": "on {backends} the weights stay frozen until a retrace fails with `ValueError: Unknown variable`",
+    "torch": "on {backends} the next step fails",
+    "jax": "on {backends} the next training call raises",
+}
 
 
 class TrainableChangedAfterCompile(Rule):
@@ -79,11 +82,13 @@ class TrainableChangedAfterCompile(Rule):
     code = "DK103"
     name = "trainable-changed-after-compile"
     message = (
-        "{target} changes after `{model}` was compiled (line {compile_line}) and `{model}` "
-        "is trained at line {train_line} without recompiling: {consequence}"
+        "{target} changes after `{model}.compile()` and `{model}` trains without "
+        "recompiling: {consequence}; Keras 2 ignores it"
     )
+    help = "call `compile()` again after changing `trainable`"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A trainable assignment, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 
@@ -107,18 +112,20 @@ class TrainableChangedAfterCompile(Rule):
                 found = self._stale_compile(occurrence)
                 if found is not None:
                     compile_event, train = found
+                    model = semantic.label(compile_event.model)
                     label = semantic.label(assignment.model)
+                    unfreezes = self._unfreezes(occurrence, compile_event)
                     self.report(
                         assignment.node,
+                        related={
+                            f"`{model}` compiled here": compile_event.node,
+                            f"`{model}` trained here": train.node,
+                        },
                         target=f"`trainable` of layers of `{label}`"
                         if assignment.partial
                         else f"`{label}.trainable`",
-                        model=semantic.label(compile_event.model),
-                        compile_line=self.context.line_of(compile_event.node),
-                        train_line=self.context.line_of(train.node),
-                        consequence=UNFREEZE
-                        if self._unfreezes(occurrence, compile_event)
-                        else FREEZE,
+                        model=model,
+                        consequence=self.for_backends(UNFREEZE if unfreezes else FREEZE),
                     )
                     break
 

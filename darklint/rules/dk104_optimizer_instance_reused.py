@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.keras.semantic import Event, EventKind, unique_by_node
+from darklint.keras.vocabulary import KERAS_IMPORTS
 from darklint.rule import Invalid, Rule, Valid
+
+# How the second model's first train call fails on Keras 3, per backend.
+FAILURES = {
+    "tensorflow": "`ValueError: Unknown variable` on {backends}",
+    "torch": "`ValueError: Unknown variable` on {backends}",
+    "jax": "on {backends} a shape error, or with same-shaped models a silently shared Adam state",
+}
 
 
 def _variables_of(event: Event) -> frozenset[int]:
@@ -67,13 +75,13 @@ class OptimizerInstanceReused(Rule):
     code = "DK104"
     name = "optimizer-instance-reused"
     message = (
-        "`{optimizer}` was already {first_use} at line {first_line}{why}: one "
-        "optimizer cannot serve two sets of variables, so whichever model trains second fails (Keras 3: "
-        "`ValueError: Unknown variable`; Keras 2: `KeyError`), or on jax with same-shaped models one "
-        "Adam state is silently shared"
+        "`{optimizer}` was already {first_use}{why}: one optimizer cannot serve two sets of "
+        "variables, so the second to train fails ({failures}; Keras 2: `KeyError`)"
     )
+    help = "pass a new optimizer to each `compile()` (one optimizer per set of variables)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # A Keras optimizer (`optimizers.*`) given to compiles or stepping variables (darklint.gate).
     requires_names = (("compile", "apply_gradients"), "optimizers")
 
@@ -95,18 +103,22 @@ class OptimizerInstanceReused(Rule):
                 continue
             assert later.optimizer is not None
             if earlier.kind is EventKind.COMPILE:
-                first_use = f"passed to `{semantic.label(earlier.model)}.compile()`"
+                first = semantic.label(earlier.model)
+                first_use = f"passed to `{first}.compile()`"
+                first_place = f"`{first}` compiled here"
             else:
                 names = ", ".join(f"`{semantic.label(m)}`" for m in sorted(earlier.variables))
                 first_use = f"applied to the variables of {names}"
+                first_place = "first applied here"
             self.report(
                 later.node,
+                related={first_place: earlier.node},
                 optimizer=later.optimizer.label,
                 first_use=first_use,
-                first_line=self.context.line_of(earlier.node),
                 why=" and the trainable weights changed since"
                 if earlier.kind is later.kind is EventKind.COMPILE and earlier.model == later.model
                 else "",
+                failures=self.for_backends(FAILURES, separator="; "),
             )
 
     def _earlier_conflict(self, later: Event, uses: list[Event]) -> Event | None:

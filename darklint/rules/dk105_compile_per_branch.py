@@ -1,137 +1,137 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
-from darklint.keras.semantic import Event, EventKind, unique_by_node
+from darklint.keras.semantic import Event, SemanticModel, unique_by_node
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
+from darklint.rules.shared_weights import SharedTrainable, outermost, trained_compiles
+
+ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
 class CompilePerBranch(Rule):
-    """Two trained models share trainable weights and each is compiled with its own optimizer.
+    """One more wrapper model and `compile()` per branch of the objective through the same network.
 
     ## What it does
-    Finds a `compile()` of a model that shares a trainable sub-model with
-    another compiled model (one contains the other, or both contain the same
-    encoder), when both models are trained and the shared part is trainable
-    in both compiles. Reported at each later compile.
+    Finds a `compile()` of a trained model that contains, or shares a
+    sub-model or layers with, another model that is compiled and trained on
+    its own: the 2nd, 3rd … compiled training path through the same network
+    (the classic GAN's `combined` next to the discriminator, even with the
+    discriminator frozen; a feature-matching wrapper next to both).
+    Reported at each later compile. Not reported: recompiling the same model
+    (transfer learning, a changed loss), a model wrapping a compiled one that
+    is never trained on its own (a distillation teacher, a frozen loss
+    network compiled only to predict), a model compiled only to evaluate or
+    predict, a model whose class overrides `train_step`, and a compile that
+    DK106 reports (the shared weights trainable in both: the more specific
+    finding).
 
     ## Why is this bad?
-    Each `compile()` creates its own optimizer, so the shared weights get two
-    independent Adam states (measured on keras 3.15.1: each optimizer keeps
-    its own moments and step counter for the shared kernel; Keras 2 alike),
-    and each branch needs one more wrapper model and one more `compile()`.
-    That is not the joint objective the paper optimises; the two optimizers
-    take turns pulling the shared weights with inconsistent statistics.
+    This is the structure "Defense Against the Dark Keras" warns about. With
+    `fit()`/`train_on_batch` as the only way to train, every branch of the
+    objective — the generator's adversarial loss through D, a
+    feature-matching loss through D's features — needs its own wrapper
+    model, its own `compile()` and its own optimizer (measured on keras
+    3.15.1: the combined model's Adam keeps its own step counter and moments
+    beside D's), and back-propagation through the shared network is
+    written once more per branch. Keeping D out of the generator's update
+    then needs the `trainable` toggling of DK101–DK103, whose behaviour
+    differs between Keras 2 and the Keras 3 backends.
 
     ## Example
     ```python
-    encoder = build_encoder()
-    reg_model = Model(x, reg_head(encoder(x)))
-    cls_model = Model(x, cls_head(encoder(x)))
-    reg_model.compile(optimizer=Adam(), loss="mse")
-    cls_model.compile(optimizer=Adam(), loss="binary_crossentropy")
+    discriminator.compile(optimizer=Adam(2e-4), loss="binary_crossentropy")
+    discriminator.trainable = False
+    combined = Model(z, discriminator(generator(z)))
+    combined.compile(optimizer=Adam(2e-4), loss="binary_crossentropy")
     ```
 
     ## Use instead
-    One model with several outputs and one `compile(loss={...},
-    loss_weights={...})`, or a `train_step` override that sums the weighted
-    losses and applies one optimizer over all the weights.
+    One `keras.Model` subclass overriding `train_step`, with one optimizer
+    per player, trained by `fit()` (History, callbacks and TensorBoard
+    included):
+
+    ```python
+    class GAN(keras.Model):
+        def __init__(self, discriminator, generator, latent_dim):
+            super().__init__()
+            self.discriminator, self.generator = discriminator, generator
+            self.latent_dim = latent_dim
+
+        def compile(self, d_optimizer, g_optimizer, loss_fn):
+            super().compile()
+            self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+            self.loss_fn = loss_fn
+
+        def train_step(self, real):
+            batch = ops.shape(real)[0]
+            z = keras.random.normal((batch, self.latent_dim))
+            fake = self.generator(z)
+            with tf.GradientTape() as tape:
+                d_loss = self.loss_fn(ops.ones((batch, 1)), self.discriminator(real)) + \\
+                    self.loss_fn(ops.zeros((batch, 1)), self.discriminator(fake))
+            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+            with tf.GradientTape() as tape:
+                g_loss = self.loss_fn(ops.ones((batch, 1)), self.discriminator(self.generator(z)))
+            grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+            return {"d_loss": d_loss, "g_loss": g_loss}
+    ```
+
+    A feature-matching loss is one more term in the same `train_step`
+    (the discriminator returns its features too), not one more model.
 
     ## PyTorch reference
-    `reference_impls/multitask.py`: one optimizer over all parameters,
-    a weighted sum of the losses, one backward. Feature matching:
-    `reference_impls/feature_matching_gan.py`.
+    `reference_impls/gan.py` (one optimizer per network, no wrapper model)
+    and `reference_impls/feature_matching_gan.py` (D returns its logit and
+    its features; the feature loss is one more term).
 
     ## Fix safety
-    No automatic fix: merging models changes the training objective.
+    No automatic fix: the training loop must be restructured.
 
     ## References
-    - KERAS_FACTS.md "Optimizers" (two Adam states over one set of parameters)
+    - "Defense Against the Dark Keras" (the compile-per-branch complaint)
+    - keras.io, "DCGAN overriding `train_step`"
     """
 
     code = "DK105"
     name = "compile-per-branch"
-    message = (
-        "`{model}` {relation} (line {other_line}): each compile has its own optimizer, so "
-        "`{shared}`'s weights get two independent Adam states instead of one joint objective"
-    )
-    severity = Severity.WARNING
-    reference = "reference_impls/multitask.py"
+    message = "{path}: each branch needs its own wrapper, compile and optimizer"
+    help = "train every branch in one `train_step` override, with one optimizer per network"
+    severity = Severity.INFO
+    reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # Compiles of models that are trained (darklint.gate).
     requires_names = ("compile", TRAINS)
 
     def finish(self) -> None:
         semantic = self.semantic
-        compiles = [e for e in semantic.events(EventKind.COMPILE) if semantic.is_trained(e.model)]
-        # Each model's compiles that may train it, in trace order: a compile
-        # looks up the models it trains instead of pairing with every compile
-        # before it (quadratic on a file with many models).
-        training_it: dict[int, list[Event]] = {}
-        for event in compiles:
-            for model in semantic.trainable_at(event):
-                training_it.setdefault(model, []).append(event)
+        compiles = trained_compiles(semantic)
+        split = SharedTrainable(semantic, compiles)
+        paths = _Paths(semantic, compiles)
         for later in unique_by_node(compiles):
-            found = self._first_sharing(later, compiles, training_it)
+            if semantic.models[later.model].overrides:
+                continue  # `train_step` / `compute_loss`: Keras' own place for the objective
+            if split.first_sharing(later) is not None:
+                continue  # DK106: the shared weights train in both compiles
+            found = paths.first_branch(later)
             if found is None:
                 continue
-            earlier, shared = found
-            other, shared_label = semantic.label(earlier.model), semantic.label(shared)
-            if shared == earlier.model:
-                relation = f"contains `{other}`, also compiled on its own"
-            elif shared == later.model:
-                relation = f"is part of `{other}`, also compiled"
+            earlier, shared, count = found
+            model = semantic.label(later.model)
+            ordinal = ORDINALS.get(count, f"{count}th")
+            if shared == later.model:
+                # The jacobgil order: the wrappers first, the network compiled alone after.
+                path = f"`{model}` compiled on its own is the {ordinal} compiled training path through it"
             else:
-                relation = f"shares `{shared_label}` with `{other}`, also compiled"
+                network = f"`{semantic.label(shared)}`" if shared >= 0 else "shared layers"
+                path = f"`{model}` is the {ordinal} compiled training path through {network}"
             self.report(
                 later.node,
-                model=semantic.label(later.model),
-                relation=relation,
-                shared=shared_label,
-                other_line=self.context.line_of(earlier.node),
+                related={f"`{semantic.label(earlier.model)}` compiled here": earlier.node},
+                path=path,
             )
-
-    def _first_sharing(
-        self, later: Event, compiles: list[Event], training_it: dict[int, list[Event]]
-    ) -> tuple[Event, int] | None:
-        """The first compile of another model before ``later`` that trains a model ``later`` trains.
-
-        For each model ``later`` trains, its first such compile; the earliest
-        of those shares weights with ``later`` (the outermost shared model
-        exists unless the code pretends a model contains itself: then every
-        earlier compile is asked, as before the index).
-        """
-        candidates = []
-        for model in self.semantic.trainable_at(later):
-            for earlier in training_it.get(model, ()):
-                if earlier.index >= later.index:
-                    break
-                if earlier.model != later.model:
-                    candidates.append(earlier)
-                    break
-        if not candidates:
-            return None
-        for earlier in sorted(candidates, key=lambda event: event.index):
-            shared = self._shared_trainable(earlier, later)
-            if shared is not None:
-                return earlier, shared
-        for earlier in compiles:
-            if earlier.index >= later.index:
-                break
-            shared = self._shared_trainable(earlier, later)
-            if shared is not None:
-                return earlier, shared
-        return None
-
-    def _shared_trainable(self, earlier: Event, later: Event) -> int | None:
-        if earlier.model == later.model:
-            return None  # a recompile of the same model
-        semantic = self.semantic
-        trainable = sorted(semantic.trainable_at(earlier) & semantic.trainable_at(later))
-        # Name the outermost shared model (the encoder, not its inner block).
-        for model in trainable:
-            if not any(other != model and semantic.contains(other, model) for other in trainable):
-                return model
-        return None
 
     VALID = (
         # One model with two outputs and one compile.
@@ -145,17 +145,32 @@ model.compile(optimizer="adam", loss=["mse", "sparse_categorical_crossentropy"],
 model.fit(x, [y1, y2])
 """
         ),
-        # The shared part is frozen in the second model (that is DK101's business).
+        # Transfer learning: the same model compiled again.
         Valid(
             """
-from keras import Model, Sequential, Input, layers
-d = Sequential([layers.Dense(1)])
-d.compile(optimizer="adam", loss="binary_crossentropy")
-g = Sequential([layers.Dense(2)])
-d.trainable = False
-z = Input((2,))
-combined = Model(z, d(g(z)))
-combined.compile(optimizer="adam", loss="binary_crossentropy")
+import keras
+base = keras.applications.MobileNetV2(weights=None, include_top=False, pooling="avg")
+base.trainable = False
+model = keras.Sequential([base, keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y)
+base.trainable = True
+model.compile(optimizer=keras.optimizers.Adam(1e-5), loss="mse")
+model.fit(x, y)
+"""
+        ),
+        # Distillation: the teacher is compiled and evaluated, never trained here.
+        Valid(
+            """
+import keras
+teacher = keras.models.load_model("teacher.keras")
+teacher.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+teacher.evaluate(x_test, y_test)
+inp = keras.Input((28, 28))
+student = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)])
+pair = keras.Model(inp, [student(inp), teacher(inp)])
+pair.compile(optimizer="adam", loss=["mse", None])
+pair.fit(x, [y, y])
 """
         ),
         # A second model used only for inference is never trained.
@@ -171,39 +186,135 @@ encoder.compile(loss="mse")
 encoder.evaluate(x, z)
 """
         ),
+        # The keras.io GAN: one model overriding train_step, one compile.
+        Valid(
+            """
+import keras
+
+class GAN(keras.Model):
+    def __init__(self, discriminator, generator):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+
+    def train_step(self, data):
+        return {}
+
+discriminator = keras.Sequential([keras.layers.Dense(1)])
+discriminator.compile(optimizer="adam", loss="binary_crossentropy")
+discriminator.fit(x, y)
+gan = GAN(discriminator, keras.Sequential([keras.layers.Dense(2)]))
+gan.compile(optimizer="adam")
+gan.fit(dataset, epochs=10)
+"""
+        ),
     )
     INVALID = (
-        # The shared encoder arrives as a constructor argument.
+        # The classic GAN: D compiled, frozen, the combined model compiled.
         Invalid(
             """
-from keras import Sequential
-
-class TwoTask:
-    def __init__(self, encoder, reg_head, cls_head):
-        self.reg_model = Sequential([encoder, reg_head])
-        self.cls_model = Sequential([encoder, cls_head])
-        self.reg_model.compile(optimizer="adam", loss="mse")
-        self.cls_model.compile(optimizer="adam", loss="binary_crossentropy")  # expect: DK105
-
-    def fit(self, x, y1, y2):
-        self.reg_model.fit(x, y1)
-        self.cls_model.fit(x, y2)
+from keras import Input, Model, Sequential, layers
+d = Sequential([layers.Dense(1, activation="sigmoid")])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+g = Sequential([layers.Dense(2)])
+d.trainable = False
+z = Input((2,))
+combined = Model(z, d(g(z)))
+combined.compile(optimizer="adam", loss="binary_crossentropy")  # expect: DK105
+for step in range(100):
+    d.train_on_batch(x, y)
+    combined.train_on_batch(noise, ones)
 """
         ),
+        # The jacobgil order: the combined model first, D compiled on its own after.
         Invalid(
             """
-from keras import Model, Input, Sequential, layers
-from keras.optimizers import Adam
-encoder = Sequential([layers.Dense(8)])
-x1 = Input((4,))
-x2 = Input((4,))
-reg_model = Model(x1, layers.Dense(1)(encoder(x1)))
-cls_model = Model(x2, layers.Dense(3, activation="softmax")(encoder(x2)))
-reg_model.compile(optimizer=Adam(), loss="mse")
-cls_model.compile(optimizer=Adam(), loss="sparse_categorical_crossentropy")  # expect: DK105
-for epoch in range(3):
-    reg_model.fit(a, b)
-    cls_model.fit(a, c)
+from keras.models import Sequential
+from keras.layers import Dense
+d = Sequential([Dense(1)])
+g = Sequential([Dense(2)])
+d.trainable = False
+d_on_g = Sequential([g, d])
+d_on_g.compile(loss="binary_crossentropy", optimizer="SGD")
+d.trainable = True
+d.compile(loss="binary_crossentropy", optimizer="SGD")  # expect: DK105
+for index in range(10):
+    d.train_on_batch(x, y)
+    d_on_g.train_on_batch(noise, y)
+"""
+        ),
+        # Two models sharing a raw layer, each compiled and trained.
+        Invalid(
+            """
+import keras
+shared = keras.layers.Dense(8)
+a, b = keras.Input((4,)), keras.Input((4,))
+first = keras.Model(a, keras.layers.Dense(1)(shared(a)))
+second = keras.Model(b, keras.layers.Dense(3)(shared(b)))
+first.trainable = False
+first.compile(optimizer="adam", loss="mse")
+second.compile(optimizer="adam", loss="mse")  # expect: DK105
+first.fit(x, y)
+second.fit(x, z)
 """
         ),
     )
+
+
+class _Paths:
+    """The compiled, trained models through each network, looked up per model and per layer."""
+
+    def __init__(self, semantic: SemanticModel, compiles: list[Event]) -> None:
+        self.semantic = semantic
+        # Per model: the compiles (in trace order) of trained models holding it.
+        self.holding: dict[int, list[Event]] = {}
+        # Per weighted layer: the compiles of trained models holding it.
+        self.holding_layer: dict[int, list[Event]] = {}
+        for event in compiles:
+            for model in semantic.closure(event.model):
+                self.holding.setdefault(model, []).append(event)
+                for kind, layer in semantic.models[model].weights or ():
+                    if kind == "layer":
+                        self.holding_layer.setdefault(layer, []).append(event)
+
+    def first_branch(self, later: Event) -> tuple[Event, int, int] | None:
+        """The first compile of another trained model sharing weights with ``later``.
+
+        With the outermost shared model (-1: only raw layers are shared) and
+        how many distinct models, ``later``'s included, compiled a training
+        path through it by then.
+        """
+        semantic = self.semantic
+        found: tuple[Event, int, list[Event]] | None = None
+        closure = semantic.closure(later.model)
+        shared = [m for m in closure if self._earlier(self.holding.get(m, ()), later) is not None]
+        if shared:
+            network = outermost(semantic, sorted(shared))
+            if network is None:
+                return None  # code pretending two models contain each other: not Keras
+            events = self.holding[network]
+            earlier = self._earlier(events, later)
+            assert earlier is not None
+            found = earlier, network, events
+        else:
+            for model in closure:
+                for kind, layer in semantic.models[model].weights or ():
+                    events = self.holding_layer.get(layer, [])
+                    earlier = self._earlier(events, later) if kind == "layer" else None
+                    if earlier is not None and (found is None or earlier.index < found[0].index):
+                        found = earlier, -1, events
+        if found is None:
+            return None
+        earlier, network, events = found
+        models = {event.model for event in events if event.index < later.index}
+        return earlier, network, len(models | {later.model})
+
+    @staticmethod
+    def _earlier(events: list[Event] | tuple[()], later: Event) -> Event | None:
+        """The first of ``events`` before ``later`` compiling another model."""
+        for event in events:
+            if event.index >= later.index:
+                return None
+            if event.model != later.model:
+                return event
+        return None

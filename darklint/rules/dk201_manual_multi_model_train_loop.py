@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import MAKES_MODELS
 from darklint.keras.semantic import EventKind, Loop
+from darklint.keras.vocabulary import KERAS_IMPORTS, MAKES_MODELS
 from darklint.rule import Invalid, Rule, Valid
 
 
@@ -51,10 +51,12 @@ class ManualMultiModelTrainLoop(Rule):
     name = "manual-multi-model-train-loop"
     message = (
         "this loop trains {models} by hand with `train_on_batch`: fit()'s callbacks, History, "
-        "TensorBoard logs, progress bars and distribution are lost, and the update order is kept by hand"
+        "TensorBoard logs, progress bars and distribution are lost"
     )
+    help = "override `train_step` (one optimizer per network) and train with `fit()`"
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
+    requires_imports = KERAS_IMPORTS
     # `train_on_batch` on models (darklint.gate).
     requires_names = ("train_on_batch", MAKES_MODELS)
 
@@ -63,6 +65,8 @@ class ManualMultiModelTrainLoop(Rule):
 
         semantic = self.semantic
         trained: dict[Loop, set[int]] = {}
+        # The first `train_on_batch` of each model in each loop: the related places.
+        calls: dict[Loop, dict[int, cst.CSTNode]] = {}
         # (outer, inner) for every pair of loops nested in some event's loop stack.
         nested: set[tuple[Loop, Loop]] = set()
         for event in semantic.trace:
@@ -73,6 +77,7 @@ class ManualMultiModelTrainLoop(Rule):
             if event.kind is EventKind.TRAIN and event.method == "train_on_batch":
                 for loop in stack:
                     trained.setdefault(loop, set()).add(event.model)
+                    calls.setdefault(loop, {}).setdefault(event.model, event.node)
         qualifying = [loop for loop, models in trained.items() if len(models) >= 2]
         # Loops with a qualifying loop inside: that inner loop is the one reported.
         qualifying_set = set(qualifying)
@@ -84,9 +89,15 @@ class ManualMultiModelTrainLoop(Rule):
                 continue  # an inner loop already trains two models
             labels = sorted(f"`{semantic.label(model)}`" for model in trained[loop])
             header_end = loop.node.iter if isinstance(loop.node, cst.For) else loop.node.test
+            # In the order the loop trains them.
+            related = {
+                f"`{semantic.label(model)}` trained here": node
+                for model, node in calls[loop].items()
+            }
             self.report(
                 loop.node,
                 end_node=header_end,
+                related=related,
                 models=", ".join(labels[:-1]) + f" and {labels[-1]}",
             )
 

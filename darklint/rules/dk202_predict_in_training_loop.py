@@ -4,8 +4,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
-from darklint.gate import MAKES_MODELS, STEPS
 from darklint.keras.semantic import Event, EventKind
+from darklint.keras.vocabulary import (
+    KERAS_IMPORTS,
+    MAKES_MODELS,
+    PREDICT_DEFAULT_BATCH_SIZE,
+    STEPS,
+)
 from darklint.rule import FixSafety, Invalid, Replacement, Rule, Valid
 from darklint.rules.training_steps import step_loop, training_loops
 
@@ -161,14 +166,15 @@ class PredictInTrainingLoop(Rule):
     code = "DK202"
     name = "predict-in-training-loop"
     message = (
-        "`{model}.predict()` runs on every iteration of the training loop at line {loop_line}: 33–72× "
-        "slower per call than `{model}(x, training=False)`{progress}; use "
-        "`{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
+        "`{model}.predict()` runs on every iteration of the training loop: 33–72× "
+        "slower per call than `{model}(x, training=False)`{progress}"
     )
+    help = "use `{model}.predict_on_batch(x)` or `{model}(x, training=False)`"
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
     fix_safety = FixSafety.SOMETIMES_SAFE
     fix_title = "Use `predict_on_batch`"
+    requires_imports = KERAS_IMPORTS
     # `predict` on a model, and training in the same loop (darklint.gate).
     requires_names = ("predict", STEPS, MAKES_MODELS)
 
@@ -199,8 +205,8 @@ class PredictInTrainingLoop(Rule):
             )
             self.report(
                 call,
+                related={"training loop": loop.node},
                 model=self.context.module.code_for_node(call.func.value),
-                loop_line=self.context.line_of(loop.node),
                 progress=" and prints a progress bar on every call"
                 if _shows_progress(call)
                 else "",
@@ -215,8 +221,6 @@ class PredictInTrainingLoop(Rule):
         so when the predict comes before the fit (its values feed the
         training, as in a DQN step) or runs on one batch (acting on a state).
         """
-        from darklint.keras.arrays import PREDICT_DEFAULT_BATCH_SIZE
-
         predict = walks[0]
         if predict.model not in {event.model for event in in_loop} or not all(
             event.kind is EventKind.TRAIN and event.method in ("fit", "fit_generator")

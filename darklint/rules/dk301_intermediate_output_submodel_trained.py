@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import TRAINS
 from darklint.keras.semantic import Event, EventKind
+from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
 from darklint.rule import Invalid, Rule, Valid
 
 
@@ -55,12 +55,14 @@ class IntermediateOutputSubmodelTrained(Rule):
     code = "DK301"
     name = "intermediate-output-submodel-trained"
     message = (
-        "`{feature}` exposes an intermediate layer of `{model}` and is trained through `{trained}` "
-        "(compiled at line {compile_line}): every feature objective needs another wrapper model, "
-        "compile() and optimizer over `{model}`'s shared weights"
+        "`{feature}` exposes an intermediate layer of `{model}` and is trained through `{trained}`: "
+        "every feature objective needs another wrapper model, compile() and optimizer over "
+        "`{model}`'s shared weights"
     )
+    help = "return the features from `{model}` too and compute the feature loss in one `train_step`"
     severity = Severity.WARNING
     reference = "reference_impls/feature_matching_gan.py"
+    requires_imports = KERAS_IMPORTS
     # A layer's output (`m.layers[i].output`, `m.get_layer(...).output`) in a
     # model that is compiled and trained (darklint.gate).
     requires_names = ("compile", TRAINS, ("output", "outputs"), ("layers", "get_layer"))
@@ -81,7 +83,9 @@ class IntermediateOutputSubmodelTrained(Rule):
                         feature=feature.label,
                         model=semantic.label(feature.feature_of),
                         trained=semantic.label(trained_model),
-                        compile_line=self.context.line_of(compile_event.node),
+                        related={
+                            f"`{semantic.label(trained_model)}` compiled here": compile_event.node
+                        },
                     )
                     break
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.gate import STEPS
+from darklint.keras.vocabulary import KERAS_IMPORTS, STEPS
 from darklint.rule import Invalid, Rule, Valid
 
 BACKEND = (
@@ -10,8 +10,14 @@ BACKEND = (
 )
 TAPE = (
     "the adversarial step is hand-built around the model instead of inside its train step, so its "
-    "loss never reaches fit()'s logs or callbacks and the code is tied to the TensorFlow backend"
+    "loss never reaches fit()'s logs or callbacks"
 )
+# What a `tf.GradientTape` around a Keras model means per backend: nothing
+# more on TensorFlow; elsewhere the code cannot run as it is.
+TAPE_BACKENDS = {
+    "torch": "the tape works on the TensorFlow backend only",
+    "jax": "the tape works on the TensorFlow backend only",
+}
 
 
 class AdversarialInputGradient(Rule):
@@ -66,8 +72,10 @@ class AdversarialInputGradient(Rule):
     code = "DK302"
     name = "adversarial-input-gradient"
     message = "gradient with respect to the inputs builds perturbed training inputs: {consequence}"
+    help = "compute the perturbation and the adversarial loss inside a `train_step` override"
     severity = Severity.WARNING
     reference = "reference_impls/vat.py"
+    requires_imports = KERAS_IMPORTS
     # A tape's `.gradient` in a file that trains (`EventKind.TRAIN`/`STEP`), or
     # `keras.backend.gradients` (darklint.gate; the two alternatives, as choices).
     requires_names = (
@@ -94,7 +102,11 @@ class AdversarialInputGradient(Rule):
                 continue
             if gradient.function is not None and gradient.function.name.value == "train_step":
                 continue
-            consequence = BACKEND if gradient.backend_call else TAPE
+            if gradient.backend_call:
+                consequence = BACKEND
+            else:
+                backends = self.for_backends(TAPE_BACKENDS)
+                consequence = f"{TAPE}, and {backends}" if backends else TAPE
             self.report(gradient.node, consequence=consequence)
 
     VALID = (

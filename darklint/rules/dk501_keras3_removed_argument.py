@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from darklint.keras.keras3_removals import AVERAGE_POOLING, OPTIMIZERS, Fix, Row, names_of, rows_of
+from darklint.keras.vocabulary import Kind, classify
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
 from darklint.rules.keras3_common import (
     Keras3Rule,
@@ -127,12 +128,11 @@ class Keras3RemovedArgument(Keras3Rule):
         """The callee's package and the tokens a row's ``where`` may name."""
         import libcst as cst
 
-        from darklint.keras.names import Kind, classify
-
         resolved = scope.resolve(call.func)
         if resolved is not None:
             tokens = {resolved.last}
-            if classify(resolved.path) is Kind.OPTIMIZER and ".legacy." not in f".{resolved.path}.":
+            optimizer = classify(resolved.path) is Kind.OPTIMIZER and resolved.last[:1].isupper()
+            if optimizer and ".legacy." not in f".{resolved.path}.":
                 tokens.add(OPTIMIZERS)
             return resolved.package, frozenset(tokens)
         func = call.func

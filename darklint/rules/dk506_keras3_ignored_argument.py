@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
 from darklint.keras.keras3_removals import BY_ID, CONV2D_LAYERS, names_of
+from darklint.keras.vocabulary import Kind, classify
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
 from darklint.rules.keras3_common import (
     Keras3Rule,
@@ -111,14 +112,13 @@ class Keras3IgnoredArgument(Keras3Rule):
             self.targets.append(node.target)
 
     def check(self, scope: Scope) -> None:
-        from darklint.keras.names import Kind, classify
-
         keras2_era = KERAS2_SPELLINGS.search(scope.source) is not None
         for call in self.calls:
             resolved = scope.resolve(call.func)
             if resolved is None:
                 continue
-            if classify(resolved.path) is Kind.OPTIMIZER and ".legacy." not in resolved.path:
+            optimizer = classify(resolved.path) is Kind.OPTIMIZER and resolved.last[:1].isupper()
+            if optimizer and ".legacy." not in resolved.path:
                 self._decay(scope, call)
             elif resolved.last in CONV2D_LAYERS and resolved.package == "keras" and keras2_era:
                 self._conv(call)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from darklint.diagnostics import Severity
 from darklint.keras.keras3_removals import Fix, Row, rows_of
+from darklint.keras.vocabulary import KERAS_IMPORTS, keras_package, keras_path
 from darklint.rule import Replacement, Rule
 
 if TYPE_CHECKING:
@@ -57,8 +58,6 @@ class Scope:
 
     @property
     def on_keras2(self) -> bool:
-        from darklint.keras.names import keras_package
-
         qualified = [*self.table.names.values(), *self.table.star_modules]
         return LEGACY_SWITCH in self.source or any(
             keras_package(name) == "keras2" for name in qualified
@@ -69,8 +68,6 @@ class Scope:
 
     @staticmethod
     def resolve_qualified(qualified: str | None) -> Resolved | None:
-        from darklint.keras.names import keras_package, keras_path
-
         if qualified is None:
             return None
         package, path = keras_package(qualified), keras_path(qualified)
@@ -160,6 +157,7 @@ class Keras3Rule(Rule):
 
     severity: ClassVar[Severity] = Severity.WARNING
     message = "`{api}` fails on Keras 3: `{error}`; {replacement}"
+    requires_imports = KERAS_IMPORTS
     fix_title = "Use the Keras 3 spelling"
 
     def __init__(self, context: FileContext) -> None:
@@ -175,6 +173,8 @@ class Keras3Rule(Rule):
     def finish(self) -> None:
         from darklint.keras.names import ImportTable
 
+        if self.target("keras-version") == 2:
+            return  # `keras-version = 2`: the project is on Keras 2 on purpose
         table = ImportTable()
         for node in self.imports:
             table.add(node)

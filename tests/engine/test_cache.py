@@ -52,9 +52,9 @@ def lint(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     real = runner_module.lint_path
     linted: list[str] = []
 
-    def counting(path: Path, display: str, enabled: frozenset[str]):  # type: ignore[no-untyped-def]
+    def counting(path: Path, display: str, *args):  # type: ignore[no-untyped-def]
         linted.append(display)
-        return real(path, display, enabled)
+        return real(path, display, *args)
 
     monkeypatch.setattr(runner_module, "lint_path", counting)
 
@@ -67,7 +67,7 @@ def lint(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 
 
 def cache_file(root: Path) -> Path:
-    return root / CACHE_DIR_NAME / f"v{__version__}.json"
+    return root / CACHE_DIR_NAME / f"v{__version__}-{cache_module.CACHE_FORMAT}.json"
 
 
 def test_second_run_reads_the_cache(project: Path, lint: Run) -> None:
@@ -126,7 +126,7 @@ def test_version_change_invalidates(
     lint(".")
     monkeypatch.setattr(cache_module, "__version__", "999.0")
     assert lint(".")[2] == ["a.py", "b.py", "clean.py"]
-    assert (project / CACHE_DIR_NAME / "v999.0.json").is_file()
+    assert (project / CACHE_DIR_NAME / f"v999.0-{cache_module.CACHE_FORMAT}.json").is_file()
     assert cache_file(project).is_file()
 
 
@@ -222,8 +222,7 @@ class Crashing(Rule):
     code = "DK995"
     name = "test-crashing"
     message = "never reported"
-    needs_keras = False
-    requires = ("boom",)
+    requires_names = ("boom",)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == "boom":

@@ -35,8 +35,7 @@ class CrashInVisitor(Rule):
     code = "DK995"
     name = "test-crash-in-visitor"
     message = "never"
-    needs_keras = False
-    requires = ("boom",)
+    requires_names = ("boom",)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == "boom":
@@ -49,8 +48,7 @@ class CrashInFinish(Rule):
     code = "DK996"
     name = "test-crash-in-finish"
     message = "never"
-    needs_keras = False
-    requires = ("bang",)
+    requires_names = ("bang",)
 
     def finish(self) -> None:
         raise ValueError("bang")
@@ -62,8 +60,7 @@ class ForeignNode(Rule):
     code = "DK997"
     name = "test-foreign-node"
     message = "never"
-    needs_keras = False
-    requires = ("foreign",)
+    requires_names = ("foreign",)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == "foreign":
@@ -76,8 +73,7 @@ class Fine(Rule):
     code = "DK998"
     name = "test-fine"
     message = "fine"
-    needs_keras = False
-    requires = ("fine",)
+    requires_names = ("fine",)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == "fine":

@@ -6,8 +6,8 @@ every file that parses; the two runs must agree on every corpus: the
 fixtures, every rule's embedded VALID/INVALID cases, Keras programs spelled
 in unusual ways, and (``-m slow``) the whole of the installed ``keras/src``.
 
-The gate's token groups restate the semantic model's vocabulary; the first
-tests check them against ``darklint.keras`` so that the two cannot drift.
+The rules' requirements are the semantic model's vocabulary, taken from
+``darklint.keras.vocabulary``; the gate itself knows no Keras word.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pytest
 from darklint import gate
 from darklint.diagnostics import Diagnostic
 from darklint.engine import lint_path, lint_text, rules_to_run
-from darklint.keras import interpreter, names, semantic
+from darklint.keras import vocabulary
 from darklint.registry import all_rules, rules_by_code
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,32 +48,52 @@ def _both(source: str, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[Diagnosti
 # The vocabulary ---------------------------------------------------------------
 
 
-def test_keras_modules_are_the_semantic_models() -> None:
-    assert gate.KERAS_MODULES == names.KERAS_TOP_LEVEL
+def test_the_gate_knows_no_keras_word() -> None:
+    """Rules state their requirements; the gate only matches them."""
+    text = (ROOT / "darklint" / "gate.py").read_text().lower()
+    assert "keras" not in text
+    assert "tensorflow" not in text
+
+
+def test_no_rule_imports_the_gate() -> None:
+    for path in sorted((ROOT / "darklint" / "rules").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert "darklint.gate" not in imported, path.name
+
+
+def test_every_keras_rule_requires_a_keras_import() -> None:
+    for rule in all_rules():
+        expected = frozenset() if rule.engine_rule else vocabulary.KERAS_IMPORTS
+        assert rule.requires_imports == expected, rule.code
 
 
 def test_training_calls_are_the_semantic_models() -> None:
-    assert set(gate.TRAINS) == semantic.TRAIN_METHODS
-    steps = semantic.TRAIN_METHODS | interpreter.GRADIENT_STEP_METHODS
-    assert steps | interpreter.OPTIMIZER_STEP_METHODS <= set(gate.STEPS)
+    assert set(vocabulary.TRAINS) == vocabulary.TRAIN_METHODS
+    steps = vocabulary.TRAIN_METHODS | vocabulary.GRADIENT_STEP_METHODS
+    assert steps | vocabulary.OPTIMIZER_STEP_METHODS <= set(vocabulary.STEPS)
 
 
 def test_model_sources_cover_the_semantic_models() -> None:
-    makers = names._MODEL_CLASSES | names._MODEL_FACTORIES | {"applications"}
+    makers = vocabulary.MODEL_CLASSES | vocabulary.MODEL_FACTORIES | {"applications"}
     # Promotion of an unknown value: `x.trainable = False`, `x.compile(loss=...)`.
-    assert makers | {"trainable", "compile"} <= set(gate.MAKES_MODELS)
-    assert names.classify("applications.VGG16") is names.Kind.MODEL_FACTORY
+    assert makers | {"trainable", "compile"} <= set(vocabulary.MAKES_MODELS)
+    assert vocabulary.classify("applications.VGG16") is vocabulary.Kind.MODEL_FACTORY
 
 
 def test_predict_gate_names_every_predict_method() -> None:
     dk202 = rules_by_code()["DK202"]
-    assert set(dk202.requires_names[:1]) >= semantic.PREDICT_METHODS
+    assert set(dk202.requires_names[:1]) >= vocabulary.PREDICT_METHODS
 
 
 def test_every_keras_rule_gates_on_names() -> None:
     for rule in all_rules():
         if not rule.engine_rule:
-            assert rule.needs_keras, rule.code
             assert rule.requires_names, rule.code
 
 
@@ -130,7 +150,7 @@ def test_identifiers_include_every_kind_of_name() -> None:
     ],
 )
 def test_imports_keras_from_import_statements(source: str, expected: bool) -> None:
-    assert _facts(source).imports_keras is expected
+    assert _facts(source).imports_any(vocabulary.KERAS_IMPORTS) is expected
 
 
 def test_choices_need_one_token() -> None:

@@ -348,7 +348,7 @@ def test_dk104_shared_optimizer_second_model_fails(run: Run) -> None:
     assert obs["error"] == classifier["error"], obs
 
 
-# --- DK105: two compiled models sharing an encoder ---
+# --- DK106: two compiled models sharing an encoder ---
 
 MULTITASK = """
 import numpy as np
@@ -390,7 +390,7 @@ emit({
 
 
 @pytest.mark.parametrize("run", [Run("multitask_shared_encoder", MULTITASK, "tensorflow")], ids=str)
-def test_dk105_shared_encoder_gets_two_adam_states(run: Run) -> None:
+def test_dk106_shared_encoder_gets_two_adam_states(run: Run) -> None:
     obs = run.result()
     v = check_keras3(obs)
     assert [f["model"] for f in obs["fits"]] == ["regression", "classification"], obs
@@ -403,7 +403,7 @@ def test_dk105_shared_encoder_gets_two_adam_states(run: Run) -> None:
     for task, slots in obs["slots"].items():
         assert sorted(slots) == ["enc_1_kernel_momentum", "enc_1_kernel_velocity"], (
             f"{v}: {task}'s Adam no longer keeps its own moments for the shared "
-            f"encoder kernel ({slots}): update KERAS_FACTS.md and DK105's message"
+            f"encoder kernel ({slots}): update KERAS_FACTS.md and DK106's message"
         )
     assert obs["iterations"] == {"regression": 16, "classification": 16}, obs
     assert obs["momentum_difference"] > 0.0, (
@@ -473,7 +473,7 @@ def test_dk301_feature_submodel_shares_d_and_needs_another_compile(run: Run) -> 
     assert calls["D"]["changes"]["D"] > 0.0, f"{v}: D did not train: {calls}"
     assert calls["combined"]["changes"]["G"] > 0.0, f"{v}: G did not train: {calls}"
     # Nothing frozen: the feature objective also moves D, with a second Adam state
-    # for D's weights (DK105 on the combined compile).
+    # for D's weights (DK106 on the combined compile).
     assert calls["combined"]["changes"]["D"] > 0.0, obs
     for owner, slots in obs["feat_kernel_slots"].items():
         assert len(slots) == 2, f"{v}: {owner}'s Adam has no moments for feat: {obs}"

@@ -94,7 +94,7 @@ def test_lsp_without_pygls_says_which_extra_to_install() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 2
-    assert "darklint lsp needs the 'lsp' extra: pip install 'darklint[lsp]'" in proc.stderr
+    assert "darklint lsp needs the 'lsp' extra (pygls): pip install 'pygls>=2,<3'" in proc.stderr
     assert proc.stdout == ""
 
 

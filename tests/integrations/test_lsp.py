@@ -223,11 +223,19 @@ async def test_diagnostics_match_the_cli(client: LanguageClient, workspace: Path
     )
     assert diagnostic.message.startswith(str(expected["message"]))
     assert diagnostic.message.endswith("PyTorch reference: reference_impls/gan.py")
+    # The help line follows the message; the loop is a related place.
+    assert f"\nhelp: {expected['help']}\n" in diagnostic.message
+    [related] = diagnostic.related_information or []
+    assert related.message == "training loop"
+    assert related.location.uri == uri
+    assert related.location.range.start.line == expected["related"][0]["line"] - 1
 
 
 async def test_columns_are_utf16_code_units(client: LanguageClient, workspace: Path) -> None:
     # "😀" is one character for Python (and darklint) but two UTF-16 code units.
-    text = GAN.replace("    fake = g.predict(noise[:16])", '    s = "😀"; fake = g.predict(noise[:16])')
+    text = GAN.replace(
+        "    fake = g.predict(noise[:16])", '    s = "😀"; fake = g.predict(noise[:16])'
+    )
     path = workspace / "emoji.py"
     uri = _open(client, path, text)
     [diagnostic] = await _diagnostics(client, uri, 1)
@@ -269,7 +277,9 @@ async def test_suppression_action_clears_the_diagnostic(
     assert not suppress.is_preferred
     assert suppress.edit is not None
     suppressed = _apply(GAN, uri, 1, suppress.edit)
-    assert suppressed.splitlines()[5] == "    fake = g.predict(noise[:16])  # darklint: ignore[DK202]"
+    assert (
+        suppressed.splitlines()[5] == "    fake = g.predict(noise[:16])  # darklint: ignore[DK202]"
+    )
 
     _change(client, uri, 2, suppressed)
     # Gone, and the new comment is used (no DK002 "unused suppression").
@@ -454,6 +464,10 @@ async def test_notebook_cells_get_their_own_diagnostics(
     assert diagnostic.code == "DK104"
     assert diagnostic.range.start == types.Position(line=1, character=0)
     assert list(client.diagnostics[cell_uris[1]]) == []
+    # The first compile, a related place, in its own cell's coordinates.
+    [related] = diagnostic.related_information or []
+    assert related.location.uri == cell_uris[2]
+    assert related.location.range.start == types.Position(line=0, character=0)
 
     # Suppressing works in a cell too (darklint has no fixes for notebooks).
     actions = await _actions(client, cell_uris[2], [diagnostic])

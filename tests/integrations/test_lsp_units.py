@@ -107,7 +107,10 @@ def test_hover_lists_every_rule_under_the_cursor() -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("    fake = g.predict(noise[:16])", "    fake = g.predict(noise[:16])  # darklint: ignore[DK202]"),
+        (
+            "    fake = g.predict(noise[:16])",
+            "    fake = g.predict(noise[:16])  # darklint: ignore[DK202]",
+        ),
         (
             "    fake = g.predict(noise[:16])   ",
             "    fake = g.predict(noise[:16])  # darklint: ignore[DK202]   ",
@@ -168,7 +171,9 @@ def test_notebook_cells_map_back_to_their_uris() -> None:
     [diagnostic] = by_cell["cell:2"]
     assert diagnostic.code == "DK202"
     assert (diagnostic.line, diagnostic.column) == (2, 12)
-    assert diagnostic.fix is None  # darklint does not fix notebooks
+    # The fix is in the cell's coordinates (`darklint --fix` writes it into the cell).
+    assert diagnostic.fix is not None
+    assert diagnostic.fix.edits[0].line == diagnostic.line
 
 
 class _RecordingServer(DarklintServer):

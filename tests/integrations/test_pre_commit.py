@@ -245,6 +245,36 @@ def test_fix_hook_fails_when_unfixable_findings_remain(
     assert (user_repo / "train.py").read_text() == OPTIMIZER_REUSED
 
 
+def test_hooks_honour_the_project_excludes_and_nested_configurations(
+    user_repo: Path, git_env: dict[str, str]
+) -> None:
+    """Item 1: `darklint .` skips vendor/; so must the hook, which names vendor/gan.py."""
+    (user_repo / "pyproject.toml").write_text('[tool.darklint]\nextend-exclude = ["vendor"]\n')
+    (user_repo / "vendor").mkdir()
+    (user_repo / "vendor" / "gan.py").write_text(PREDICT_IN_LOOP + OPTIMIZER_REUSED)
+    # A sub-project that ignores DK104 in its own configuration.
+    (user_repo / "sub").mkdir()
+    (user_repo / "sub" / "pyproject.toml").write_text('[tool.darklint]\nignore = ["DK104"]\n')
+    (user_repo / "sub" / "train.py").write_text(OPTIMIZER_REUSED)
+    (user_repo / "good.py").write_text(GOOD)
+
+    check = _pre_commit(user_repo, git_env, "darklint")
+    assert check.returncode == 0, _output(check)
+    assert "vendor" not in _output(check)
+    fix = _pre_commit(user_repo, git_env, "darklint-fix")
+    assert fix.returncode == 0, _output(fix)
+    # The excluded file is not rewritten either.
+    assert (user_repo / "vendor" / "gan.py").read_text() == PREDICT_IN_LOOP + OPTIMIZER_REUSED
+
+    # The same file outside the excluded directory is reported.
+    (user_repo / "gan.py").write_text(OPTIMIZER_REUSED)
+    failed = _pre_commit(user_repo, git_env, "darklint")
+    assert failed.returncode == 1, _output(failed)
+    assert "gan.py:7:1: DK104" in _output(failed)
+    assert "vendor/gan.py" not in _output(failed)
+    assert "sub/train.py" not in _output(failed)
+
+
 def test_manifest_is_valid_for_pre_commit() -> None:
     from pre_commit.clientlib import load_manifest
 
@@ -256,5 +286,5 @@ def test_manifest_is_valid_for_pre_commit() -> None:
         assert hook["language"] == "python"
         assert hook["types_or"] == ["python", "jupyter"]
         assert hook["require_serial"] is True
-    assert by_id["darklint"]["entry"] == "darklint"
-    assert by_id["darklint-fix"]["entry"] == "darklint --fix --exit-non-zero-on-fix"
+    assert by_id["darklint"]["entry"] == "darklint --force-exclude"
+    assert by_id["darklint-fix"]["entry"] == "darklint --fix --exit-non-zero-on-fix --force-exclude"

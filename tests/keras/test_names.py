@@ -8,8 +8,9 @@ import libcst as cst
 import pytest
 from semantic_helpers import build
 
-from darklint.keras.names import ImportTable, Kind, classify, keras_path
+from darklint.keras.names import ImportTable
 from darklint.keras.semantic import EventKind
+from darklint.keras.vocabulary import Kind, classify, keras_path
 
 
 def table(source: str) -> ImportTable:

@@ -125,7 +125,7 @@ def ctx(*diagnostics: Diagnostic, **changes: Any) -> OutputContext:
 
 
 def test_formats_registry() -> None:
-    assert sorted(FORMATS) == ["github", "json", "sarif", "text"]
+    assert sorted(FORMATS) == ["github", "gitlab", "json", "junit", "sarif", "text"]
 
 
 def test_unknown_format() -> None:
@@ -268,6 +268,8 @@ JSON_KEYS = [
     "url",
     "docs",
     "cell",
+    "help",
+    "related",
 ]
 
 
@@ -291,6 +293,8 @@ def test_json_keys_and_values() -> None:
         "url": f"{URL}/DK101.md",
         "docs": f"{URL}/DK101.md",
         "cell": None,
+        "help": None,
+        "related": [],
     }
     assert records[1]["fix"] == {
         "title": "Use predict_on_batch",
@@ -327,7 +331,9 @@ def test_json_exact_text() -> None:
         '    "reference": null,\n'
         f'    "url": "{URL}/DK201.md",\n'
         f'    "docs": "{URL}/DK201.md",\n'
-        '    "cell": null\n'
+        '    "cell": null,\n'
+        '    "help": null,\n'
+        '    "related": []\n'
         "  }\n"
         "]\n"
     )

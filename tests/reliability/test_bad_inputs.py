@@ -582,9 +582,9 @@ def test_fifo_in_a_walked_directory_is_skipped_not_read(tmp_path: Path) -> None:
     [
         ("m.py", b'x = "\xff"\n'),  # not UTF-8: DK001
         ("m.py", DK202_SOURCE.encode().replace(b"keras\n", b"keras  # \xe9\n", 1)),
-        ("nb.ipynb", notebook(("code", DK202_SOURCE)).encode()),
+        # (A notebook is rewritten now, its cells only: tests/test_notebook_fix.py.)
     ],
-    ids=["undecodable", "undecodable-comment", "notebook"],
+    ids=["undecodable", "undecodable-comment"],
 )
 def test_fix_on_stdin_gives_back_what_it_cannot_rewrite(
     tmp_path: Path, name: str, content: bytes

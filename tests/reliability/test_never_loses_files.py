@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from darklint import __version__
-from darklint.cache import CACHE_DIR_NAME
+from darklint.cache import CACHE_DIR_NAME, CACHE_FORMAT
 from darklint.cli import main
 
 DK202_SOURCE = """\
@@ -265,10 +265,13 @@ def tree(tmp_path: Path) -> Path:
         ("--no-cache",),
         ("--no-cache", "--diff"),
         ("--no-cache", "--diff", "--unsafe-fixes"),
-        ("--no-cache", "--format", "sarif", "--statistics"),
-        ("--no-cache", "--fix", "unfixable.py", "clean.py", "broken.py", "nb.ipynb"),
+        # (--statistics has no SARIF form: refused; JSON is one of its forms.)
+        ("--no-cache", "--format", "sarif"),
+        ("--no-cache", "--format", "json", "--statistics"),
+        # (A notebook with a fixable finding is fixed now: not "nothing to fix".)
+        ("--no-cache", "--fix", "unfixable.py", "clean.py", "broken.py"),
     ],
-    ids=["plain", "diff", "diff-unsafe", "formats", "fix-with-nothing-to-fix"],
+    ids=["plain", "diff", "diff-unsafe", "sarif", "statistics", "fix-with-nothing-to-fix"],
 )
 def test_runs_without_fix_write_nothing(
     tree: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
@@ -292,7 +295,7 @@ def test_cached_runs_write_only_the_cache(
     assert sorted(p for p in after if p.startswith(CACHE_DIR_NAME)) == [
         CACHE_DIR_NAME,
         f"{CACHE_DIR_NAME}/.gitignore",
-        f"{CACHE_DIR_NAME}/v{__version__}.json",
+        f"{CACHE_DIR_NAME}/v{__version__}-{CACHE_FORMAT}.json",
     ]
 
 
@@ -301,7 +304,7 @@ def test_cached_runs_write_only_the_cache(
 
 
 def cache_file(root: Path) -> Path:
-    return root / CACHE_DIR_NAME / f"v{__version__}.json"
+    return root / CACHE_DIR_NAME / f"v{__version__}-{CACHE_FORMAT}.json"
 
 
 @pytest.mark.parametrize(
@@ -411,7 +414,7 @@ def test_concurrent_runs_on_the_same_tree(tmp_path: Path) -> None:
         assert set(data) == {f"m{i:02}.py" for i in range(40)}
         assert sorted(p.name for p in (tmp_path / CACHE_DIR_NAME).iterdir()) == [
             ".gitignore",
-            f"v{__version__}.json",
+            f"v{__version__}-{CACHE_FORMAT}.json",
         ]
 
 

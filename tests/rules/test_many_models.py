@@ -31,7 +31,7 @@ def _independent_blocks(count: int) -> str:
     )
 
 
-def test_dk105_finds_the_first_compile_sharing_the_encoder_after_many_others() -> None:
+def test_dk106_finds_the_first_compile_sharing_the_encoder_after_many_others() -> None:
     source = (
         HEADER
         + "encoder = Sequential([layers.Dense(4)])\n"
@@ -46,13 +46,15 @@ def test_dk105_finds_the_first_compile_sharing_the_encoder_after_many_others() -
     second_compile = source.splitlines().index("second.compile(optimizer='adam', loss='mse')") + 1
     first_compile = source.splitlines().index("first.compile(optimizer='adam', loss='mse')") + 1
     outcome = lint_text(source, "many.py", default_codes())
-    found = [d for d in outcome.diagnostics if d.code == "DK105"]
+    found = [d for d in outcome.diagnostics if d.code == "DK106"]
+    # One finding per compile: DK106 (trainable in both) wins over DK105.
+    assert not [d for d in outcome.diagnostics if d.code == "DK105"]
     assert [d.line for d in found] == [second_compile]
-    assert f"(line {first_compile})" in found[0].message
+    assert [related.line for related in found[0].related] == [first_compile]
     assert "`encoder`" in found[0].message
 
 
-def test_dk105_code_pretending_two_models_contain_each_other_reports_nothing() -> None:
+def test_dk105_dk106_code_pretending_two_models_contain_each_other_reports_nothing() -> None:
     # Not Keras (`a.add(b)` raises there), but the rule must neither loop nor
     # crash when no shared model is outermost: both lookups come back empty.
     source = (
@@ -65,7 +67,7 @@ def test_dk105_code_pretending_two_models_contain_each_other_reports_nothing() -
         + "b.compile(optimizer='adam', loss='mse')\n"
         + "b.fit(x, y)\n"
     )
-    assert [code for code, _ in _codes(source) if code == "DK105"] == []
+    assert [code for code, _ in _codes(source) if code in ("DK105", "DK106")] == []
 
 
 def test_dk101_freeze_found_past_many_unrelated_compiles() -> None:

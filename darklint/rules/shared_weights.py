@@ -1,0 +1,77 @@
+"""Compiles of trained models that share weights: shared by DK105 and DK106.
+
+DK106 reports the compiles whose shared weights are trainable in both (two
+Adam states for one set of weights); DK105 reports every other later compile
+of a training path through the same network, so it asks DK106's question
+first: one finding per compile, the more specific one wins.
+"""
+
+from __future__ import annotations
+
+from darklint.keras.semantic import Event, EventKind, SemanticModel
+
+
+def trained_compiles(semantic: SemanticModel) -> list[Event]:
+    """The compiles of models that are trained somewhere, in trace order."""
+    return [e for e in semantic.events(EventKind.COMPILE) if semantic.is_trained(e.model)]
+
+
+class SharedTrainable:
+    """For a compile, the first earlier compile of another model training some of the same weights."""
+
+    def __init__(self, semantic: SemanticModel, compiles: list[Event]) -> None:
+        self.semantic = semantic
+        self.compiles = compiles
+        # Each model's compiles that may train it, in trace order: a compile
+        # looks up the models it trains instead of pairing with every compile
+        # before it (quadratic on a file with many models).
+        self.training_it: dict[int, list[Event]] = {}
+        for event in compiles:
+            for model in semantic.trainable_at(event):
+                self.training_it.setdefault(model, []).append(event)
+
+    def first_sharing(self, later: Event) -> tuple[Event, int] | None:
+        """The earlier compile and the outermost model whose weights both train.
+
+        For each model ``later`` trains, its first such compile; the earliest
+        of those shares weights with ``later`` (the outermost shared model
+        exists unless the code pretends a model contains itself: then every
+        earlier compile is asked).
+        """
+        candidates = []
+        for model in self.semantic.trainable_at(later):
+            for earlier in self.training_it.get(model, ()):
+                if earlier.index >= later.index:
+                    break
+                if earlier.model != later.model:
+                    candidates.append(earlier)
+                    break
+        if not candidates:
+            return None
+        for earlier in sorted(candidates, key=lambda event: event.index):
+            shared = self.shared(earlier, later)
+            if shared is not None:
+                return earlier, shared
+        for earlier in self.compiles:
+            if earlier.index >= later.index:
+                break
+            shared = self.shared(earlier, later)
+            if shared is not None:
+                return earlier, shared
+        return None
+
+    def shared(self, earlier: Event, later: Event) -> int | None:
+        """The outermost model trainable in both compiles (the encoder, not its inner block)."""
+        if earlier.model == later.model:
+            return None  # a recompile of the same model
+        semantic = self.semantic
+        trainable = sorted(semantic.trainable_at(earlier) & semantic.trainable_at(later))
+        return outermost(semantic, trainable)
+
+
+def outermost(semantic: SemanticModel, models: list[int]) -> int | None:
+    """The first of ``models`` that no other of them contains."""
+    for model in models:
+        if not any(other != model and semantic.contains(other, model) for other in models):
+            return model
+    return None
