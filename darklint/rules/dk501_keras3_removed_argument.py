@@ -17,7 +17,6 @@ from darklint.rules.keras3_common import (
 if TYPE_CHECKING:
     import libcst as cst
 
-    from darklint.rule import FileContext
 
 # The methods whose keywords a row may name (".fit"): on a Keras model.
 METHODS = frozenset({"fit", "fit_generator"})
@@ -74,20 +73,13 @@ class Keras3RemovedArgument(Keras3Rule):
     fix_safety = FixSafety.SAFE
     requires_names = ((*names_of("DK501"), *sorted(AVERAGE_POOLING)),)
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self.calls: list[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
     def check(self, scope: Scope) -> None:
         by_keyword: dict[str, list[Row]] = {}
         for row in rows_of(self.code):
             if row.name:
                 by_keyword.setdefault(row.name, []).append(row)
         missing = [row for row in rows_of(self.code) if row.needs]
-        for call in self.calls:
+        for call in self.nodes.calls:
             keywords = [arg for arg in call.args if arg.keyword is not None]
             if not any(arg.keyword.value in by_keyword for arg in keywords if arg.keyword):
                 if not call.args:

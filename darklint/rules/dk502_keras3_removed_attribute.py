@@ -15,8 +15,6 @@ from darklint.rules.keras3_common import (
 if TYPE_CHECKING:
     import libcst as cst
 
-    from darklint.rule import FileContext
-
 
 class Keras3RemovedAttribute(Keras3Rule):
     """A method or attribute of Keras 2 models, layers or optimizers that Keras 3 removed.
@@ -73,29 +71,12 @@ class Keras3RemovedAttribute(Keras3Rule):
     fix_safety = FixSafety.SOMETIMES_SAFE
     requires_names = (names_of("DK502"),)
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self.attributes: list[cst.Attribute] = []
-        self.calls: dict[cst.Attribute, cst.Call] = {}
-        self.stores: set[cst.CSTNode] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        import libcst as cst
-
-        if isinstance(node.func, cst.Attribute):
-            self.calls[node.func] = node
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.stores.add(node.target)
-
     def check(self, scope: Scope) -> None:
         by_name = {row.name: row for row in rows_of(self.code)}
-        for attribute in self.attributes:
+        stores = set(self.nodes.stores)
+        for attribute in self.nodes.attributes:
             row = by_name.get(attribute.attr.value)
-            if row is None or attribute in self.stores:
+            if row is None or attribute in stores:
                 continue
             if row.name == "lr":
                 if is_optimizer_lr(self, attribute):
@@ -104,7 +85,7 @@ class Keras3RemovedAttribute(Keras3Rule):
                 continue
             if not is_keras_receiver(self, attribute, scope):
                 continue
-            call = self.calls.get(attribute)
+            call = self.nodes.call_of.get(attribute)
             api = self.code_of(attribute) + ("(…)" if call is not None else "")
             self.report_row(attribute.attr, row, api, self._fix(attribute, call, row))
 

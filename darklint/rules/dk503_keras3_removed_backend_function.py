@@ -17,7 +17,6 @@ from darklint.rules.keras3_common import Keras3Rule, Resolved, Scope, positional
 if TYPE_CHECKING:
     import libcst as cst
 
-    from darklint.rule import FileContext
 
 # Submodules of `keras.backend` are DK504's (`keras.backend.tensorflow_backend`).
 SUBMODULES = frozenset(
@@ -85,23 +84,12 @@ class Keras3RemovedBackendFunction(Keras3Rule):
     # `K` comes from `keras.backend` only through an import naming `backend`.
     requires_names = ("backend",)
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self.attributes: list[cst.Attribute] = []
-        self.calls: dict[cst.BaseExpression, cst.Call] = {}
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls[node.func] = node
-
     def check(self, scope: Scope) -> None:
-        for attribute in self.attributes:
+        for attribute in self.nodes.attributes:
             owner = scope.resolve(attribute.value)
             if owner is not None and owner.path == "backend":
                 self._check(scope, attribute, attribute.attr.value, owner, attribute)
-        for node in self.imports:
+        for node in self.nodes.imports:
             self._check_import(scope, node)
 
     def _check_import(self, scope: Scope, node: cst.Import | cst.ImportFrom) -> None:
@@ -136,13 +124,13 @@ class Keras3RemovedBackendFunction(Keras3Rule):
         if attribute is None:
             api = f"from {owner.qualified} import {name}"
         else:
-            api = self.code_of(attribute) + ("(…)" if attribute in self.calls else "")
+            api = self.code_of(attribute) + ("(…)" if attribute in self.nodes.call_of else "")
         self.report_row(node, row, api, fix, error=error)
 
     def _fix(self, scope: Scope, attribute: cst.Attribute, row: Row) -> Replacement | None:
         import libcst as cst
 
-        call = self.calls.get(attribute)
+        call = self.nodes.call_of.get(attribute)
         if row.fix is Fix.NONE or call is None or any(arg.star for arg in call.args):
             return None
         keywords = [arg.keyword.value for arg in call.args if arg.keyword is not None]

@@ -31,8 +31,6 @@ from darklint.rules.keras3_imports import (
 if TYPE_CHECKING:
     import libcst as cst
 
-    from darklint.rule import FileContext
-
 
 class Keras3RemovedModule(Keras3Rule):
     """A Keras module, or a name of one, that Keras 3 removed.
@@ -93,32 +91,21 @@ class Keras3RemovedModule(Keras3Rule):
     fix_safety = FixSafety.SOMETIMES_SAFE
     requires_names = (names_of("DK504"),)
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self.attributes: list[cst.Attribute] = []
-        self.calls: list[cst.Call] = []
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
     def check(self, scope: Scope) -> None:
         import libcst as cst
 
         in_imports: set[cst.CSTNode] = set()
-        for node in self.imports:
+        for node in self.nodes.imports:
             in_imports.update(chain(node.module) if isinstance(node, cst.ImportFrom) else ())
             if isinstance(node, cst.Import):
                 for alias in node.names:
                     in_imports.update(chain(alias.name))
             self._import(scope, node)
-        parents = {id(attribute.value): attribute for attribute in self.attributes}
-        for attribute in self.attributes:
+        parents = {id(attribute.value): attribute for attribute in self.nodes.attributes}
+        for attribute in self.nodes.attributes:
             if attribute not in in_imports:
                 self._attribute(scope, attribute, parents.get(id(attribute)))
-        for call in self.calls:
+        for call in self.nodes.calls:
             resolved = scope.resolve(call.func)
             if resolved is not None and resolved.path.startswith(LEGACY_OPTIMIZERS + "."):
                 row = next(row for row in NAMES if row.name == LEGACY_OPTIMIZERS)
@@ -198,7 +185,7 @@ class Keras3RemovedModule(Keras3Rule):
 
     def _uses(self, scope: Scope, local: str) -> list[str] | None:
         """The attributes the file reads through ``local``, if it uses the name for nothing else."""
-        used = [a.attr.value for a in self.attributes if is_name(a.value, local)]
+        used = [a.attr.value for a in self.nodes.attributes if is_name(a.value, local)]
         # Every mention of the name, but its import's, must be one of those uses.
         if len(words(scope.source, local)) != len(used) + 1:
             return None

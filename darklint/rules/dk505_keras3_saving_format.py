@@ -9,7 +9,6 @@ from darklint.rules.keras3_common import Keras3Rule, Scope, is_keras_receiver, k
 if TYPE_CHECKING:
     import libcst as cst
 
-    from darklint.rule import FileContext
 
 WEIGHTS = ".weights.h5"
 MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
@@ -64,20 +63,14 @@ class Keras3SavingFormat(Keras3Rule):
     fix_safety = FixSafety.UNSAFE
     requires_names = (names_of("DK505"),)
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self.calls: list[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if node.args:
-            self.calls.append(node)
-
     def check(self, scope: Scope) -> None:
         import libcst as cst
 
         from darklint.keras.semantic import Owner
 
-        for call in self.calls:
+        for call in self.nodes.calls:
+            if not call.args:
+                continue
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value == "save_weights":
                 if keyword(call, "max_shard_size") is None and is_keras_receiver(self, func, scope):

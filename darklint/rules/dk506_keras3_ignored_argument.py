@@ -21,7 +21,6 @@ from darklint.rules.keras3_common import (
 if TYPE_CHECKING:
     import libcst as cst
 
-    from darklint.rule import FileContext
 
 SCHEDULE = "optimizers.schedules.InverseTimeDecay"
 # In code written for Keras 3, `Conv2D(64, 16, 16)` is a deliberate stride (a
@@ -96,24 +95,11 @@ class Keras3IgnoredArgument(Keras3Rule):
     fix_safety = FixSafety.SAFE
     requires_names = ((*names_of("DK506"), *sorted(CONV2D_LAYERS)),)
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self.calls: list[cst.Call] = []
-        self.targets: list[cst.Attribute] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if node.args:
-            self.calls.append(node)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        import libcst as cst
-
-        if isinstance(node.target, cst.Attribute) and node.target.attr.value == "lr":
-            self.targets.append(node.target)
-
     def check(self, scope: Scope) -> None:
         keras2_era = KERAS2_SPELLINGS.search(scope.source) is not None
-        for call in self.calls:
+        for call in self.nodes.calls:
+            if not call.args:
+                continue
             resolved = scope.resolve(call.func)
             if resolved is None:
                 continue
@@ -122,7 +108,9 @@ class Keras3IgnoredArgument(Keras3Rule):
                 self._decay(scope, call)
             elif resolved.last in CONV2D_LAYERS and resolved.package == "keras" and keras2_era:
                 self._conv(call)
-        for target in self.targets:
+        for target in self.nodes.stores:
+            if target.attr.value != "lr":
+                continue
             if is_optimizer_lr(self, target):
                 row = BY_ID["optimizer-lr-assignment"]
                 fix = Replacement(target.attr, _name(row.new))

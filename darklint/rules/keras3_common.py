@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from darklint.diagnostics import Severity
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from darklint.keras.names import ImportTable
-    from darklint.rule import FileContext
 
 # Keras 3 spellings only (`keras.src` is Keras 3's own internals).
 KERAS3_PACKAGES = frozenset({"keras", "tf.keras", "keras.src"})
@@ -64,7 +63,19 @@ class Scope:
         )
 
     def resolve(self, node: cst.BaseExpression) -> Resolved | None:
-        return self.resolve_qualified(self.table.qualify(node))
+        """What ``node`` names, by the imports; a loop, for ``a.b.b.b…`` of any depth."""
+        import libcst as cst
+
+        attrs: list[str] = []
+        while type(node) is cst.Attribute:
+            attrs.append(node.attr.value)
+            node = node.value
+        if type(node) is not cst.Name:
+            return None
+        root = self.table.qualify(node)
+        if root is None:
+            return None
+        return self.resolve_qualified(".".join([root, *reversed(attrs)]))
 
     @staticmethod
     def resolve_qualified(qualified: str | None) -> Resolved | None:
@@ -160,23 +171,16 @@ class Keras3Rule(Rule):
     requires_imports = KERAS_IMPORTS
     fix_title = "Use the Keras 3 spelling"
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self.imports: list[cst.Import | cst.ImportFrom] = []
-
-    def visit_Import(self, node: cst.Import) -> None:
-        self.imports.append(node)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self.imports.append(node)
+    nodes: FileNodes
 
     def finish(self) -> None:
         from darklint.keras.names import ImportTable
 
         if self.target("keras-version") == 2:
             return  # `keras-version = 2`: the project is on Keras 2 on purpose
+        self.nodes = file_nodes(self.context.module)
         table = ImportTable()
-        for node in self.imports:
+        for node in self.nodes.imports:
             table.add(node)
         if not table.imports_keras:
             return
@@ -218,6 +222,74 @@ class Keras3Rule(Rule):
             only = "" if row.packages != frozenset({"keras"}) else " (`keras` only)"
             lines.append(f"| {row.api}{only} | `{row.error}` | {row.replacement} | {fix} |")
         return {"Keras 3 table": "\n".join(lines)}
+
+
+@dataclass
+class FileNodes:
+    """What the DK5xx rules look at in a file, found in one walk."""
+
+    imports: list[cst.Import | cst.ImportFrom] = field(default_factory=list)
+    calls: list[cst.Call] = field(default_factory=list)
+    attributes: list[cst.Attribute] = field(default_factory=list)
+    # The call each attribute is the callee of (`m.fit` of `m.fit(...)`).
+    call_of: dict[cst.BaseExpression, cst.Call] = field(default_factory=dict)
+    # Attributes assigned to (`opt.lr = 0.1`), in file order.
+    stores: list[cst.Attribute] = field(default_factory=list)
+
+
+# Fields holding only whitespace, punctuation or tokens: not walked.
+_UNWALKED = frozenset(
+    {"lpar", "rpar", "comma", "semicolon", "equal", "colon", "dot", "lbracket", "rbracket",
+     "lbrace", "rbrace", "operator", "leading_lines", "lines_after_decorators", "header",
+     "footer", "newline", "indent", "trailing_whitespace"}
+)  # fmt: skip
+_WALKED: dict[type, tuple[str, ...]] = {}
+# The last file walked: the six rules of the family run on one file in a row.
+_LAST: tuple[object, FileNodes] | None = None
+
+
+def file_nodes(module: cst.Module) -> FileNodes:
+    """Imports, calls, attributes and assigned attributes of ``module``.
+
+    A loop over the nodes' fields, not libcst's recursive visitor: an
+    expression nested a thousand deep (`a.b.b.b…`) must not stop the file's
+    analysis, and this is ten times faster.  Shared by the family's rules.
+    """
+    import libcst as cst
+
+    global _LAST
+    last = _LAST
+    if last is not None and last[0] is module:
+        return last[1]
+    found = FileNodes()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            found.calls.append(node)
+            found.call_of[node.func] = node
+        elif isinstance(node, cst.Attribute):
+            found.attributes.append(node)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            found.imports.append(node)
+        elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Attribute):
+            found.stores.append(node.target)
+        kind = type(node)
+        names = _WALKED.get(kind)
+        if names is None:
+            names = _WALKED[kind] = tuple(
+                f.name
+                for f in dataclasses.fields(node)
+                if f.name not in _UNWALKED and not f.name.startswith("whitespace")
+            )
+        for name in reversed(names):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                stack.extend(item for item in reversed(value) if isinstance(item, cst.CSTNode))
+    _LAST = (module, found)
+    return found
 
 
 def shorten(code: str, limit: int = MAX_API) -> str:
