@@ -23,22 +23,22 @@ import contextlib
 import gc
 import re
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from darklint import gate
 from darklint.config import Target
 from darklint.diagnostics import Diagnostic, Edit, Fix, Related
+from darklint.positions import statement_starts
 from darklint.registry import all_rules, rules_by_code, rules_by_name
-from darklint.rule import FileContext, FixSafety, Report, Rule, RuleCrashed
+from darklint.rule import FileContext, FixSafety, Replacement, Report, Rule, RuleCrashed
 from darklint.rules.dk001_syntax_error import SyntaxErrorInFile
 from darklint.rules.dk002_unused_suppression import UnusedSuppression
 from darklint.rules.dk003_unsupported_syntax import UnsupportedSyntax
 from darklint.source import Unreadable, decode, read_bytes
 from darklint.startup import first_import_of
-from darklint.statement_positions import statement_starts
 from darklint.suppressions import EMPTY, Suppressions, is_ours, scan
 
 if TYPE_CHECKING:
@@ -200,27 +200,11 @@ def _to_diagnostics(
         if any(node not in positions for node in nodes):
             crashes.append(f"{rule.code}: reported a node that is not in the file")
             continue
-        start_line, start_column = context.start_of(report.node)
-        end = positions[report.end_node or report.node].end
+        start_line, start_column = positions.start(report.node)
+        end = positions.range(report.end_node or report.node).end
         fix = None
         if report.fix is not None and rule.fix_safety is not None:
-            edits = []
-            for part in report.fix.parts():
-                old = positions[part.old]
-                until = positions[part.until] if part.until is not None else old
-                edits.append(
-                    Edit(
-                        line=old.start.line,
-                        column=old.start.column + 1,
-                        end_line=until.end.line,
-                        end_column=until.end.column + 1,
-                        content=context.module.code_for_node(part.new),
-                    )
-                )
-            safe = report.fix.safe
-            if safe is None:
-                safe = rule.fix_safety is FixSafety.SAFE
-            fix = Fix(rule.fix_title or "Apply fix", tuple(edits), safe)
+            fix = _fix(context, rule, report.fix)
         diagnostics.append(
             Diagnostic(
                 path=context.path,
@@ -242,10 +226,57 @@ def _to_diagnostics(
     return diagnostics, crashes
 
 
+# A replacement is written out by libcst's codegen, which recurses once per
+# level of nesting: one nested deeper gets no fix, and its report stands.
+MAX_FIX_DEPTH = 100
+
+
+def _fix(context: FileContext, rule: type[Rule], replacement: Replacement) -> Fix | None:
+    """The edits a replacement makes, rendered in place (None: one cannot be written out).
+
+    The new node is generated as it reads where the old one is: a line break
+    inside it gets the indentation of the old node's block, as libcst gives
+    it when it writes the whole file.  A replacement may have more parts
+    (``also``), and a part may run on to another node's end (``until``).
+    """
+    edits = []
+    for part in replacement.parts():
+        if _deeper_than(part.new, MAX_FIX_DEPTH):
+            return None
+        content = context.positions.render(part.new, part.old)
+        if content is None:
+            return None
+        old = context.positions.range(part.old)
+        end = context.positions.range(part.until).end if part.until is not None else old.end
+        edits.append(
+            Edit(
+                line=old.start.line,
+                column=old.start.column + 1,
+                end_line=end.line,
+                end_column=end.column + 1,
+                content=content,
+            )
+        )
+    safe = replacement.safe
+    if safe is None:
+        safe = rule.fix_safety is FixSafety.SAFE
+    return Fix(rule.fix_title or "Apply fix", tuple(edits), safe)
+
+
+def _deeper_than(node: cst.CSTNode, limit: int) -> bool:
+    stack = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in current.children)
+    return False
+
+
 def _related(context: FileContext, what: str, node: cst.CSTNode) -> Related:
     """A related node's range, computed as the reported node's is."""
-    line, column = context.start_of(node)
-    end = context.positions[node].end
+    line, column = context.positions.start(node)
+    end = context.positions.range(node).end
     return Related(what, context.path, line, column + 1, end.line, end.column + 1)
 
 
@@ -306,8 +337,11 @@ def lint_text(
 ) -> FileOutcome:
     """Lint Python source already decoded (``notebook`` maps lines back to cells).
 
-    ``target`` holds the file's target settings (``backend``...), which
-    rules read to say only what applies.
+    The stages, in order: ``skip-file``; CPython's parser (DK001); the gate;
+    libcst and the rules (DK003 when libcst cannot take valid Python);
+    suppressions (DK002); the notebook's cells.  ``target`` holds the file's
+    target settings (``backend``...), which rules read to say only what
+    applies.
     """
     # Suppressions are found by tokenizing, which costs more than parsing:
     # only when they can matter (``_needs_suppressions``).
@@ -318,56 +352,70 @@ def lint_text(
     if isinstance(tree, Diagnostic):
         found = [tree] if SyntaxErrorInFile.code in enabled else []
         return FileOutcome(tuple(_to_cells(found, notebook)))
-    diagnostics: list[Diagnostic] = []
-    crashes: list[str] = []
     rules = rules_to_run(enabled, text, tree)
-    # Where each statement starts is all positions need of the ast; the
-    # libcst tree is big enough without the whole ast alongside.
-    starts = statement_starts(tree) if rules else None
-    del tree
-    analysed = False
+    analysis = _Analysis()
     if rules:
-        with _gc_paused():
-            parsed = _parse(text)
-            if isinstance(parsed, str):
-                if UnsupportedSyntax.code in enabled:
-                    diagnostics.append(
-                        _engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=parsed)
-                    )
-            else:
-                analysed = True
-                context = FileContext(
-                    module=parsed,
-                    source=text,
-                    path=path,
-                    statement_starts=starts,
-                    target=dict(target),
-                )
-                if notebook is not None:
-                    context.line_label = _cell_line_label(notebook)
-                try:
-                    crashes, too_deep = _run_rules(context, rules)
-                    if too_deep and UnsupportedSyntax.code in enabled:
-                        detail = f"the code is nested too deeply for {', '.join(too_deep)}"
-                        diagnostics.append(
-                            _engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=detail)
-                        )
-                    found, bad_reports = _to_diagnostics(context, context.reports)
-                    diagnostics.extend(found)
-                    crashes = [f"{path}: {crash}" for crash in (*crashes, *bad_reports)]
-                except RecursionError:
-                    if UnsupportedSyntax.code in enabled:
-                        detail = "the code is nested too deeply to analyse"
-                        diagnostics.append(
-                            _engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=detail)
-                        )
+        # Where each statement starts is all positions need of the ast; the
+        # libcst tree is big enough without the whole ast alongside.
+        starts = statement_starts(tree)
+        del tree
+        analysis = _analyse(text, path, rules, starts, target)
+    diagnostics = analysis.diagnostics
+    if analysis.unsupported is not None and UnsupportedSyntax.code in enabled:
+        diagnostics.append(
+            _engine_diagnostic(UnsupportedSyntax, path, 1, 1, detail=analysis.unsupported)
+        )
     if suppressions is None:
         suppressions = scan(text) if _needs_suppressions(text, diagnostics, enabled) else EMPTY
     diagnostics = _apply_suppressions(diagnostics, suppressions, enabled, path)
     diagnostics = _to_cells(diagnostics, notebook)
     return FileOutcome(
-        tuple(sorted(diagnostics, key=Diagnostic.sort_key)), tuple(crashes), analysed
+        tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
+        tuple(analysis.crashes),
+        analysis.analysed,
     )
+
+
+@dataclass
+class _Analysis:
+    """What libcst and the rules made of a file."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    crashes: list[str] = field(default_factory=list)
+    # Why libcst could not analyse (all or part of) valid Python: DK003's detail.
+    unsupported: str | None = None
+    analysed: bool = False
+
+
+def _analyse(
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    starts: Sequence[tuple[int, int]],
+    target: Target,
+) -> _Analysis:
+    """Parse with libcst once, run the rules, turn their reports into diagnostics."""
+    analysis = _Analysis()
+    with _gc_paused():
+        parsed = _parse(text)
+        if isinstance(parsed, str):
+            analysis.unsupported = parsed
+            return analysis
+        analysis.analysed = True
+        context = FileContext(
+            module=parsed, source=text, path=path, statement_starts=starts, target=dict(target)
+        )
+        try:
+            crashes, too_deep = _run_rules(context, rules)
+            if too_deep:
+                analysis.unsupported = f"the code is nested too deeply for {', '.join(too_deep)}"
+            found, bad_reports = _to_diagnostics(context, context.reports)
+        except RecursionError:
+            analysis.unsupported = "the code is nested too deeply to analyse"
+            return analysis
+        analysis.diagnostics.extend(found)
+        analysis.crashes = [f"{path}: {crash}" for crash in (*crashes, *bad_reports)]
+    return analysis
 
 
 # What a `# darklint: skip-file` comment, and one naming a code of ours, must
@@ -487,11 +535,3 @@ def _unreadable(display: str, error: Unreadable, enabled: frozenset[str]) -> Fil
         SyntaxErrorInFile, display, error.line, error.column, detail=str(error)
     )
     return FileOutcome((diagnostic,))
-
-
-def _cell_line_label(notebook: Notebook) -> Callable[[int], str]:
-    def label(line: int) -> str:
-        cell, cell_line = notebook.locate(line)
-        return f"{cell_line} of cell {cell}"
-
-    return label

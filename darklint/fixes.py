@@ -8,11 +8,15 @@ formatting, encoding, line endings.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Diagnostic, Edit
 from darklint.source import line_starts, offset
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 @dataclass(frozen=True)
@@ -93,3 +97,59 @@ def unified_diff(before: str, after: str, path: str) -> str:
             tofile=f"b/{path}",
         )
     )
+
+
+# Building replacements (for rules) ---------------------------------------------
+
+
+def call_keeping(
+    call: cst.Call, kept: Sequence[cst.Arg], *, method: str | None = None
+) -> cst.Call | None:
+    """``call`` with only the ``kept`` arguments (and ``method`` for its attribute).
+
+    Every comment of the call stays.  The dropped arguments go with their
+    commas and whitespace, so a comment among them (``verbose=0,  # quiet``,
+    or on its own line above one) is about what goes: None (no fix) then.  A
+    comment after the last kept argument's comma (``x,  # the batch``) is
+    about that argument: the comma stays, with it.  Only libcst nodes are
+    built: the engine writes them out where the call is.
+    """
+    import libcst as cst
+
+    dropped = [arg for arg in call.args if arg not in kept]
+    if not kept or any(_has_comment(arg) for arg in dropped):
+        return None
+    *before, last = kept
+    comma = last.comma
+    if isinstance(comma, cst.Comma) and _has_comment(comma):
+        after = comma.whitespace_after
+        if dropped and isinstance(after, cst.ParenthesizedWhitespace):
+            if any(line.comment is not None for line in after.empty_lines):
+                return None  # on its own line above a dropped argument: about it
+            # The comment's line ends the arguments: `)` goes on the next
+            # line, at the statement's indentation (if that line had it).
+            after = after.with_changes(empty_lines=(), last_line=cst.SimpleWhitespace(""))
+        last = last.with_changes(comma=comma.with_changes(whitespace_after=after))
+    else:
+        last = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    func = call.func
+    if method is not None:
+        if not isinstance(func, cst.Attribute):
+            return None
+        func = func.with_changes(attr=cst.Name(method))
+    return call.with_changes(func=func, args=[*before, last])
+
+
+def _has_comment(node: cst.CSTNode) -> bool:
+    import libcst as cst
+
+    return any(isinstance(inner, cst.Comment) for inner in _walk(node))
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every node inside it (no recursion: any depth)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))

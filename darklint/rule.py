@@ -22,18 +22,17 @@ import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from darklint import DOCS_BASE_URL
 from darklint.diagnostics import RuleDescriptor, Severity
 from darklint.gate import CodeFacts, Tokens, names_have, text_has
-from darklint.statement_positions import StatementPositions
+from darklint.positions import Positions, file_positions
 
 if TYPE_CHECKING:
     import libcst as cst
-    from libcst.metadata import CodeRange
 
-    from darklint.keras.semantic import SemanticModel
+T = TypeVar("T")
 
 
 class Status(str, enum.Enum):
@@ -109,57 +108,32 @@ class FileContext:
     source: str
     path: str
     reports: list[Report] = field(default_factory=list)
-    # Notebooks map the joined code's lines back to cells for messages.
-    line_label: Callable[[int], str] = str
-    # Where ``ast`` says each statement starts (``darklint.statement_positions``):
+    # Where ``ast`` says each statement starts (``darklint.positions``):
     # positions are then computed for the reported statements only.
     statement_starts: Sequence[tuple[int, int]] | None = None
     # The file's target settings (``backend``...), as its configuration sets them.
     target: Mapping[str, object] = field(default_factory=dict)
-    _semantic: SemanticModel | None = None
-    _positions: Mapping[cst.CSTNode, CodeRange] | None = None
+    _shared: dict[Callable[[FileContext], object], object] = field(default_factory=dict)
+    _positions: Positions | None = None
 
     @property
-    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+    def positions(self) -> Positions:
         # Paid only by files with reports: the reported statements' codegen,
         # or one codegen pass over the whole file when ``ast`` was not kept.
         if self._positions is None:
-            if self.statement_starts is not None:
-                self._positions = StatementPositions(
-                    self.module, self.source, self.statement_starts
-                )
-            else:
-                from darklint.positions import positions
-
-                self._positions = positions(self.module)
+            self._positions = file_positions(self.module, self.source, self.statement_starts)
         return self._positions
 
-    def start_of(self, node: cst.CSTNode) -> tuple[int, int]:
-        """Where ``node`` starts: (line, 0-based column); a statement's costs no codegen."""
-        positions = self.positions
-        if isinstance(positions, StatementPositions):
-            return positions.start(node)
-        start = positions[node].start
-        return start.line, start.column
+    def shared(self, make: Callable[[FileContext], T]) -> T:
+        """``make(self)``, computed once per file for every rule that asks.
 
-    def indentation_of(self, node: cst.CSTNode) -> str | None:
-        """The block indentation of ``node``'s statement, as libcst writes it (None: unknown)."""
-        positions = self.positions
-        return positions.indentation(node) if isinstance(positions, StatementPositions) else None
-
-    def line_of(self, node: cst.CSTNode) -> str:
-        """Where ``node`` starts, as a message says it ("29", or "2 of cell 3" in a notebook)."""
-        return self.line_label(self.start_of(node)[0])
-
-    @property
-    def semantic(self) -> SemanticModel:
-        # Built on first use so that a run whose rules need no cross-statement
-        # facts never pays for them.
-        if self._semantic is None:
-            from darklint.keras.semantic import build_semantic_model
-
-            self._semantic = build_semantic_model(self.module, self.source)
-        return self._semantic
+        The facts several rules query (the Keras semantic model) are built
+        on first use, so a run whose rules need none never pays for them;
+        the engine does not know what they are.
+        """
+        if make not in self._shared:
+            self._shared[make] = make(self)
+        return self._shared[make]  # type: ignore[return-value]
 
 
 class FixSafety(str, enum.Enum):
@@ -221,10 +195,6 @@ class Rule:
     def __init__(self, context: FileContext) -> None:
         self.context = context
         self.crash: RuleCrashed | None = None
-
-    @property
-    def semantic(self) -> SemanticModel:
-        return self.context.semantic
 
     def report(
         self,

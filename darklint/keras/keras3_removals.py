@@ -206,7 +206,7 @@ IGNORED = (
             "use `learning_rate=keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, "
             "decay_rate=decay)`, exactly Keras 2's decay"
         ),
-        why="needs the learning rate written in the call, on one line, and a name the file "
+        why="needs the learning rate written in the call, and a name the file "
         "already binds to Keras or its optimizers",
         program=(
             "import keras\nimport numpy as np\n"
@@ -364,8 +364,42 @@ def _backend(
     )
 
 
+# `K.<name>` -> `keras.<new>`, same arguments (and the same values and dtypes
+# as Keras 2's on the evidence's ``same`` arguments): safe fixes.
+SAME_OPS = (
+    ("sum", "ops.sum", "x axis keepdims", "xi, axis=1"),
+    ("max", "ops.max", "x axis keepdims", "x, 1, True"),
+    ("min", "ops.min", "x axis keepdims", "x, axis=0"),
+    ("square", "ops.square", "x", "xi"),
+    ("abs", "ops.abs", "x", "x"),
+    ("exp", "ops.exp", "x", "x"),
+    ("log", "ops.log", "x", "p"),
+    ("pow", "ops.power", "x1 x2", "p, 3"),
+    ("maximum", "ops.maximum", "x1 x2", "x, p"),
+    ("minimum", "ops.minimum", "x1 x2", "x, p"),
+    ("stack", "ops.stack", "x axis", "[x, p], 1"),
+    ("reshape", "ops.reshape", "x newshape", "x, (3, 2)"),
+    ("transpose", "ops.transpose", "x", "x"),
+    ("cast", "ops.cast", "x dtype", 'xi, "float32"'),
+    ("sign", "ops.sign", "x", "x"),
+    ("tanh", "ops.tanh", "x", "x"),
+    ("sigmoid", "ops.sigmoid", "x", "x"),
+    ("softmax", "ops.softmax", "x axis", "x"),
+    ("zeros_like", "ops.zeros_like", "x dtype", "xi"),
+    ("ones_like", "ops.ones_like", "x dtype", "x"),
+    ("greater", "ops.greater", "x1 x2", "x, p"),
+    ("equal", "ops.equal", "x1 x2", "xi, xi"),
+    ("tile", "ops.tile", "x repeats", "x, (2, 1)"),
+    ("repeat_elements", "ops.repeat", "x repeats axis", "x, 2, 1"),
+    ("std", "ops.std", "x axis keepdims", "x, 1"),
+    ("var", "ops.var", "x axis keepdims", "x, 1"),
+)
 X = ("x",)
 BACKEND = (
+    *(
+        _backend(name, f"`keras.{new}`", new, Fix.SAFE, params=tuple(params.split()), same=same)
+        for name, new, params, same in SAME_OPS
+    ),
     _backend("gradients", "use a `train_step` with `tf.GradientTape` (or `torch.autograd.grad`); "
              "see `reference_impls/vat.py`", why=NO_DROP_IN),
     _backend("function", "call the model (`model(x, training=False)`) or a "
@@ -394,58 +428,25 @@ BACKEND = (
     _backend("mean", "`keras.ops.mean`", "ops.mean", Fix.UNSAFE, params=("x", "axis", "keepdims"),
              why="an integer input gives a float mean where Keras 2 truncated",
              same="x, axis=1", differs="xi, axis=1"),
-    _backend("sum", "`keras.ops.sum`", "ops.sum", Fix.SAFE, params=("x", "axis", "keepdims"),
-             same="xi, axis=1"),
-    _backend("max", "`keras.ops.max`", "ops.max", Fix.SAFE, params=("x", "axis", "keepdims"),
-             same="x, 1, True"),
-    _backend("min", "`keras.ops.min`", "ops.min", Fix.SAFE, params=("x", "axis", "keepdims"),
-             same="x, axis=0"),
-    _backend("square", "`keras.ops.square`", "ops.square", Fix.SAFE, params=X, same="xi"),
-    _backend("abs", "`keras.ops.abs`", "ops.abs", Fix.SAFE, params=X, same="x"),
-    _backend("exp", "`keras.ops.exp`", "ops.exp", Fix.SAFE, params=X, same="x"),
-    _backend("log", "`keras.ops.log`", "ops.log", Fix.SAFE, params=X, same="p"),
     _backend("sqrt", "`keras.ops.sqrt`", "ops.sqrt", Fix.UNSAFE, params=X,
              why="Keras 2 clipped negative inputs to 0; `keras.ops.sqrt` gives NaN",
              same="p", differs="x"),
-    _backend("pow", "`keras.ops.power`", "ops.power", Fix.SAFE, params=("x1", "x2"),
-             same="p, 3"),
-    _backend("maximum", "`keras.ops.maximum`", "ops.maximum", Fix.SAFE, params=("x1", "x2"),
-             same="x, p"),
-    _backend("minimum", "`keras.ops.minimum`", "ops.minimum", Fix.SAFE, params=("x1", "x2"),
-             same="x, p"),
     _backend("concatenate", "`keras.ops.concatenate` with `axis=` (Keras 2's default was -1, "
              "Keras 3's is 0)", "ops.concatenate", Fix.SAFE, params=("xs", "axis"), needs="axis",
              why="only with `axis=` written", same="[x, p], -1", differs="[x, p]"),
     _backend("expand_dims", "`keras.ops.expand_dims` with the axis written (Keras 2's default "
              "was -1)", "ops.expand_dims", Fix.SAFE, params=("x", "axis"), needs="axis",
              why="only with the axis written", same="x, 1"),
-    _backend("stack", "`keras.ops.stack`", "ops.stack", Fix.SAFE, params=("x", "axis"),
-             same="[x, p], 1"),
-    _backend("reshape", "`keras.ops.reshape`", "ops.reshape", Fix.SAFE, params=("x", "newshape"),
-             same="x, (3, 2)"),
-    _backend("transpose", "`keras.ops.transpose`", "ops.transpose", Fix.SAFE, params=X,
-             same="x"),
     _backend("permute_dimensions", "`keras.ops.transpose(x, axes)`", "ops.transpose", Fix.SAFE,
              params=("x", "axes"), same="x, (1, 0)"),
-    _backend("cast", "`keras.ops.cast`", "ops.cast", Fix.SAFE, params=("x", "dtype"),
-             same="xi, \"float32\""),
     _backend("clip", "`keras.ops.clip`", "ops.clip", Fix.UNSAFE, params=("x", "x_min", "x_max"),
              why="Keras 2 took `None` for no bound; `keras.ops.clip` raises", same="x, 0.0, 1.0",
              differs="x, None, 1.0"),
     _backend("stop_gradient", "`keras.ops.stop_gradient`", "ops.stop_gradient", Fix.UNSAFE,
              params=("variable",), why="Keras 2 also took a list of tensors, one by one; "
              "Keras 3 stacks it (TensorFlow) or fails (torch)", same="x"),
-    _backend("sign", "`keras.ops.sign`", "ops.sign", Fix.SAFE, params=X, same="x"),
-    _backend("tanh", "`keras.ops.tanh`", "ops.tanh", Fix.SAFE, params=X, same="x"),
-    _backend("sigmoid", "`keras.ops.sigmoid`", "ops.sigmoid", Fix.SAFE, params=X, same="x"),
-    _backend("softmax", "`keras.ops.softmax`", "ops.softmax", Fix.SAFE, params=("x", "axis"),
-             same="x"),
     _backend("relu", "`keras.ops.relu` (Keras 2's `alpha`/`max_value`: `keras.ops.leaky_relu`, "
              "`keras.ops.clip`)", "ops.relu", Fix.SAFE, params=X, same="x"),
-    _backend("zeros_like", "`keras.ops.zeros_like`", "ops.zeros_like", Fix.SAFE,
-             params=("x", "dtype"), same="xi"),
-    _backend("ones_like", "`keras.ops.ones_like`", "ops.ones_like", Fix.SAFE,
-             params=("x", "dtype"), same="x"),
     _backend("squeeze", "`keras.ops.squeeze` with the axis written", "ops.squeeze", Fix.SAFE,
              params=("x", "axis"), needs="axis", why="only with the axis written",
              same="e, 1"),
@@ -453,18 +454,6 @@ BACKEND = (
              "Keras 3 flattens)", "ops.argmax", Fix.UNSAFE, params=("x", "axis"), needs="axis",
              why="only with the axis written, and the indices are int32 where Keras 2's were int64",
              differs="x, 1"),
-    _backend("greater", "`keras.ops.greater`", "ops.greater", Fix.SAFE, params=("x1", "x2"),
-             same="x, p"),
-    _backend("equal", "`keras.ops.equal`", "ops.equal", Fix.SAFE, params=("x1", "x2"),
-             same="xi, xi"),
-    _backend("tile", "`keras.ops.tile`", "ops.tile", Fix.SAFE, params=("x", "repeats"),
-             same="x, (2, 1)"),
-    _backend("repeat_elements", "`keras.ops.repeat`", "ops.repeat", Fix.SAFE,
-             params=("x", "repeats", "axis"), same="x, 2, 1"),
-    _backend("std", "`keras.ops.std`", "ops.std", Fix.SAFE, params=("x", "axis", "keepdims"),
-             same="x, 1"),
-    _backend("var", "`keras.ops.var`", "ops.var", Fix.SAFE, params=("x", "axis", "keepdims"),
-             same="x, 1"),
     _backend("dot", "`keras.ops.matmul` (2-D) or `keras.ops.tensordot`",
              why="N-D shapes follow other rules"),
     _backend("batch_flatten", "`keras.layers.Flatten()`", why="a layer, not a function"),
@@ -611,34 +600,6 @@ NAMES = (
         program="from keras.optimizers.legacy import Adam\nopt = Adam(learning_rate=0.001)\n",
         new_program="from keras.optimizers import Adam\nopt = Adam(learning_rate=0.001)\n"),
 )  # fmt: skip
-
-# The module a Keras 3 error message names for a package's path: `tf.keras`'
-# modules are named after how they were first imported (`tensorflow.keras.layers`
-# or `keras._tf_keras.keras.layers`).
-REAL_MODULE = {"keras": "keras", "tf.keras": "…keras"}
-
-
-def real_module(package: str, path: str) -> str:
-    root = REAL_MODULE.get(package, "keras")
-    return f"{root}.{path}" if path else root
-
-
-def missing_error(package: str, parent: str, name: str, *, imported: bool = False) -> str:
-    """What Keras 3 raises for ``<parent>.<name>`` (or ``from <parent> import <name>``)."""
-    module = real_module(package, parent)
-    if imported:
-        return f"ImportError: cannot import name '{name}' from '{module}' (…)"
-    return f"AttributeError: module '{module}' has no attribute '{name}'"
-
-
-def backend_error(name: str, package: str, *, imported: bool = False) -> str:
-    return missing_error(package, "backend", name, imported=imported)
-
-
-def module_error(spelled: str) -> str:
-    """What Keras 3 raises for importing the removed module spelled ``spelled``."""
-    return f"ModuleNotFoundError: No module named '{spelled}'"
-
 
 ROWS: tuple[Row, ...] = (*ARGUMENTS, *IGNORED, *ATTRIBUTES, *BACKEND, *MODULES, *NAMES, *SAVING)
 BY_ID = {row.id: row for row in ROWS}

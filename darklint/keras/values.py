@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from darklint.keras.semantic import GradientInfo, OptimizerInfo
+from darklint.keras.builder import GradientRecord, OptimizerRecord
+from darklint.keras.facts import GradientId, ModelId
 from darklint.keras.vocabulary import Kind
 
 if TYPE_CHECKING:
@@ -28,27 +29,27 @@ UNKNOWN: Value = _Unknown()
 
 @dataclass(frozen=True)
 class ModelVal(Value):
-    id: int
+    id: ModelId
 
 
 @dataclass(frozen=True)
 class OptVal(Value):
-    info: OptimizerInfo
+    info: OptimizerRecord
 
 
 @dataclass(frozen=True)
 class TensorVal(Value):
     """A symbolic tensor, with the models whose layers produced it."""
 
-    models: frozenset[int] = frozenset()
-    input_of: frozenset[int] = frozenset()
+    models: frozenset[ModelId] = frozenset()
+    input_of: frozenset[ModelId] = frozenset()
     # Produced by an *intermediate* layer of these models (``D.get_layer(..).output``).
-    intermediate_of: frozenset[int] = frozenset()
+    intermediate_of: frozenset[ModelId] = frozenset()
     # The number of rows, when the code reshaped it to a literal one.
     rows: int | None = None
     # Inputs perturbed along these input gradients (``GradientInfo.id``): FGSM's
     # ``x + eps * sign(grad)``, and what is computed from it.
-    perturbed: frozenset[int] = frozenset()
+    perturbed: frozenset[GradientId] = frozenset()
     # The weighted layers (``LayerVal.layer``) called to produce it, since the
     # inputs of the model being built: its variables.
     layers: frozenset[int] = frozenset()
@@ -58,12 +59,12 @@ class TensorVal(Value):
 class VariablesVal(Value):
     """``m.trainable_variables`` (and sums and zips of them): the variables of these models."""
 
-    models: frozenset[int]
+    models: frozenset[ModelId]
 
 
 @dataclass(frozen=True)
 class LayerVal(Value):
-    of: int | None
+    of: ModelId | None
     # Bound by iterating over *all* of a model's layers: freezing each such
     # layer freezes the model.
     whole: bool = False
@@ -74,7 +75,7 @@ class LayerVal(Value):
 
 @dataclass(frozen=True)
 class LayerListVal(Value):
-    of: int
+    of: ModelId
     whole: bool
 
 
@@ -159,7 +160,7 @@ class FuncVal(Value):
 class GradVal(Value):
     """A gradient w.r.t. inputs, or something computed from it element-wise."""
 
-    info: GradientInfo
+    info: GradientRecord
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,10 +182,10 @@ def provenance(value: Value) -> TensorVal:
 
 
 def merge_tensors(values: Iterable[TensorVal]) -> TensorVal:
-    models: set[int] = set()
-    inputs: set[int] = set()
-    intermediate: set[int] = set()
-    perturbed: set[int] = set()
+    models: set[ModelId] = set()
+    inputs: set[ModelId] = set()
+    intermediate: set[ModelId] = set()
+    perturbed: set[GradientId] = set()
     layers: set[int] = set()
     for tensor in values:
         models |= tensor.models

@@ -201,6 +201,13 @@ REDUCTIONS = frozenset(
 )
 # The class whose instances record gradients (`tf.GradientTape()`).
 GRADIENT_TAPE = "GradientTape"
+
+
+def is_gradient_tape(qualified: str) -> bool:
+    """``tensorflow.GradientTape`` under any import of it (``tf.GradientTape``, ``from tensorflow import GradientTape``)."""
+    return qualified.split(".")[0] == "tensorflow" and qualified.split(".")[-1] == GRADIENT_TAPE
+
+
 # Qualified name -> (position, keyword) of the argument holding an array's
 # shape (an int, or a tuple/list whose first item is the number of rows).
 # Keras' own functions are keyed by their path inside Keras, prefixed with

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
+from darklint.rules.toggles import ToggleKind, toggle_patterns
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -25,7 +27,7 @@ TRAINED_BY_COMBINED = (
 )
 
 
-class TrainableToggledAroundCompile(Rule):
+class TrainableToggledAroundCompile(KerasRule):
     """A model is frozen with `trainable = False` only so that a combined model compiles without it.
 
     ## What it does
@@ -92,25 +94,24 @@ class TrainableToggledAroundCompile(Rule):
     help = "override `train_step` (one optimizer per network)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A freeze, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 
     def finish(self) -> None:
         semantic = self.semantic
         reported: set[int] = set()
-        for pattern in semantic.toggle_patterns():
+        for pattern in toggle_patterns(semantic):
             if id(pattern.freeze.node) in reported:
                 continue
             reported.add(id(pattern.freeze.node))
-            frozen = semantic.label(pattern.freeze.model)
-            combined = semantic.label(pattern.compile.model)
+            frozen = semantic.label(pattern.freeze.subject)
+            combined = semantic.label(pattern.compile.subject)
             train = pattern.train.node if pattern.train else None
             related: dict[str, cst.CSTNode | None] = {
                 f"`{combined}` compiled here": pattern.compile.node
             }
-            if pattern.kind == "never-trains" and pattern.own_compile is not None:
-                holder = semantic.label(pattern.own_compile.model)
+            if pattern.kind is ToggleKind.NEVER_TRAINS and pattern.own_compile is not None:
+                holder = semantic.label(pattern.own_compile.subject)
                 own = pattern.own_compile.model == pattern.freeze.model
                 consequence = (NEVER_TRAINS if own else NEVER_TRAINS_INSIDE).format(holder=holder)
                 related[f"`{holder}` compiled here"] = pattern.own_compile.node

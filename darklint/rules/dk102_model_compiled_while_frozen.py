@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import EventKind, unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.facts import EventKind
+from darklint.keras.semantic import unique_by_node
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 FROZEN = frozenset({False})
 
 
-class ModelCompiledWhileFrozen(Rule):
+class ModelCompiledWhileFrozen(KerasRule):
     """A model is compiled while its own `trainable` is False, and then trained.
 
     ## What it does
@@ -54,7 +56,6 @@ class ModelCompiledWhileFrozen(Rule):
     help = "compile `{model}` while it is trainable, or override `train_step` (one optimizer per network)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A freeze, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 
@@ -63,9 +64,9 @@ class ModelCompiledWhileFrozen(Rule):
         compiles = list(semantic.events(EventKind.COMPILE))
         for compile_event in unique_by_node(compiles):
             occurrences = [e for e in compiles if e.node is compile_event.node]
-            if any(e.states.get(e.model) != FROZEN for e in occurrences):
+            if any(e.states.get(e.subject) != FROZEN for e in occurrences):
                 continue
-            train = semantic.trained_later_without_recompile(compile_event.model, compile_event)
+            train = semantic.trained_later_without_recompile(compile_event.subject, compile_event)
             freeze = next(
                 (
                     e
@@ -79,7 +80,7 @@ class ModelCompiledWhileFrozen(Rule):
             self.report(
                 compile_event.node,
                 related={"frozen here": freeze.node, "trained here": train.node},
-                model=semantic.label(compile_event.model),
+                model=semantic.label(compile_event.subject),
             )
 
     VALID = (

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, EventKind
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.facts import Event, EventKind
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
+from darklint.rules.toggles import toggle_patterns
 
 # Measured on keras 3.15.1 (tests/evidence): the two directions fail differently.
 # What Keras 3 does, per backend (a message names only the backends the
@@ -20,7 +22,7 @@ UNFREEZE = {
 }
 
 
-class TrainableChangedAfterCompile(Rule):
+class TrainableChangedAfterCompile(KerasRule):
     """`trainable` changes after compile() and the model is trained again without recompiling.
 
     ## What it does
@@ -88,7 +90,6 @@ class TrainableChangedAfterCompile(Rule):
     help = "call `compile()` again after changing `trainable`"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A trainable assignment, a compile and a training call (darklint.gate).
     requires_names = ("trainable", "compile", TRAINS)
 
@@ -96,7 +97,7 @@ class TrainableChangedAfterCompile(Rule):
         semantic = self.semantic
         explained = {
             id(event.node)
-            for pattern in semantic.toggle_patterns()
+            for pattern in toggle_patterns(semantic)
             for event in (pattern.freeze, pattern.reset)
             if event is not None
         }
@@ -112,8 +113,8 @@ class TrainableChangedAfterCompile(Rule):
                 found = self._stale_compile(occurrence)
                 if found is not None:
                     compile_event, train = found
-                    model = semantic.label(compile_event.model)
-                    label = semantic.label(assignment.model)
+                    model = semantic.label(compile_event.subject)
+                    label = semantic.label(assignment.subject)
                     unfreezes = self._unfreezes(occurrence, compile_event)
                     self.report(
                         assignment.node,
@@ -136,7 +137,7 @@ class TrainableChangedAfterCompile(Rule):
         some layers leaves the others as they were.
         """
         return self.semantic.has_event_between(
-            assignment.model,
+            assignment.subject,
             EventKind.TRAINABLE,
             assignment,
             train,
@@ -147,7 +148,7 @@ class TrainableChangedAfterCompile(Rule):
     def _unfreezes(assignment: Event, compile_event: Event) -> bool:
         """True is assigned to weights that were frozen when the model was compiled."""
         return assignment.value == frozenset({True}) and compile_event.states.get(
-            assignment.model
+            assignment.subject
         ) == frozenset({False})
 
     def _stale_compile(self, assignment: Event) -> tuple[Event, Event] | None:
@@ -157,7 +158,7 @@ class TrainableChangedAfterCompile(Rule):
         semantic = self.semantic
         # The target and every model holding it, in model order (those made
         # after the assignment have no compile before it).
-        for model in semantic.holders_before(assignment.model, assignment):
+        for model in semantic.holders_before(assignment.subject, assignment):
             compile_event = semantic.last_compile_before(model, assignment)
             if compile_event is None:
                 continue

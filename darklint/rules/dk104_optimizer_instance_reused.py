@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, EventKind, unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.facts import Event, EventKind, ModelId
+from darklint.keras.semantic import unique_by_node
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 # How the second model's first train call fails on Keras 3, per backend.
 FAILURES = {
@@ -13,12 +14,12 @@ FAILURES = {
 }
 
 
-def _variables_of(event: Event) -> frozenset[int]:
+def _variables_of(event: Event) -> frozenset[ModelId]:
     """The models whose variables a compile (its model) or a step updates."""
-    return frozenset({event.model}) if event.kind is EventKind.COMPILE else event.variables
+    return frozenset({event.subject}) if event.kind is EventKind.COMPILE else event.variables
 
 
-class OptimizerInstanceReused(Rule):
+class OptimizerInstanceReused(KerasRule):
     """One optimizer object serves two sets of variables (two compiles, or two `apply_gradients`).
 
     ## What it does
@@ -81,7 +82,6 @@ class OptimizerInstanceReused(Rule):
     help = "pass a new optimizer to each `compile()` (one optimizer per set of variables)"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A Keras optimizer (`optimizers.*`) given to compiles or stepping variables (darklint.gate).
     requires_names = (("compile", "apply_gradients"), "optimizers")
 
@@ -103,7 +103,7 @@ class OptimizerInstanceReused(Rule):
                 continue
             assert later.optimizer is not None
             if earlier.kind is EventKind.COMPILE:
-                first = semantic.label(earlier.model)
+                first = semantic.label(earlier.subject)
                 first_use = f"passed to `{first}.compile()`"
                 first_place = f"`{first}` compiled here"
             else:
@@ -113,7 +113,7 @@ class OptimizerInstanceReused(Rule):
             self.report(
                 later.node,
                 related={first_place: earlier.node},
-                optimizer=later.optimizer.label,
+                optimizer=semantic.optimizer(later.optimizer).label,
                 first_use=first_use,
                 why=" and the trainable weights changed since"
                 if earlier.kind is later.kind is EventKind.COMPILE and earlier.model == later.model
@@ -148,10 +148,10 @@ class OptimizerInstanceReused(Rule):
     def _same_variables(self, a: Event, b: Event) -> bool:
         """Two compiled models over the same weighted layers, trainable alike."""
         models = self.semantic.models
-        weights = models[a.model].weights
-        if not weights or weights != models[b.model].weights:
+        weights = models[a.subject].weights
+        if not weights or weights != models[b.subject].weights:
             return False
-        if a.states.get(a.model) != b.states.get(b.model):
+        if a.states.get(a.subject) != b.states.get(b.subject):
             return False
         shared = (a.states.keys() & b.states.keys()) - {a.model, b.model}
         return all(a.states[model] == b.states[model] for model in shared)

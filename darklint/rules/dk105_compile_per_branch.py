@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, SemanticModel, unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.facts import Event, ModelId
+from darklint.keras.semantic import SemanticModel, unique_by_node
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.shared_weights import SharedTrainable, outermost, trained_compiles
 
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
-class CompilePerBranch(Rule):
+class CompilePerBranch(KerasRule):
     """One more wrapper model and `compile()` per branch of the objective through the same network.
 
     ## What it does
@@ -101,7 +103,6 @@ class CompilePerBranch(Rule):
     help = "train every branch in one `train_step` override, with one optimizer per network"
     severity = Severity.INFO
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # Compiles of models that are trained (darklint.gate).
     requires_names = ("compile", TRAINS)
 
@@ -111,7 +112,7 @@ class CompilePerBranch(Rule):
         split = SharedTrainable(semantic, compiles)
         paths = _Paths(semantic, compiles)
         for later in unique_by_node(compiles):
-            if semantic.models[later.model].overrides:
+            if semantic.models[later.subject].overrides:
                 continue  # `train_step` / `compute_loss`: Keras' own place for the objective
             if split.first_sharing(later) is not None:
                 continue  # DK106: the shared weights train in both compiles
@@ -119,17 +120,17 @@ class CompilePerBranch(Rule):
             if found is None:
                 continue
             earlier, shared, count = found
-            model = semantic.label(later.model)
+            model = semantic.label(later.subject)
             ordinal = ORDINALS.get(count, f"{count}th")
             if shared == later.model:
                 # The jacobgil order: the wrappers first, the network compiled alone after.
                 path = f"`{model}` compiled on its own is the {ordinal} compiled training path through it"
             else:
-                network = f"`{semantic.label(shared)}`" if shared >= 0 else "shared layers"
+                network = f"`{semantic.label(shared)}`" if shared is not None else "shared layers"
                 path = f"`{model}` is the {ordinal} compiled training path through {network}"
             self.report(
                 later.node,
-                related={f"`{semantic.label(earlier.model)}` compiled here": earlier.node},
+                related={f"`{semantic.label(earlier.subject)}` compiled here": earlier.node},
                 path=path,
             )
 
@@ -267,26 +268,26 @@ class _Paths:
     def __init__(self, semantic: SemanticModel, compiles: list[Event]) -> None:
         self.semantic = semantic
         # Per model: the compiles (in trace order) of trained models holding it.
-        self.holding: dict[int, list[Event]] = {}
+        self.holding: dict[ModelId, list[Event]] = {}
         # Per weighted layer: the compiles of trained models holding it.
         self.holding_layer: dict[int, list[Event]] = {}
         for event in compiles:
-            for model in semantic.closure(event.model):
+            for model in semantic.closure(event.subject):
                 self.holding.setdefault(model, []).append(event)
                 for kind, layer in semantic.models[model].weights or ():
                     if kind == "layer":
                         self.holding_layer.setdefault(layer, []).append(event)
 
-    def first_branch(self, later: Event) -> tuple[Event, int, int] | None:
+    def first_branch(self, later: Event) -> tuple[Event, ModelId | None, int] | None:
         """The first compile of another trained model sharing weights with ``later``.
 
-        With the outermost shared model (-1: only raw layers are shared) and
+        With the outermost shared model (None: only raw layers are shared) and
         how many distinct models, ``later``'s included, compiled a training
         path through it by then.
         """
         semantic = self.semantic
-        found: tuple[Event, int, list[Event]] | None = None
-        closure = semantic.closure(later.model)
+        found: tuple[Event, ModelId | None, list[Event]] | None = None
+        closure = semantic.closure(later.subject)
         shared = [m for m in closure if self._earlier(self.holding.get(m, ()), later) is not None]
         if shared:
             network = outermost(semantic, sorted(shared))
@@ -302,7 +303,7 @@ class _Paths:
                     events = self.holding_layer.get(layer, [])
                     earlier = self._earlier(events, later) if kind == "layer" else None
                     if earlier is not None and (found is None or earlier.index < found[0].index):
-                        found = earlier, -1, events
+                        found = earlier, None, events
         if found is None:
             return None
         earlier, network, events = found

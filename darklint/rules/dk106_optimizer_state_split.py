@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
+from darklint.keras.facts import ModelId
 from darklint.keras.semantic import SemanticModel, unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.shared_weights import SharedTrainable, trained_compiles
 
 
-class OptimizerStateSplit(Rule):
+class OptimizerStateSplit(KerasRule):
     """Two trained models share trainable weights and each is compiled with its own optimizer.
 
     ## What it does
@@ -66,7 +68,6 @@ class OptimizerStateSplit(Rule):
     help = "train both objectives in one `train_step` (or one multi-output `compile()`) with one optimizer"
     severity = Severity.WARNING
     reference = "reference_impls/multitask.py"
-    requires_imports = KERAS_IMPORTS
     # Compiles of models that are trained (darklint.gate).
     requires_names = ("compile", TRAINS)
 
@@ -75,24 +76,24 @@ class OptimizerStateSplit(Rule):
         compiles = trained_compiles(semantic)
         sharing = SharedTrainable(semantic, compiles)
         for later in unique_by_node(compiles):
-            if "train_step" in semantic.models[later.model].overrides:
+            if "train_step" in semantic.models[later.subject].overrides:
                 continue  # its own train_step picks the weights each step updates
             found = sharing.first_sharing(later)
             if found is None:
                 continue
             earlier, shared = found
-            other, shared_label = semantic.label(earlier.model), semantic.label(shared)
+            other, shared_label = semantic.label(earlier.subject), semantic.label(shared)
             if shared == earlier.model:
                 relation = f"contains `{other}`, also compiled on its own"
             elif shared == later.model:
                 relation = f"is part of `{other}`, also compiled"
             else:
                 relation = f"shares `{shared_label}` with `{other}`, also compiled"
-            wrapper = _feeding_wrapper(semantic, shared, earlier.model, later.model)
+            wrapper = _feeding_wrapper(semantic, shared, earlier.subject, later.subject)
             self.report(
                 later.node,
                 related={f"`{other}` compiled here": earlier.node},
-                model=semantic.label(later.model),
+                model=semantic.label(later.subject),
                 relation=relation,
                 shared=shared_label,
                 gan=""
@@ -195,7 +196,9 @@ for epoch in range(3):
     )
 
 
-def _feeding_wrapper(semantic: SemanticModel, shared: int, a: int, b: int) -> int | None:
+def _feeding_wrapper(
+    semantic: SemanticModel, shared: ModelId, a: ModelId, b: ModelId
+) -> ModelId | None:
     """Of two compiled models, the wrapper that feeds ``shared`` (compiled alone) another model.
 
     A GAN's combined model: one compile is of the network itself, the other

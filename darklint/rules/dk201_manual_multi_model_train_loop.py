@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import EventKind, Loop
-from darklint.keras.vocabulary import KERAS_IMPORTS, MAKES_MODELS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.facts import EventKind, Loop, ModelId
+from darklint.keras.vocabulary import MAKES_MODELS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 
-class ManualMultiModelTrainLoop(Rule):
+class ManualMultiModelTrainLoop(KerasRule):
     """A hand-written loop calls `train_on_batch` on two or more Keras models.
 
     ## What it does
@@ -56,7 +57,6 @@ class ManualMultiModelTrainLoop(Rule):
     help = "override `train_step` (one optimizer per network) and train with `fit()`"
     severity = Severity.WARNING
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # `train_on_batch` on models (darklint.gate).
     requires_names = ("train_on_batch", MAKES_MODELS)
 
@@ -64,9 +64,9 @@ class ManualMultiModelTrainLoop(Rule):
         import libcst as cst  # not at module level: the rule table stays libcst-free
 
         semantic = self.semantic
-        trained: dict[Loop, set[int]] = {}
+        trained: dict[Loop, set[ModelId]] = {}
         # The first `train_on_batch` of each model in each loop: the related places.
-        calls: dict[Loop, dict[int, cst.CSTNode]] = {}
+        calls: dict[Loop, dict[ModelId, cst.CSTNode]] = {}
         # (outer, inner) for every pair of loops nested in some event's loop stack.
         nested: set[tuple[Loop, Loop]] = set()
         for event in semantic.trace:
@@ -76,8 +76,8 @@ class ManualMultiModelTrainLoop(Rule):
             )
             if event.kind is EventKind.TRAIN and event.method == "train_on_batch":
                 for loop in stack:
-                    trained.setdefault(loop, set()).add(event.model)
-                    calls.setdefault(loop, {}).setdefault(event.model, event.node)
+                    trained.setdefault(loop, set()).add(event.subject)
+                    calls.setdefault(loop, {}).setdefault(event.subject, event.node)
         qualifying = [loop for loop, models in trained.items() if len(models) >= 2]
         # Loops with a qualifying loop inside: that inner loop is the one reported.
         qualifying_set = set(qualifying)

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, EventKind
+from darklint.fixes import call_keeping
+from darklint.keras.facts import Event, EventKind
 from darklint.keras.vocabulary import (
-    KERAS_IMPORTS,
     MAKES_MODELS,
     PREDICT_DEFAULT_BATCH_SIZE,
     STEPS,
 )
-from darklint.rule import FixSafety, Invalid, Replacement, Rule, Valid
+from darklint.rule import FixSafety, Invalid, Replacement, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.training_steps import step_loop, training_loops
 
 if TYPE_CHECKING:
@@ -20,68 +20,6 @@ if TYPE_CHECKING:
 # predict_on_batch takes the batch alone: these keywords only steer predict's
 # own batching and logging, which a single batch does not need.
 DROPPABLE_KEYWORDS = frozenset({"verbose", "batch_size"})
-
-
-# A fix is written out by libcst's codegen, which recurses once per level of
-# nesting: a call nested deeper (`m.predict(a.b.b.b...)`) gets no fix, and
-# its report stands.
-MAX_FIX_DEPTH = 100
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node`` and every node inside it (no recursion: any depth)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
-
-
-def _deeper_than(node: cst.CSTNode, limit: int) -> bool:
-    stack = [(node, 0)]
-    while stack:
-        current, depth = stack.pop()
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in current.children)
-    return False
-
-
-def _has_comment(node: cst.CSTNode) -> bool:
-    import libcst as cst
-
-    return any(isinstance(inner, cst.Comment) for inner in _walk(node))
-
-
-def _adds_indentation(node: cst.CSTNode) -> bool:
-    """Whitespace whose line starts with the indentation of the block it is in."""
-    import libcst as cst
-
-    return isinstance(node, (cst.ParenthesizedWhitespace, cst.EmptyLine)) and node.indent
-
-
-def _spelled_out(node: cst.CSTNode, indentation: str) -> cst.CSTNode:
-    """``node`` with ``indentation`` written into each line that added the block's."""
-    import libcst as cst
-
-    class SpellOut(cst.CSTTransformer):
-        def leave_ParenthesizedWhitespace(
-            self, original: cst.ParenthesizedWhitespace, updated: cst.ParenthesizedWhitespace
-        ) -> cst.ParenthesizedWhitespace:
-            if not updated.indent:
-                return updated
-            last = cst.SimpleWhitespace(indentation + updated.last_line.value)
-            return updated.with_changes(indent=False, last_line=last)
-
-        def leave_EmptyLine(self, original: cst.EmptyLine, updated: cst.EmptyLine) -> cst.EmptyLine:
-            if not updated.indent:
-                return updated
-            whitespace = cst.SimpleWhitespace(indentation + updated.whitespace.value)
-            return updated.with_changes(indent=False, whitespace=whitespace)
-
-    spelled = node.visit(SpellOut())
-    assert isinstance(spelled, cst.CSTNode)  # only whitespace changes
-    return spelled
 
 
 def _shows_progress(call: cst.Call) -> bool:
@@ -99,7 +37,7 @@ def _shows_progress(call: cst.Call) -> bool:
     return not any(arg.star for arg in call.args)
 
 
-class PredictInTrainingLoop(Rule):
+class PredictInTrainingLoop(KerasRule):
     """`model.predict()` runs on every step of a loop that trains a Keras model.
 
     ## What it does
@@ -174,7 +112,6 @@ class PredictInTrainingLoop(Rule):
     reference = "reference_impls/gan.py"
     fix_safety = FixSafety.SOMETIMES_SAFE
     fix_title = "Use `predict_on_batch`"
-    requires_imports = KERAS_IMPORTS
     # `predict` on a model, and training in the same loop (darklint.gate).
     requires_names = ("predict", STEPS, MAKES_MODELS)
 
@@ -210,7 +147,7 @@ class PredictInTrainingLoop(Rule):
                 progress=" and prints a progress bar on every call"
                 if _shows_progress(call)
                 else "",
-                fix=self._with_indentation(call, self._fix(call, safe=one_batch)),
+                fix=self._fix(call, safe=one_batch),
             )
 
     @staticmethod
@@ -235,15 +172,7 @@ class PredictInTrainingLoop(Rule):
 
     @staticmethod
     def _fix(call: cst.Call, *, safe: bool) -> Replacement | None:
-        """``predict_on_batch`` with the input alone, keeping every comment of the call.
-
-        The dropped keywords go with their commas and whitespace, so a comment
-        among them (``verbose=0,  # quiet``, or on its own line above one) is
-        about what goes: no fix then.  A comment after the input's comma
-        (``x,  # the batch``) is about the input: the comma stays, with it.
-        """
-        import libcst as cst
-
+        """``predict_on_batch`` with the input alone, keeping every comment of the call."""
         positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
         others = [arg for arg in call.args if arg not in positional]
         if len(positional) != 1 or any(
@@ -251,42 +180,8 @@ class PredictInTrainingLoop(Rule):
             for arg in others
         ):
             return None
-        if any(_has_comment(arg) for arg in others):
-            return None
-        kept, comma = positional[0], positional[0].comma
-        if isinstance(comma, cst.Comma) and _has_comment(comma):
-            after = comma.whitespace_after
-            if others and isinstance(after, cst.ParenthesizedWhitespace):
-                if any(line.comment is not None for line in after.empty_lines):
-                    return None  # on its own line above a dropped keyword: about it
-                # The comment's line ends the arguments: `)` goes on the next
-                # line, at the statement's indentation (if that line had it).
-                after = after.with_changes(empty_lines=(), last_line=cst.SimpleWhitespace(""))
-            kept = kept.with_changes(comma=comma.with_changes(whitespace_after=after))
-        else:
-            kept = kept.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        assert isinstance(call.func, cst.Attribute)
-        new = call.with_changes(
-            func=call.func.with_changes(attr=cst.Name("predict_on_batch")), args=[kept]
-        )
-        return Replacement(call, new, safe=safe)
-
-    def _with_indentation(self, call: cst.Call, fix: Replacement | None) -> Replacement | None:
-        """The fix with the indentation of its lines written out.
-
-        A fix is generated on its own, outside the block it is in: a line
-        break inside the call would lose the block's indentation (libcst
-        adds it when it generates the whole file).  Here it is made part of
-        each line of the fix.  None (no fix) if it is not known.
-        """
-        if fix is None or _deeper_than(fix.new, MAX_FIX_DEPTH):
-            return None
-        if not any(_adds_indentation(node) for node in _walk(fix.new)):
-            return fix
-        indentation = self.context.indentation_of(call)
-        if indentation is None:
-            return None
-        return Replacement(fix.old, _spelled_out(fix.new, indentation), fix.safe)
+        new = call_keeping(call, positional, method="predict_on_batch")
+        return None if new is None else Replacement(call, new, safe=safe)
 
     VALID = (
         # k-fold cross-validation: fit, then predict the held-out fold.

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, EventKind, Loop, unique_by_node
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.facts import Event, EventKind, Loop
+from darklint.keras.semantic import SemanticModel, unique_by_node
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 from darklint.rules.training_steps import step_loop, training_loops
 
 if TYPE_CHECKING:
@@ -23,7 +25,7 @@ FRESH_OPTIMIZER = (
 )
 
 
-class CompileInTrainingLoop(Rule):
+class CompileInTrainingLoop(KerasRule):
     """`compile()` runs on every step of a training loop.
 
     ## What it does
@@ -83,7 +85,6 @@ class CompileInTrainingLoop(Rule):
     help = "compile `{model}` once, before the loop"
     severity = Severity.ERROR
     reference = "reference_impls/gan.py"
-    requires_imports = KERAS_IMPORTS
     # A compile and a training call (darklint.gate).
     requires_names = ("compile", TRAINS)
 
@@ -96,7 +97,7 @@ class CompileInTrainingLoop(Rule):
             loop = step_loop(compile_event, training_in)
             if loop is None or not self._trains_compiled(compile_event, training_in[loop]):
                 continue
-            if loop in semantic.models[compile_event.model].loops:
+            if loop in semantic.models[compile_event.subject].loops:
                 continue  # a new model on each iteration
             call = compile_event.node
             if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
@@ -107,7 +108,9 @@ class CompileInTrainingLoop(Rule):
                 related={"training loop": loop.node},
                 model=self.context.module.code_for_node(call.func.value),
                 retrace=f"{RETRACE} (keras 3.15.1, measured: {cost})" if cost else RETRACE,
-                fresh=FRESH_OPTIMIZER if _fresh_optimizer(call, compile_event, loop) else "",
+                fresh=FRESH_OPTIMIZER
+                if _fresh_optimizer(call, compile_event, loop, semantic)
+                else "",
             )
 
     def _trains_compiled(self, compile_event: Event, steps: list[Event]) -> bool:
@@ -215,13 +218,14 @@ for x, y in batches:
     )
 
 
-def _fresh_optimizer(call: cst.Call, compile_event: Event, loop: Loop) -> bool:
+def _fresh_optimizer(
+    call: cst.Call, compile_event: Event, loop: Loop, semantic: SemanticModel
+) -> bool:
     """Each run of the compile gets a new optimizer: a string, a constructor, or one made in the loop."""
     import libcst as cst
 
-    optimizer = compile_event.optimizer
-    if optimizer is not None:
-        return loop in optimizer.loops
+    if compile_event.optimizer is not None:
+        return loop in semantic.optimizer(compile_event.optimizer).loops
     for position, arg in enumerate(call.args):
         if (arg.keyword is not None and arg.keyword.value == "optimizer") or (
             arg.keyword is None and position == 0

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.semantic import Event, EventKind
-from darklint.keras.vocabulary import KERAS_IMPORTS, TRAINS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.facts import Event, EventKind, ModelId
+from darklint.keras.vocabulary import TRAINS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 
-class IntermediateOutputSubmodelTrained(Rule):
+class IntermediateOutputSubmodelTrained(KerasRule):
     """A sub-model built on another model's intermediate layer is trained as part of a compiled model.
 
     ## What it does
@@ -62,7 +63,6 @@ class IntermediateOutputSubmodelTrained(Rule):
     help = "return the features from `{model}` too and compute the feature loss in one `train_step`"
     severity = Severity.WARNING
     reference = "reference_impls/feature_matching_gan.py"
-    requires_imports = KERAS_IMPORTS
     # A layer's output (`m.layers[i].output`, `m.get_layer(...).output`) in a
     # model that is compiled and trained (darklint.gate).
     requires_names = ("compile", TRAINS, ("output", "outputs"), ("layers", "get_layer"))
@@ -74,7 +74,7 @@ class IntermediateOutputSubmodelTrained(Rule):
             if feature.feature_of is None or not self._trains(feature.feature_of, compiles):
                 continue
             for compile_event in semantic.events(EventKind.COMPILE):
-                trained_model = compile_event.model
+                trained_model = compile_event.subject
                 if semantic.contains(trained_model, feature.id) and semantic.is_trained(
                     trained_model
                 ):
@@ -89,13 +89,13 @@ class IntermediateOutputSubmodelTrained(Rule):
                     )
                     break
 
-    def _trains(self, model: int, compiles: list[Event]) -> bool:
+    def _trains(self, model: ModelId, compiles: list[Event]) -> bool:
         """Some trained model's compile holds ``model``'s weights as trainable."""
         semantic = self.semantic
         return any(
-            semantic.contains(event.model, model)
+            semantic.contains(event.subject, model)
             and True in semantic.effective_trainable(event, model)
-            and semantic.is_trained(event.model)
+            and semantic.is_trained(event.subject)
             for event in compiles
         )
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from darklint.diagnostics import Severity
-from darklint.keras.vocabulary import KERAS_IMPORTS, STEPS
-from darklint.rule import Invalid, Rule, Valid
+from darklint.keras.facts import EventKind, GradientId
+from darklint.keras.vocabulary import STEPS
+from darklint.rule import Invalid, Valid
+from darklint.rules.base import KerasRule
 
 BACKEND = (
     "`keras.backend.gradients` does not exist in Keras 3 (AttributeError), and the perturbation "
@@ -20,7 +22,7 @@ TAPE_BACKENDS = {
 }
 
 
-class AdversarialInputGradient(Rule):
+class AdversarialInputGradient(KerasRule):
     """Gradients with respect to the inputs are used to build perturbed training inputs by hand.
 
     ## What it does
@@ -75,7 +77,6 @@ class AdversarialInputGradient(Rule):
     help = "compute the perturbation and the adversarial loss inside a `train_step` override"
     severity = Severity.WARNING
     reference = "reference_impls/vat.py"
-    requires_imports = KERAS_IMPORTS
     # A tape's `.gradient` in a file that trains (`EventKind.TRAIN`/`STEP`), or
     # `keras.backend.gradients` (darklint.gate; the two alternatives, as choices).
     requires_names = (
@@ -85,17 +86,15 @@ class AdversarialInputGradient(Rule):
     )
 
     def finish(self) -> None:
-        from darklint.keras.semantic import EventKind
-
         semantic = self.semantic
         # The gradients whose perturbed inputs some training call is given.
-        trained_on: set[int] = set()
+        trained_on: set[GradientId] = set()
         for event in semantic.trace:
             if event.kind is EventKind.TRAIN or event.kind is EventKind.STEP:
                 trained_on |= event.perturbed
             if event.kind is EventKind.TRAIN:
                 # The model's own objective includes a loss on perturbed inputs.
-                for model in semantic.closure(event.model):
+                for model in semantic.closure(event.subject):
                     trained_on |= semantic.models[model].adversarial
         for gradient in semantic.gradients:
             if not gradient.perturbs_inputs or gradient.id not in trained_on:

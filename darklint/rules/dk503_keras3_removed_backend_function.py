@@ -9,10 +9,9 @@ from darklint.keras.keras3_removals import (
     TF_KERAS_BACKEND,
     Fix,
     Row,
-    backend_error,
 )
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
-from darklint.rules.keras3_common import Keras3Rule, Resolved, Scope, positional
+from darklint.rules.keras3_common import Keras3Rule, Resolved, Scope, backend_error, positional
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -6,12 +6,16 @@ from darklint.keras.keras3_removals import (
     MODULES,
     NAMES,
     Row,
-    missing_error,
-    module_error,
     names_of,
 )
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
-from darklint.rules.keras3_common import Keras3Rule, Resolved, Scope
+from darklint.rules.keras3_common import (
+    Keras3Rule,
+    Resolved,
+    Scope,
+    missing_error,
+    module_error,
+)
 from darklint.rules.keras3_imports import (
     LEGACY_OPTIMIZERS,
     chain,

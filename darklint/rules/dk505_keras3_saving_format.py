@@ -66,7 +66,7 @@ class Keras3SavingFormat(Keras3Rule):
     def check(self, scope: Scope) -> None:
         import libcst as cst
 
-        from darklint.keras.semantic import Owner
+        from darklint.keras.facts import Owner
 
         for call in self.nodes.calls:
             if not call.args:

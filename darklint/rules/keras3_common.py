@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 from darklint.diagnostics import Severity
 from darklint.keras.keras3_removals import Fix, Row, rows_of
-from darklint.keras.vocabulary import KERAS_IMPORTS, keras_package, keras_path
-from darklint.rule import Replacement, Rule
+from darklint.keras.vocabulary import keras_package, keras_path
+from darklint.rule import Replacement
+from darklint.rules.base import KerasRule
 
 if TYPE_CHECKING:
     import libcst as cst
 
     from darklint.keras.names import ImportTable
+    from darklint.rule import FileContext
 
 # Keras 3 spellings only (`keras.src` is Keras 3's own internals).
 KERAS3_PACKAGES = frozenset({"keras", "tf.keras", "keras.src"})
@@ -163,12 +165,11 @@ class Scope:
         return added[0], (added[1],)
 
 
-class Keras3Rule(Rule):
+class Keras3Rule(KerasRule):
     """The DK5xx family: Keras 2 code that breaks on, or silently differs in, Keras 3."""
 
     severity: ClassVar[Severity] = Severity.WARNING
     message = "`{api}` fails on Keras 3: `{error}`; {replacement}"
-    requires_imports = KERAS_IMPORTS
     fix_title = "Use the Keras 3 spelling"
 
     nodes: FileNodes
@@ -178,7 +179,7 @@ class Keras3Rule(Rule):
 
         if self.target("keras-version") == 2:
             return  # `keras-version = 2`: the project is on Keras 2 on purpose
-        self.nodes = file_nodes(self.context.module)
+        self.nodes = self.context.shared(file_nodes)
         table = ImportTable()
         for node in self.nodes.imports:
             table.add(node)
@@ -244,25 +245,20 @@ _UNWALKED = frozenset(
      "footer", "newline", "indent", "trailing_whitespace"}
 )  # fmt: skip
 _WALKED: dict[type, tuple[str, ...]] = {}
-# The last file walked: the six rules of the family run on one file in a row.
-_LAST: tuple[object, FileNodes] | None = None
 
 
-def file_nodes(module: cst.Module) -> FileNodes:
-    """Imports, calls, attributes and assigned attributes of ``module``.
+def file_nodes(context: FileContext) -> FileNodes:
+    """Imports, calls, attributes and assigned attributes of the file.
 
     A loop over the nodes' fields, not libcst's recursive visitor: an
     expression nested a thousand deep (`a.b.b.b…`) must not stop the file's
-    analysis, and this is ten times faster.  Shared by the family's rules.
+    analysis, and this is ten times faster.  Shared by the family's rules
+    (``FileContext.shared``).
     """
     import libcst as cst
 
-    global _LAST
-    last = _LAST
-    if last is not None and last[0] is module:
-        return last[1]
     found = FileNodes()
-    stack: list[cst.CSTNode] = [module]
+    stack: list[cst.CSTNode] = [context.module]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Call):
@@ -288,8 +284,35 @@ def file_nodes(module: cst.Module) -> FileNodes:
                 stack.append(value)
             elif isinstance(value, (list, tuple)):
                 stack.extend(item for item in reversed(value) if isinstance(item, cst.CSTNode))
-    _LAST = (module, found)
     return found
+
+
+# The module a Keras 3 error message names for a package's path: `tf.keras`'
+# modules are named after how they were first imported (`tensorflow.keras.layers`
+# or `keras._tf_keras.keras.layers`).
+REAL_MODULE = {"keras": "keras", "tf.keras": "…keras"}
+
+
+def real_module(package: str, path: str) -> str:
+    root = REAL_MODULE.get(package, "keras")
+    return f"{root}.{path}" if path else root
+
+
+def missing_error(package: str, parent: str, name: str, *, imported: bool = False) -> str:
+    """What Keras 3 raises for ``<parent>.<name>`` (or ``from <parent> import <name>``)."""
+    module = real_module(package, parent)
+    if imported:
+        return f"ImportError: cannot import name '{name}' from '{module}' (…)"
+    return f"AttributeError: module '{module}' has no attribute '{name}'"
+
+
+def backend_error(name: str, package: str, *, imported: bool = False) -> str:
+    return missing_error(package, "backend", name, imported=imported)
+
+
+def module_error(spelled: str) -> str:
+    """What Keras 3 raises for importing the removed module spelled ``spelled``."""
+    return f"ModuleNotFoundError: No module named '{spelled}'"
 
 
 def shorten(code: str, limit: int = MAX_API) -> str:
@@ -328,9 +351,7 @@ def edit_arguments(call: cst.Call, changes: dict[int, cst.Arg | None]) -> Replac
     An argument's range holds neither its comma nor the space after it, so a
     dropped argument goes with the stretch up to the next argument kept
     (which is written again), or, dropped at the end, from the last argument
-    kept on. None when a comment would be lost, or when an argument written
-    again runs over lines (a fix is written out on its own, without the
-    block's indentation).
+    kept on. None when a comment would be lost.
     """
     import libcst as cst
 
@@ -368,7 +389,7 @@ def edit_arguments(call: cst.Call, changes: dict[int, cst.Arg | None]) -> Replac
         Replacement(args[start], written, until=args[end] if end != start else None)
         for start, end, written in merged
     ]
-    if not parts or any("\n" in cst.Module([]).code_for_node(part.new) for part in parts):
+    if not parts:
         return None
     first, *rest = parts
     return Replacement(first.old, first.new, also=tuple(rest), until=first.until)
@@ -395,14 +416,14 @@ def positional(call: cst.Call) -> Sequence[cst.Arg]:
     return [arg for arg in call.args if arg.keyword is None and not arg.star]
 
 
-def is_keras_receiver(rule: Rule, attribute: cst.Attribute, scope: Scope) -> bool:
+def is_keras_receiver(rule: KerasRule, attribute: cst.Attribute, scope: Scope) -> bool:
     """``x`` of ``x.method`` is a Keras model or layer, or unknown and ``method`` is not the file's own.
 
     The semantic model knows what ``x`` holds when the file builds it; a
     value it cannot see into (a parameter, another module's function) counts
     as Keras only for a method the file does not define itself.
     """
-    from darklint.keras.semantic import Owner
+    from darklint.keras.facts import Owner
 
     owner = rule.semantic.owners.get(attribute)
     if owner in (Owner.MODEL, Owner.LAYER):
@@ -412,11 +433,11 @@ def is_keras_receiver(rule: Rule, attribute: cst.Attribute, scope: Scope) -> boo
     return re.search(rf"\bdef\s+{re.escape(attribute.attr.value)}\b", scope.source) is None
 
 
-def is_optimizer_lr(rule: Rule, attribute: cst.Attribute) -> bool:
+def is_optimizer_lr(rule: KerasRule, attribute: cst.Attribute) -> bool:
     """``opt.lr`` of a Keras optimizer, or ``m.optimizer.lr`` of a Keras model (or of unknown ``m``)."""
     import libcst as cst
 
-    from darklint.keras.semantic import Owner
+    from darklint.keras.facts import Owner
 
     owners = rule.semantic.owners
     if owners.get(attribute) is Owner.OPTIMIZER:

@@ -8,12 +8,13 @@ first: one finding per compile, the more specific one wins.
 
 from __future__ import annotations
 
-from darklint.keras.semantic import Event, EventKind, SemanticModel
+from darklint.keras.facts import Event, EventKind, ModelId
+from darklint.keras.semantic import SemanticModel
 
 
 def trained_compiles(semantic: SemanticModel) -> list[Event]:
     """The compiles of models that are trained somewhere, in trace order."""
-    return [e for e in semantic.events(EventKind.COMPILE) if semantic.is_trained(e.model)]
+    return [e for e in semantic.events(EventKind.COMPILE) if semantic.is_trained(e.subject)]
 
 
 class SharedTrainable:
@@ -25,12 +26,12 @@ class SharedTrainable:
         # Each model's compiles that may train it, in trace order: a compile
         # looks up the models it trains instead of pairing with every compile
         # before it (quadratic on a file with many models).
-        self.training_it: dict[int, list[Event]] = {}
+        self.training_it: dict[ModelId, list[Event]] = {}
         for event in compiles:
             for model in semantic.trainable_at(event):
                 self.training_it.setdefault(model, []).append(event)
 
-    def first_sharing(self, later: Event) -> tuple[Event, int] | None:
+    def first_sharing(self, later: Event) -> tuple[Event, ModelId] | None:
         """The earlier compile and the outermost model whose weights both train.
 
         For each model ``later`` trains, its first such compile; the earliest
@@ -60,7 +61,7 @@ class SharedTrainable:
                 return earlier, shared
         return None
 
-    def shared(self, earlier: Event, later: Event) -> int | None:
+    def shared(self, earlier: Event, later: Event) -> ModelId | None:
         """The outermost model trainable in both compiles (the encoder, not its inner block)."""
         if earlier.model == later.model:
             return None  # a recompile of the same model
@@ -69,7 +70,7 @@ class SharedTrainable:
         return outermost(semantic, trainable)
 
 
-def outermost(semantic: SemanticModel, models: list[int]) -> int | None:
+def outermost(semantic: SemanticModel, models: list[ModelId]) -> ModelId | None:
     """The first of ``models`` that no other of them contains."""
     for model in models:
         if not any(other != model and semantic.contains(other, model) for other in models):

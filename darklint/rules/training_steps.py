@@ -10,7 +10,8 @@ the training call too.
 
 from __future__ import annotations
 
-from darklint.keras.semantic import Event, EventKind, Loop, SemanticModel
+from darklint.keras.facts import Event, EventKind, Loop
+from darklint.keras.semantic import SemanticModel
 
 
 def training_loops(semantic: SemanticModel) -> dict[Loop, list[Event]]:

@@ -1,6 +1,6 @@
 """The whole-file positions are libcst's ``PositionProvider``'s, node by node, at any depth.
 
-``darklint.positions`` runs libcst's codegen with its own state (faster than
+``darklint.positions._codegen`` runs libcst's codegen with its own state (faster than
 resolving ``PositionProvider``), and a module nested too deeply for one
 recursive codegen (``a.b.b.b...`` a thousand deep) in pieces of bounded
 depth.  Both must give exactly libcst's ranges: a wrong range moves every
@@ -9,6 +9,7 @@ diagnostic and every fix.
 
 from __future__ import annotations
 
+import ast
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +17,12 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from hypothesis import strategies as st
 from libcst.metadata import PositionProvider
 
-from darklint.positions import _deep, _fast, positions
+from darklint.positions import LIBCST_TESTED, file_positions, statement_starts
+from darklint.positions._codegen import _deep, _fast
+from darklint.positions._codegen import whole_file as positions
 
 FIXTURES = sorted((Path(__file__).parents[2] / "fixtures").glob("*.py"))
 
@@ -135,3 +139,82 @@ def test_deep_modules_get_libcsts_ranges(case: str) -> None:
             _fast(module)  # what made every rule that asked for a position DK003
         found = positions(module)
     assert _raw(found) == _expected(module), case
+
+
+# The component as the engine uses it ---------------------------------------
+
+
+def _public_ranges(module: cst.Module) -> dict[cst.CSTNode, object]:
+    return dict(cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+
+
+def _component_agrees(source: str) -> int:
+    """``file_positions`` gives PositionProvider's range and start for every node."""
+    module = cst.parse_module(source)
+    found = file_positions(module, source, statement_starts(ast.parse(source)))
+    public = _public_ranges(module)
+    for node, expected in public.items():
+        assert node in found
+        assert found.range(node) == expected, (node, found.range(node), expected)
+        assert found.start(node) == (expected.start.line, expected.start.column)  # type: ignore[attr-defined]
+    return len(public)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda path: path.name)
+def test_file_positions_are_position_providers_on_the_fixtures(path: Path) -> None:
+    assert _component_agrees(path.read_text()) > 100
+
+
+def test_file_positions_are_position_providers_on_generated_programs() -> None:
+    """Mutated and spliced fixtures (the reliability strategies), derandomized."""
+    from hypothesis import HealthCheck, given, settings
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "reliability"))
+    from reliability_programs import mutated_fixtures, spliced_programs
+
+    checked = []
+
+    @settings(
+        max_examples=40,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.one_of(mutated_fixtures(), spliced_programs()))
+    def check(program: str) -> None:
+        try:
+            ast.parse(program)
+        except SyntaxError:
+            return
+        checked.append(_component_agrees(program))
+
+    check()
+    assert len(checked) >= 20
+
+
+def test_a_replacement_is_rendered_with_its_blocks_indentation() -> None:
+    source = "def f():\n    for x in y:\n        g(\n            x,\n        )\n"
+    module = cst.parse_module(source)
+    found = file_positions(module, source, statement_starts(ast.parse(source)))
+    call = cst.ensure_type(
+        cst.ensure_type(
+            cst.ensure_type(
+                cst.ensure_type(module.body[0], cst.FunctionDef).body.body[0], cst.For
+            ).body.body[0],
+            cst.SimpleStatementLine,
+        ).body[0],
+        cst.Expr,
+    ).value
+    renamed = cst.ensure_type(call, cst.Call).with_changes(func=cst.Name("h"))
+    assert found.indentation(call) == "        "
+    # The closing parenthesis' line is indented as the block, written out.
+    assert found.render(renamed, call) == "h(\n            x,\n        )"
+
+
+def test_the_pinned_libcst_range_is_the_tested_one() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((FIXTURES[0].parents[1] / "pyproject.toml").read_text())
+    [libcst] = [d for d in pyproject["project"]["dependencies"] if d.startswith("libcst")]
+    assert libcst == "libcst" + ",".join(LIBCST_TESTED)

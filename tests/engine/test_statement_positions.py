@@ -1,6 +1,6 @@
 """Positions per statement are exactly the whole-file pass's, node by node.
 
-``darklint.statement_positions`` generates only the statements holding the
+``darklint.positions._statements`` generates only the statements holding the
 nodes asked for and places them where CPython's ``ast`` says they start; any
 disagreement would move every diagnostic.  Each test asks for every node
 (and its start alone) of fresh files against the whole-file pass.
@@ -16,8 +16,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from darklint.positions import positions
-from darklint.statement_positions import StatementPositions, statement_starts
+from darklint.positions import statement_starts
+from darklint.positions._codegen import whole_file as positions
+from darklint.positions._statements import FilePositions as StatementPositions
 
 FIXTURES = sorted((Path(__file__).parents[2] / "fixtures").glob("*.py"))
 

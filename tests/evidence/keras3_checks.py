@@ -19,6 +19,7 @@ from darklint.engine import lint_text
 from darklint.fixes import fix_until_stable
 from darklint.keras import keras3_removals as table
 from darklint.keras.keras3_removals import Fix, Row
+from darklint.rules.keras3_common import backend_error, missing_error, module_error
 
 DK5 = frozenset(row.code for row in table.ROWS)
 ROOTS = {"keras": "keras", "tf.keras": "tensorflow.keras"}
@@ -98,7 +99,7 @@ def _module(row: Row) -> list[Check]:
         parent, _, last = row.name.rpartition(".")
         name = next(iter(sorted(row.moves)), "anything")
         key = f"{row.id}:{package}"
-        error = table.module_error(f"{root}.{row.name}")
+        error = module_error(f"{root}.{row.name}")
         found += [
             Check(f"{key}:import", row.id, "raises", f"import {root}.{row.name}\n", error=error),
             Check(
@@ -113,7 +114,7 @@ def _module(row: Row) -> list[Check]:
                 row.id,
                 "raises",
                 f"{IMPORTS[package]}\nmodule = {spelled}.{row.name}\n",
-                error=table.missing_error(package, parent, last),
+                error=missing_error(package, parent, last),
             ),
         ]
         safe = sorted(set(row.moves) - set(row.unsafe_moves))
@@ -159,14 +160,14 @@ def _name(row: Row) -> list[Check]:
                 row.id,
                 "raises",
                 f"from {root}.{parent} import {last}\n",
-                error=table.missing_error(package, parent, last, imported=True),
+                error=missing_error(package, parent, last, imported=True),
             ),
             Check(
                 f"{key}:attribute",
                 row.id,
                 "raises",
                 f"{IMPORTS[package]}\nthing = {SPELLED[package]}.{row.name}\n",
-                error=table.missing_error(package, parent, last),
+                error=missing_error(package, parent, last),
             ),
         ]
     return found
@@ -208,7 +209,7 @@ def _backend(row: Row) -> list[Check]:
                 row.id,
                 "raises",
                 "from keras import backend as K\nK.batch_dot\n",
-                error=table.backend_error("batch_dot", "keras"),
+                error=backend_error("batch_dot", "keras"),
             ),
         ]
     found: list[Check] = []
@@ -220,14 +221,14 @@ def _backend(row: Row) -> list[Check]:
                 row.id,
                 "raises",
                 f"from {root} import backend as K\nK.{row.name}\n",
-                error=table.backend_error(row.name, package),
+                error=backend_error(row.name, package),
             ),
             Check(
                 f"{key}:from",
                 row.id,
                 "raises",
                 f"from {root}.backend import {row.name}\n",
-                error=table.backend_error(row.name, package, imported=True),
+                error=backend_error(row.name, package, imported=True),
             ),
         ]
     if row.new:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from darklint.keras.semantic import Event, EventKind, SemanticModel, build_semantic_model
+from darklint.keras.facts import Event, EventKind
+from darklint.keras.semantic import SemanticModel, build_semantic_model
 
 
 @dataclass

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import libcst as cst
 from semantic_helpers import Built, build
 
-from darklint.keras.semantic import EventKind
+from darklint.keras.builder import SemanticBuilder
+from darklint.keras.facts import EventKind, ModelKind
 
 GD = """
 import keras
@@ -309,16 +311,22 @@ combined = keras.Model(z, outer(z))
     _holders_agree_with_contains(built)
 
 
-def test_holders_are_asked_again_once_containment_changes() -> None:
-    # The interpreter adds edges (`stack.add(D)`) and says so: no stale answer.
-    built = build(GD + "stack = keras.Sequential([G])\n")
-    sem, d, stack = built.sem, built.model("D"), built.model("stack")
-    assert sem.holders(d) == frozenset()
-    sem.models[stack].contains.add(d)
-    sem.containment_changed()
-    assert sem.holders(d) == {stack}
-    assert sem.contains(stack, d)
-    _holders_agree_with_contains(built)
+def test_the_builder_answers_containment_as_edges_are_added() -> None:
+    # The walk asks what a model contains while it still adds edges
+    # (`stack.add(D)`): the builder's answers follow, the frozen model's are final.
+    builder = SemanticBuilder()
+    g, d, stack = (
+        builder.new_model(cst.Name(name), ModelKind.SEQUENTIAL, (), None, ()).id
+        for name in ("G", "D", "stack")
+    )
+    builder.contain(stack, {g})
+    assert builder.closure(stack) == {stack, g}
+    builder.contain(stack, {d})
+    assert builder.closure(stack) == {stack, g, d}
+    frozen = builder.freeze()
+    assert frozen.holders(d) == {stack}
+    assert frozen.contains(stack, d)
+    assert frozen.models[stack].contains == {g, d}
 
 
 def test_holders_of_code_pretending_a_model_contains_itself() -> None:

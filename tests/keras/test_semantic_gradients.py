@@ -171,7 +171,7 @@ def test_gradients_wrt_trainable_weights_are_not_recorded() -> None:
         optimizer.apply_gradients(zip(grads, model.trainable_weights))
         """
     )
-    assert built.sem.gradients == []
+    assert built.sem.gradients == ()
 
 
 def test_gradient_wrt_unwatched_tensor_is_not_recorded() -> None:
@@ -186,7 +186,7 @@ def test_gradient_wrt_unwatched_tensor_is_not_recorded() -> None:
             return x + 0.1 * tf.sign(g)
         """
     )
-    assert built.sem.gradients == []
+    assert built.sem.gradients == ()
 
 
 def test_gradient_used_only_for_logging_does_not_perturb() -> None:

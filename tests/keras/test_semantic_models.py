@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from semantic_helpers import build, line_of
 
-from darklint.keras.semantic import EventKind
+from darklint.keras.facts import EventKind
 
 
 def test_constructor_kinds() -> None:
@@ -21,7 +21,7 @@ def test_constructor_kinds() -> None:
         vgg = keras.applications.VGG16(weights=None)
         """
     )
-    kinds = {info.label: info.kind for info in built.sem.models.values()}
+    kinds = {info.label: info.kind.value for info in built.sem.models.values()}
     assert kinds == {
         "functional": "functional",
         "seq": "sequential",
@@ -60,7 +60,7 @@ def test_subclass_of_keras_model() -> None:
         """
     )
     gan = built.model("gan")
-    assert built.sem.models[gan].kind == "subclass"
+    assert built.sem.models[gan].kind.value == "subclass"
     assert built.trace() == [("compile", "gan", 8), ("train", "gan", 9)]
 
 
@@ -80,7 +80,7 @@ def test_subclass_of_a_subclass_of_tf_keras_model() -> None:
         """
     )
     assert built.labels() == {"net"}
-    assert built.sem.models[built.model("net")].kind == "subclass"
+    assert built.sem.models[built.model("net")].kind.value == "subclass"
 
 
 def test_subclass_of_sequential_imported_by_name() -> None:
@@ -113,7 +113,7 @@ def test_plain_class_is_not_a_model() -> None:
         """
     )
     assert built.sem.models == {}
-    assert built.sem.trace == []
+    assert built.sem.trace == ()
 
 
 def test_return_value_of_a_same_file_function() -> None:
@@ -136,7 +136,7 @@ def test_return_value_of_a_same_file_function() -> None:
     )
     assert built.labels() == {"model", "D"}
     d = built.model("D")
-    assert built.sem.models[d].kind == "functional"
+    assert built.sem.models[d].kind.value == "functional"
     assert built.contained("D") == {"model"}
     assert built.trace() == [("compile", "D", 12), ("train", "D", 13)]
 
@@ -424,3 +424,22 @@ def test_function_called_twice_returns_two_models() -> None:
         """
     )
     assert built.labels() == {"G", "D"}
+
+
+def test_init_is_walked_before_the_other_methods_of_an_uncalled_class() -> None:
+    """`class GAN():` is no call of GAN: `train()` must still see what `__init__` built."""
+    built = build(
+        """
+        import keras
+
+        class GAN():
+            def train(self, epochs):
+                for epoch in range(epochs):
+                    self.discriminator.train_on_batch(x, y)
+
+            def __init__(self):
+                self.discriminator = keras.Sequential([keras.layers.Dense(1)])
+                self.discriminator.compile(optimizer="adam", loss="mse")
+        """
+    )
+    assert [kind for kind, _, _ in built.trace()] == ["compile", "train", "train"]

@@ -7,7 +7,8 @@ import time
 import libcst as cst
 from semantic_helpers import build, line_of
 
-from darklint.keras.semantic import EventKind, build_semantic_model
+from darklint.keras.facts import EventKind
+from darklint.keras.semantic import build_semantic_model
 
 
 def timed_build(source: str) -> tuple[float, object]:
@@ -367,7 +368,7 @@ def test_empty_and_comment_only_files() -> None:
         module = cst.parse_module(source)
         sem = build_semantic_model(module, source)
         assert sem.models == {}
-        assert sem.trace == []
+        assert sem.trace == ()
 
 
 def test_budget_exhaustion_keeps_what_was_found() -> None:

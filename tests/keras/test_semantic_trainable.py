@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 from semantic_helpers import BOTH, FALSE, TRUE, build, line_of
 
-from darklint.keras.semantic import EventKind
+from darklint.keras.facts import EventKind
+from darklint.rules.toggles import ToggleKind, toggle_patterns
 
 HEAD = """
 import keras
@@ -479,8 +480,8 @@ for epoch in range(10):
 """
     )
     built = build(source)
-    patterns = built.sem.toggle_patterns()
-    assert [p.kind for p in patterns] == ["never-trains"]
+    patterns = toggle_patterns(built.sem)
+    assert [p.kind for p in patterns] == [ToggleKind.NEVER_TRAINS]
     assert built.line(patterns[0].freeze.node) == line_of(source, "layer.trainable = False")
 
 

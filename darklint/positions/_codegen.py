@@ -1,4 +1,4 @@
-"""Line/column ranges of a module's nodes: libcst's ``PositionProvider``, faster.
+"""Positions by one codegen pass over the whole module: libcst's ``PositionProvider``, faster.
 
 The engine needs positions only for a file with reports, but then for every
 node a rule may name, and libcst computes them with one codegen pass over the
@@ -10,7 +10,8 @@ expression; on a Keras training program that costs twice the parse.
 Here the same codegen pass runs with a state that counts newlines instead,
 records plain tuples, and is not wrapped: the ranges are exactly
 ``PositionProvider``'s (``tests/engine/test_positions.py`` compares them
-node by node), about three times faster.  It uses libcst's codegen hooks
+node by node), about three times faster; the fallback of
+:mod:`darklint.positions._statements` when a file's statements cannot be trusted.  It uses libcst's codegen hooks
 (``CSTNode._codegen``, the position-providing codegen state), which are not
 public API: on any libcst where they do not work as expected, it falls back
 to ``PositionProvider`` itself.
@@ -36,7 +37,7 @@ from libcst.metadata import CodePosition, CodeRange, PositionProvider
 Raw = tuple[int, int, int, int]
 
 
-def positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
+def whole_file(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
     try:
         return _fast(module)
     except RecursionError:

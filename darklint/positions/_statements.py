@@ -1,5 +1,8 @@
 """Positions of the nodes a rule reports, without a codegen pass over the whole file.
 
+(The strategy behind :class:`darklint.positions.Positions`; the whole-file
+pass is :mod:`darklint.positions._codegen`.)
+
 libcst knows a node's position only by generating the code of everything
 before it, and on a Keras training program that whole-file pass costs as
 much as the parse itself.  Rules report a handful of nodes, so here only the
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     import libcst as cst
     from libcst.metadata import CodeRange
 
-    from darklint.positions import Raw
+    from darklint.positions._codegen import Raw
 
 # ``ast`` statement fields that hold statements, in source order.
 _AST_BODIES = ("body", "handlers", "orelse", "finalbody", "cases")
@@ -58,10 +61,15 @@ def statement_starts(tree: ast.Module) -> list[tuple[int, int]]:
     return starts
 
 
-class StatementPositions(Mapping["cst.CSTNode", "CodeRange"]):
-    """Node -> range, computed per statement on first access."""
+class FilePositions(Mapping["cst.CSTNode", "CodeRange"]):
+    """Node -> range, computed per statement on first access.
 
-    def __init__(self, module: cst.Module, source: str, starts: Sequence[tuple[int, int]]) -> None:
+    Without ``starts`` (the engine kept no ``ast``), the whole-file pass.
+    """
+
+    def __init__(
+        self, module: cst.Module, source: str, starts: Sequence[tuple[int, int]] | None
+    ) -> None:
         self._module = module
         self._lines = source.splitlines(keepends=True)
         self._starts = starts
@@ -97,6 +105,32 @@ class StatementPositions(Mapping["cst.CSTNode", "CodeRange"]):
             return None
         assert self._walk is not None
         return None if unit is None else self._walk.indent_of[unit]
+
+    def render(self, node: cst.CSTNode, at: cst.CSTNode) -> str | None:
+        """The code of ``node`` put where ``at`` is: its line breaks indented as ``at``'s block.
+
+        libcst writes a line break marked ``indent`` with the indentation of
+        the block it is in; a replacement generated on its own would lose it.
+        None when that indentation is needed and not known.
+        """
+        from libcst._nodes.internal import CodegenState
+
+        indentation = self.indentation(at)
+        if indentation is None:
+            if _adds_indentation(node):
+                return None
+            indentation = ""
+        state = CodegenState(
+            default_indent=self._module.default_indent,
+            default_newline=self._module.default_newline,
+        )
+        if indentation:
+            state.indent_tokens.append(indentation)
+        node._codegen(state)
+        return "".join(state.tokens)
+
+    def range(self, node: cst.CSTNode) -> CodeRange:
+        return self[node]
 
     # Mapping ------------------------------------------------------------------
 
@@ -141,14 +175,14 @@ class StatementPositions(Mapping["cst.CSTNode", "CodeRange"]):
 
     def _use_whole(self) -> None:
         if self._whole is None:
-            from darklint.positions import positions
+            from darklint.positions._codegen import whole_file
 
-            self._whole = positions(self._module)
+            self._whole = whole_file(self._module)
 
     def _units(self) -> dict[cst.CSTNode, cst.CSTNode]:
         if self._walk is None:
             walk = _walk(self._module)
-            if len(walk.statements) != len(self._starts):
+            if self._starts is None or len(walk.statements) != len(self._starts):
                 raise _Fallback
             self._anchor = dict(zip(walk.statements, self._starts, strict=True))
             self._walk = walk
@@ -209,6 +243,19 @@ class StatementPositions(Mapping["cst.CSTNode", "CodeRange"]):
             self._ensure(node)  # not in the header: the whole statement
 
 
+def _adds_indentation(node: cst.CSTNode) -> bool:
+    """Some line break inside ``node`` takes the indentation of its block."""
+    import libcst as cst
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.ParenthesizedWhitespace, cst.EmptyLine)) and current.indent:
+            return True
+        stack.extend(current.children)
+    return False
+
+
 class _Fallback(Exception):
     """The on-demand way cannot vouch for this file: use the whole-file pass."""
 
@@ -237,7 +284,7 @@ def _header(unit: cst.BaseCompoundStatement) -> cst.CSTNode | None:
 def _generate(
     unit: cst.CSTNode, module: cst.Module, indent: str, *, elif_: bool
 ) -> dict[cst.CSTNode, Raw]:
-    from darklint.positions import _State, _Table
+    from darklint.positions._codegen import _State, _Table
 
     table = _Table()
     state = _State(

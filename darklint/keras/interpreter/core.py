@@ -1,0 +1,289 @@
+"""The interpreter's state and entry: what every part of the walk shares.
+
+:class:`Core` holds the state of one file's walk (frames, loops, the
+trainable state of each model, the values made so far) and runs it; the
+parts (:mod:`statements`, :mod:`expressions`, :mod:`calls`,
+:mod:`keras_effects`, :mod:`gradients`) are mixins of it, and the methods
+they offer each other are declared here, once, for the type checker.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from darklint.keras.builder import GradientRecord, OptimizerRecord, SemanticBuilder
+from darklint.keras.facts import Event, EventKind, Loop, ModelId, Owner
+from darklint.keras.interpreter.syntax import CALLED_NAME, DEFINED_NAME, import_statements
+from darklint.keras.names import ImportTable
+from darklint.keras.values import (
+    ClassInfo,
+    InstanceVal,
+    LayerVal,
+    ModelVal,
+    OpaqueVal,
+    OptVal,
+    Value,
+)
+
+if TYPE_CHECKING:
+    from darklint.keras.semantic import SemanticModel
+    from darklint.keras.values import KerasRef, ModelVal, ModuleRef, TapeVal
+
+MAX_INLINES_PER_FUNCTION = 16
+# Nested inlined calls deeper than this return UNKNOWN; each inlined call
+# costs about eight Python frames, so the recursion limit is raised to match.
+MAX_CALL_DEPTH = 300
+RECURSION_LIMIT = 12 * MAX_CALL_DEPTH + 1_000
+# Statements walked per line of the file, and for any file: beyond, the
+# rest of the file is not analysed (what was found stands).
+BUDGET_PER_LINE = 50
+BUDGET_BASE = 2_000
+
+
+@dataclass
+class Frame:
+    function: cst.FunctionDef | None
+    call_site: cst.CSTNode | None
+    depth: int
+    locals: dict[str, Value] = field(default_factory=dict)
+    params: set[str] = field(default_factory=set)
+    returns: list[Value] = field(default_factory=list)
+    global_names: set[str] = field(default_factory=set)
+
+
+class BudgetExhausted(Exception):
+    pass
+
+
+# What an attribute's owner is, by the kind of its value (``SemanticModel.owners``).
+OWNER_KINDS: dict[type, Owner] = {
+    ModelVal: Owner.MODEL,
+    OptVal: Owner.OPTIMIZER,
+    LayerVal: Owner.LAYER,
+    InstanceVal: Owner.OBJECT,
+}
+
+
+class Core:
+    def __init__(self, module: cst.Module, source: str) -> None:
+        self.module = module
+        self.source = source
+        self.imports = ImportTable()
+        self.facts = SemanticBuilder()
+        self.state: dict[ModelId, frozenset[bool]] = {}
+        self.globals: dict[str, Value] = {}
+        self.classes: list[ClassInfo] = []
+        self.functions: list[cst.FunctionDef] = []
+        self.walked: set[int] = set()
+        self.inlined: dict[int, int] = {}
+        self.active: list[cst.FunctionDef] = []
+        self.loops: list[Loop] = []
+        self.guards: list[tuple[int, cst.CSTNode]] = []
+        self.frames: list[Frame] = []
+        self.optimizer_of: dict[ModelId, OptimizerRecord] = {}
+        # Values made at one place in one calling context are the same value
+        # when a loop body is walked again: `model = Sequential()` in a loop
+        # does not make two models.
+        self.made: dict[tuple[int, tuple[int, ...]], Value] = {}
+        self.promoted: dict[int, ModelVal] = {}
+        # Layers the code made: whether each has weights, and the model it went into.
+        self.layer_weighted: list[bool] = []
+        self.layer_owner: dict[int, ModelId] = {}
+        self.helpers: dict[int, bool] = {}
+        self.budget = 0
+
+    def _note_owner(self, node: cst.Attribute, owner: Value) -> None:
+        kind = OWNER_KINDS.get(type(owner))
+        if kind is not None:
+            self.facts.note_owner(node, kind)
+
+    # Entry ------------------------------------------------------------
+
+    def run(self) -> SemanticModel:
+        self._collect_imports(self.module)
+        self.facts.imports_keras = self.imports.imports_keras
+        if not self.facts.imports_keras:
+            return self.facts.freeze()
+        self.budget = BUDGET_PER_LINE * (self.source.count("\n") + 1) + BUDGET_BASE
+        module_frame = Frame(function=None, call_site=None, depth=0)
+        module_frame.locals = self.globals
+        self.frames.append(module_frame)
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+        try:
+            self._block(self.module.body)
+            for function, cls in self._entries():
+                if id(function) in self.walked:
+                    continue
+                owner = self._instance(cls, None) if cls is not None else None
+                init = cls.methods.get("__init__") if cls is not None else None
+                if init is not None and init is not function and id(init) not in self.walked:
+                    # What `__init__` builds on `self` is there for every other method.
+                    self._call(init, [], {}, owner, None)
+                self._call(function, [], {}, owner, None)
+        except (BudgetExhausted, RecursionError):
+            # What was found so far stands; the rest of the file is not analysed.
+            pass
+        finally:
+            sys.setrecursionlimit(limit)
+        return self.facts.freeze()
+
+    def _entries(self) -> list[tuple[cst.FunctionDef, ClassInfo | None]]:
+        """Functions and methods nobody called yet, callers before callees.
+
+        A helper walked on its own sees unknown arguments; walked from its
+        caller it sees the real ones. So functions that nothing in the file
+        calls (by name, in the text: this only orders the walk) go first,
+        and ``__init__`` before the other methods of its class.
+        """
+        calls = collections.Counter(CALLED_NAME.findall(self.source))
+        for name in DEFINED_NAME.findall(self.source):
+            calls[name] -= 1
+        entries: list[tuple[cst.FunctionDef, ClassInfo | None]] = [
+            (f, None) for f in self.functions
+        ]
+        for cls in self.classes:
+            entries.extend((method, cls) for method in cls.methods.values())
+
+        def called(entry: tuple[cst.FunctionDef, ClassInfo | None]) -> bool:
+            function, cls = entry
+            # `__init__` runs when its class is called (`super().__init__(` aside).
+            name = (
+                cls.node.name.value
+                if cls is not None and function.name.value == "__init__"
+                else function.name.value
+            )
+            return calls[name] > 0
+
+        return sorted(entries, key=lambda entry: (called(entry), entry[0].name.value != "__init__"))
+
+    def _collect_imports(self, node: cst.CSTNode) -> None:
+        # Imports anywhere in the file count (inside functions too); the
+        # table is one per file, as names rarely change meaning within one.
+        for child in import_statements(node):
+            self.imports.add(child)  # type: ignore[arg-type]
+
+    # The walk's position ------------------------------------------------
+
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    def _tick(self) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise BudgetExhausted
+
+    def _event(
+        self, kind: EventKind, model: ModelId | None, node: cst.CSTNode, **details: object
+    ) -> Event:
+        """Record an event here: with the loops and periodic `if`s around it."""
+        frame_function = next(
+            (f.function for f in reversed(self.frames) if f.function is not None), None
+        )
+        event = Event(
+            kind=kind,
+            model=model,
+            node=node,
+            index=len(self.facts.trace),
+            loops=tuple(self.loops),
+            function=frame_function,
+            guards=tuple(self.guards),
+            **details,  # type: ignore[arg-type]
+        )
+        self.facts.trace.append(event)
+        return event
+
+    def _key(self, node: cst.CSTNode) -> tuple[int, tuple[int, ...]]:
+        """Where a value is made: the node, in this calling context."""
+        return (id(node), tuple(id(frame.call_site) for frame in self.frames))
+
+    def _opaque(self, node: cst.CSTNode) -> Value:
+        key = self._key(node)
+        if key not in self.made:
+            self.made[key] = OpaqueVal(node)
+        return self.made[key]
+
+    def _name(self, value: Value, spelled: str) -> None:
+        """``spelled`` now names ``value`` (for messages)."""
+        if isinstance(value, OpaqueVal):
+            value.names.append((self.frame.depth, spelled))
+        else:
+            self._keras_name(value, spelled)
+
+    if TYPE_CHECKING:
+        # What the parts offer each other (defined in the mixin named).
+
+        # statements
+        def _block(self, body: Sequence[cst.CSTNode]) -> None: ...
+        def _bind(self, target: cst.BaseExpression, value: Value) -> None: ...
+
+        # expressions
+        def _eval(self, node: cst.BaseExpression | None) -> Value: ...
+        def _imported(self, node: cst.Name | cst.Attribute) -> Value: ...
+
+        # calls
+        def _call_expression(self, node: cst.Call) -> Value: ...
+        def _attribute_of(self, receiver: Value, node: cst.Attribute) -> Value: ...
+        def _call(
+            self,
+            function: cst.FunctionDef,
+            args: list[Value],
+            kwargs: dict[str, Value],
+            self_value: Value | None,
+            call_site: cst.CSTNode | None,
+        ) -> Value: ...
+        def _instance(self, cls: ClassInfo, node: cst.CSTNode | None) -> Value: ...
+
+        # keras_effects
+        def _method_call(
+            self,
+            node: cst.Call,
+            receiver: Value,
+            method: str,
+            args: list[Value],
+            kwargs: dict[str, Value],
+        ) -> Value | None: ...
+        def _keras_call(
+            self, node: cst.Call, callee: KerasRef, args: list[Value], kwargs: dict[str, Value]
+        ) -> Value: ...
+        def _module_call(
+            self, node: cst.Call, callee: ModuleRef, args: list[Value], kwargs: dict[str, Value]
+        ) -> Value | None: ...
+        def _call_model(
+            self, model: ModelVal, args: list[Value], kwargs: dict[str, Value]
+        ) -> Value: ...
+        def _call_layer(self, layer: Value, args: list[Value]) -> Value: ...
+        def _model_attribute(self, owner: ModelVal, attr: str) -> Value: ...
+        def _layer_attribute(self, owner: Value, attr: str) -> Value | None: ...
+        def _keras_assign(
+            self, target: cst.Attribute, value: Value, statement: cst.CSTNode
+        ) -> bool: ...
+        def _keras_store(self, owner: Value, value: Value) -> dict[str, Value] | None: ...
+        def _keras_name(self, value: Value, spelled: str) -> None: ...
+        def _is_model_class(self, base: Value) -> bool: ...
+        def _new_subclass_model(self, cls: ClassInfo, node: cst.CSTNode) -> ModelVal: ...
+        def _trainable_helper(self, function: cst.FunctionDef) -> bool: ...
+        def _promote(self, value: Value, node: cst.CSTNode) -> Value: ...
+
+        # gradients
+        def _tape_call(
+            self, node: cst.Call, tape: TapeVal, method: str, args: list[Value]
+        ) -> Value: ...
+        def _perturb(
+            self, node: cst.BinaryOperation, left: Value, right: Value
+        ) -> Value | None: ...
+        def _gradient_call(
+            self, node: cst.Call, callee: Value, args: list[Value]
+        ) -> Value | None: ...
+        def _through_gradients(
+            self, node: cst.Call, callee: Value, args: list[Value]
+        ) -> Value | None: ...
+        def _backend_gradients(self, node: cst.Call, args: list[Value]) -> Value: ...
+        def _gradient(self, node: cst.Call, backend_call: bool) -> GradientRecord: ...

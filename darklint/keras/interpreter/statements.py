@@ -1,0 +1,236 @@
+"""Statements, binding and control flow: the walk in program order.
+
+Branches are walked one after the other and their trainable states merged;
+loop bodies are walked twice, so that what a loop does at the end of one
+iteration is seen before what it does at the start of the next.  Each
+statement is dispatched on its exact node type through a table (an ``is``
+check per kind was the walk's cost on big files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import libcst as cst
+
+from darklint.keras.facts import Loop
+from darklint.keras.interpreter.core import Core
+from darklint.keras.interpreter.flow import (
+    as_parameter,
+    element_of,
+    merge_states,
+    runs_at_least_once,
+)
+from darklint.keras.interpreter.syntax import periodic, target_names
+from darklint.keras.names import dotted
+from darklint.keras.values import (
+    UNKNOWN,
+    ClassInfo,
+    ClassVal,
+    FuncVal,
+    GradVal,
+    InstanceVal,
+    ListVal,
+    TensorVal,
+    Value,
+)
+
+
+class Statements(Core):
+    def _block(self, body: Sequence[cst.CSTNode]) -> None:
+        for statement in body:
+            self._statement(statement)
+
+    def _statement(self, node: cst.CSTNode) -> None:
+        self._tick()
+        handler = STATEMENTS.get(type(node))
+        if handler is not None:
+            handler(self, node)
+        elif isinstance(node, cst.BaseSmallStatement):
+            # The body of a one-line compound statement (`if x: d.trainable = False`).
+            self._small(node)
+
+    def _small(self, node: cst.BaseSmallStatement) -> None:
+        handler = SMALL_STATEMENTS.get(type(node))
+        if handler is not None:
+            handler(self, node)
+
+    # Simple statements ------------------------------------------------------
+
+    def _simple_line(self, node: cst.SimpleStatementLine | cst.SimpleStatementSuite) -> None:
+        for small in node.body:
+            self._small(small)
+
+    def _assign_statement(self, node: cst.Assign) -> None:
+        value = self._eval(node.value)
+        for target in node.targets:
+            self._assign(target.target, value, node)
+
+    def _annotated_assign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assign(node.target, self._eval(node.value), node)
+
+    def _expression_statement(self, node: cst.Expr | cst.AugAssign) -> None:
+        self._eval(node.value)
+
+    def _return(self, node: cst.Return) -> None:
+        self.frame.returns.append(self._eval(node.value) if node.value is not None else UNKNOWN)
+
+    def _global(self, node: cst.Global) -> None:
+        self.frame.global_names.update(n.name.value for n in node.names)
+
+    # Compound statements ----------------------------------------------------
+
+    def _if(self, node: cst.If) -> None:
+        self._eval(node.test)
+        before = dict(self.state)
+        born = len(self.facts.models)
+        periodic_if = bool(self.loops) and periodic(node.test, self._loop_targets())
+        if periodic_if:
+            self.guards.append((len(self.loops), node))
+        try:
+            self._block(node.body.body)
+        finally:
+            if periodic_if:
+                self.guards.pop()
+        after_body = self.state
+        self.state = dict(before)
+        if type(node.orelse) is cst.If:
+            self._if(node.orelse)
+        elif type(node.orelse) is cst.Else:
+            self._block(node.orelse.body.body)
+        self.state = merge_states(after_body, self.state, born)
+
+    def _loop(self, node: cst.For | cst.While) -> None:
+        if isinstance(node, cst.For):
+            iterable = self._eval(node.iter)
+        else:
+            self._eval(node.test)
+            iterable = UNKNOWN
+        before = dict(self.state)
+        born = len(self.facts.models)
+        self.loops.append(Loop(node, self.frame.function))
+        try:
+            # Twice: the second pass sees the state the first one left, as
+            # the next iteration would.
+            for _ in range(2):
+                if type(node) is cst.For:
+                    self._assign(node.target, element_of(iterable), node)
+                self._block(node.body.body)
+        finally:
+            self.loops.pop()
+        # The body may run zero times, except over a model's layers.
+        if not runs_at_least_once(iterable):
+            self.state = merge_states(before, self.state, born)
+        if node.orelse is not None:
+            self._block(node.orelse.body.body)
+
+    def _loop_targets(self) -> set[str]:
+        """The names the ``for`` loops around this point bind (``epoch``, ``step``)."""
+        return {
+            name
+            for loop in self.loops
+            if type(loop.node) is cst.For
+            for name in target_names(loop.node.target)
+        }
+
+    def _with(self, node: cst.With) -> None:
+        for item in node.items:
+            value = self._eval(item.item)
+            if item.asname is not None:
+                self._bind(item.asname.name, value)
+        self._block(node.body.body)
+
+    def _try(self, node: cst.Try | cst.TryStar) -> None:
+        self._block(node.body.body)
+        for handler in node.handlers:
+            self._block(handler.body.body)
+        if node.orelse is not None:
+            self._block(node.orelse.body.body)
+        if node.finalbody is not None:
+            self._block(node.finalbody.body.body)
+
+    def _match(self, node: cst.Match) -> None:
+        self._eval(node.subject)
+        for case in node.cases:
+            self._block(case.body.body)
+
+    def _indented(self, node: cst.IndentedBlock) -> None:
+        self._block(node.body)
+
+    def _define_function(self, node: cst.FunctionDef) -> None:
+        self.frame.locals[node.name.value] = FuncVal(node)
+        if self.frame.function is None:
+            self.functions.append(node)
+
+    def _define_class(self, node: cst.ClassDef) -> None:
+        methods = {
+            stmt.name.value: stmt for stmt in node.body.body if type(stmt) is cst.FunctionDef
+        }
+        keras_model = any(self._is_model_class(self._eval(arg.value)) for arg in node.bases)
+        info = ClassInfo(node, methods, keras_model)
+        self.classes.append(info)
+        self.frame.locals[node.name.value] = ClassVal(info)
+
+    # Assignment -------------------------------------------------------------
+
+    def _assign(self, target: cst.BaseExpression, value: Value, statement: cst.CSTNode) -> None:
+        if type(target) is cst.Attribute and self._keras_assign(target, value, statement):
+            return  # `d.trainable = False`, `vgg.outputs = [...]`
+        self._bind(target, value)
+
+    def _bind(self, target: cst.BaseExpression, value: Value) -> None:
+        if type(target) is cst.Name:
+            frame = self.frame
+            scope = self.globals if target.value in frame.global_names else frame.locals
+            scope[target.value] = value
+            self._name(value, target.value)
+        elif type(target) is cst.Attribute:
+            owner = self._eval(target.value)
+            self._note_owner(target, owner)
+            attrs = (
+                owner.attrs if isinstance(owner, InstanceVal) else self._keras_store(owner, value)
+            )
+            if attrs is not None:
+                # An attribute can be set from anywhere: no row counts in it.
+                attrs[target.attr.value] = as_parameter(value)
+                spelled = dotted(target)
+                if spelled:
+                    self._name(value, spelled)
+        elif type(target) is cst.Tuple or type(target) is cst.List:
+            items = value.items if isinstance(value, ListVal) else ()
+            for index, element in enumerate(target.elements):
+                item: Value = UNKNOWN
+                if isinstance(value, (TensorVal, GradVal)):
+                    # `valid, label = D(img)`: each output carries D's provenance.
+                    item = value
+                elif index < len(items):
+                    item = items[index]
+                self._bind(element.value, item)
+
+
+Handler = Callable[[Statements, Any], None]
+
+STATEMENTS: dict[type[cst.CSTNode], Handler] = {
+    cst.SimpleStatementLine: Statements._simple_line,
+    cst.SimpleStatementSuite: Statements._simple_line,
+    cst.FunctionDef: Statements._define_function,
+    cst.ClassDef: Statements._define_class,
+    cst.If: Statements._if,
+    cst.For: Statements._loop,
+    cst.While: Statements._loop,
+    cst.With: Statements._with,
+    cst.Try: Statements._try,
+    cst.TryStar: Statements._try,
+    cst.Match: Statements._match,
+    cst.IndentedBlock: Statements._indented,
+}
+SMALL_STATEMENTS: dict[type[cst.CSTNode], Handler] = {
+    cst.Assign: Statements._assign_statement,
+    cst.AnnAssign: Statements._annotated_assign,
+    cst.AugAssign: Statements._expression_statement,
+    cst.Expr: Statements._expression_statement,
+    cst.Return: Statements._return,
+    cst.Global: Statements._global,
+}

@@ -1,0 +1,177 @@
+"""Pure syntax helpers of the interpreter: questions about libcst nodes, no values."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+# Names called and defined in a file's text (`_entries` orders the walk by them;
+# `class GAN():` is no call of GAN).
+CALLED_NAME = re.compile(r"\b(\w+)\s*\(")
+DEFINED_NAME = re.compile(r"\b(?:def|class)\s+(\w+)\s*\(")
+
+
+def body_of(function: cst.FunctionDef) -> list[cst.CSTNode]:
+    """A function's statements (a one-line `def f(): ...` has its body inline)."""
+    if type(function.body) is cst.IndentedBlock:
+        return list(function.body.body)
+    return [function.body]
+
+
+def callee_name(func: cst.BaseExpression) -> str:
+    if type(func) is cst.Name:
+        return func.value
+    if type(func) is cst.Attribute:
+        return func.attr.value
+    return ""
+
+
+def import_statements(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The import statements of a module, at any depth of statements."""
+    # Explicit fields rather than `node.children`: libcst builds `children`
+    # by re-creating the node, which cost more than the parse on big files.
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.Import or type(current) is cst.ImportFrom:
+            found.append(current)
+        elif type(current) is cst.SimpleStatementLine:
+            stack.extend(current.body)
+        else:
+            stack.extend(blocks(current))
+    return found
+
+
+def blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """What sits directly inside a compound statement (or module)."""
+    if (
+        type(node) is cst.Module
+        or type(node) is cst.IndentedBlock
+        or type(node) is cst.SimpleStatementSuite
+    ):
+        return list(node.body)
+    if type(node) is cst.If or type(node) is cst.For or type(node) is cst.While:
+        return [node.body, *([node.orelse] if node.orelse is not None else [])]
+    if type(node) is cst.Try or type(node) is cst.TryStar:
+        tail = [part for part in (node.orelse, node.finalbody) if part is not None]
+        return [node.body, *node.handlers, *tail]
+    if type(node) is cst.Match:
+        return list(node.cases)
+    if (
+        type(node) is cst.FunctionDef
+        or type(node) is cst.ClassDef
+        or type(node) is cst.With
+        or type(node) is cst.Else
+        or type(node) is cst.Finally
+        or type(node) is cst.ExceptHandler
+        or type(node) is cst.ExceptStarHandler
+        or type(node) is cst.MatchCase
+    ):
+        return [node.body]
+    return []
+
+
+def subexpressions(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The expressions evaluated inside ``node``, for the kinds the walk does not model."""
+    if type(node) is cst.Comparison:
+        return [node.left, *(target.comparator for target in node.comparisons)]
+    if type(node) is cst.BooleanOperation:
+        return [node.left, node.right]
+    if type(node) is cst.IfExp:
+        return [node.test, node.body, node.orelse]
+    if type(node) is cst.Await:
+        return [node.expression]
+    if type(node) is cst.Yield:
+        value = node.value
+        return [value.item] if isinstance(value, cst.From) else [value] if value is not None else []
+    if type(node) is cst.Set:
+        return [element.value for element in node.elements]
+    if type(node) is cst.ListComp or type(node) is cst.SetComp or type(node) is cst.GeneratorExp:
+        return [node.elt]
+    if type(node) is cst.DictComp:
+        return [node.key, node.value]
+    if type(node) is cst.FormattedString:
+        return [
+            part.expression for part in node.parts if type(part) is cst.FormattedStringExpression
+        ]
+    if type(node) is cst.ConcatenatedString:
+        return [node.left, node.right]
+    if type(node) is cst.StarredElement:
+        return [node.value]
+    return []
+
+
+def periodic(test: cst.BaseExpression, loop_targets: set[str]) -> bool:
+    """An ``if`` that lets its body run on some iterations only.
+
+    ``step % 100 == 0`` (any ``%``), or ``epoch == 0`` / ``i == n - 1`` (a loop
+    variable compared for equality): the body runs once every so many
+    iterations, not on each.
+    """
+    stack: list[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.BinaryOperation:
+            if type(node.operator) is cst.Modulo:
+                return True
+            stack.extend((node.left, node.right))
+        elif type(node) is cst.UnaryOperation:
+            stack.append(node.expression)
+        elif type(node) is cst.BooleanOperation:
+            stack.extend((node.left, node.right))
+        elif type(node) is cst.Comparison:
+            sides = [node.left, *(target.comparator for target in node.comparisons)]
+            equality = any(type(target.operator) is cst.Equal for target in node.comparisons)
+            if equality and any(
+                type(side) is cst.Name and side.value in loop_targets for side in sides
+            ):
+                return True
+            stack.extend(sides)
+    return False
+
+
+def target_names(target: cst.BaseExpression) -> list[str]:
+    """The names a ``for`` target binds (``i``, ``(x, y)``)."""
+    if type(target) is cst.Name:
+        return [target.value]
+    if type(target) is cst.Tuple or type(target) is cst.List:
+        return [name for element in target.elements for name in target_names(element.value)]
+    return []
+
+
+def literal_list(node: cst.Call) -> int | None:
+    """How many items the first argument has, when it is a list or tuple written there."""
+    if not node.args or node.args[0].keyword is not None:
+        return None
+    first = node.args[0].value
+    if type(first) is cst.List or type(first) is cst.Tuple:
+        if any(type(element) is cst.StarredElement for element in first.elements):
+            return None
+        return len(first.elements)
+    return None
+
+
+def only_sets_trainable(function: cst.FunctionDef) -> bool:
+    """A helper whose whole body sets ``trainable`` flags (docstring aside)."""
+    body = body_of(function)
+    return bool(body) and all(_sets_trainable(statement) for statement in body)
+
+
+def _sets_trainable(statement: cst.CSTNode) -> bool:
+    if type(statement) is cst.SimpleStatementLine:
+        return all(
+            (
+                type(small) is cst.Assign
+                and all(
+                    type(t.target) is cst.Attribute and t.target.attr.value == "trainable"
+                    for t in small.targets
+                )
+            )
+            or (type(small) is cst.Expr and type(small.value) is cst.SimpleString)
+            for small in statement.body
+        )
+    if type(statement) is cst.For:
+        return all(_sets_trainable(inner) for inner in statement.body.body)
+    return False
