@@ -154,6 +154,9 @@ class InstanceVal(Value):
 class FuncVal(Value):
     node: cst.FunctionDef
     self_value: Value | None = None
+    # A function defined inside another: the names of the frame it was
+    # defined in, which it still sees when called later (a closure).
+    closure: dict[str, Value] | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -155,6 +155,12 @@ def kind_of(qualified: str) -> tuple[Kind, str] | None:
 
 TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
 PREDICT_METHODS = frozenset({"predict"})
+# Methods only a Keras model has: a value they are called on is one.
+KERAS_ONLY_METHODS = frozenset({"train_on_batch", "test_on_batch", "predict_on_batch"})
+# Methods a Keras model shares with scikit-learn, XGBoost and torch wrappers:
+# they make a *parameter* of a function in a Keras file a model (a trainer's
+# `model.fit(...)`), never the result of another library's call.
+MODEL_LIKE_METHODS = frozenset({"fit", "fit_generator", "predict"})
 # Hand-written optimizer steps: `opt.apply_gradients(...)`, `opt.minimize(...)`,
 # and Keras 3's `opt.apply(...)` (on an optimizer only: `apply` is common).
 GRADIENT_STEP_METHODS = frozenset({"apply_gradients", "minimize"})
@@ -329,11 +335,14 @@ TRAINS = ("fit", "fit_generator", "train_on_batch")
 STEPS = (*TRAINS, *sorted(GRADIENT_STEP_METHODS), *sorted(OPTIMIZER_STEP_METHODS))
 # Everything a Keras model can come from: the model classes and factories,
 # ``applications.*``, and the uses that promote an unknown value to a model
-# (``x.trainable = False``, ``x.compile(loss=...)``).
+# (``x.trainable = False``, ``x.compile(loss=...)``, ``x.train_on_batch(...)``,
+# a trainer parameter's ``fit``/``predict``).
 MAKES_MODELS = (
     *sorted(MODEL_CLASSES),
     *sorted(MODEL_FACTORIES),
     "applications",
     "trainable",
     "compile",
+    *sorted(KERAS_ONLY_METHODS),
+    *sorted(MODEL_LIKE_METHODS),
 )

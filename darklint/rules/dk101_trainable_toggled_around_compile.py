@@ -130,6 +130,56 @@ class TrainableToggledAroundCompile(KerasRule):
             )
 
     VALID = (
+        # A helper that only reads the flag changes nothing.
+        Valid(
+            """
+import keras
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="mse")
+
+def is_frozen(net):
+    return not net.trainable
+
+if is_frozen(d):
+    print("frozen")
+combined = keras.Sequential([keras.Sequential([keras.layers.Dense(2)]), d])
+combined.compile(optimizer="adam", loss="mse")
+d.fit(x, y)
+"""
+        ),
+        # A toggle helper nobody calls.
+        Valid(
+            """
+import keras
+
+def make_trainable(net, flag):
+    net.trainable = flag
+    for layer in net.layers:
+        layer.trainable = flag
+
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="mse")
+d.fit(x, y)
+"""
+        ),
+        # Transfer learning through a helper: freeze, compile, fit; unfreeze, recompile.
+        Valid(
+            """
+import keras
+
+def set_trainable(net, flag):
+    net.trainable = flag
+
+base = keras.applications.MobileNetV2(weights=None, include_top=False, pooling="avg")
+set_trainable(base, False)
+model = keras.Sequential([base, keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+model.fit(x, y)
+set_trainable(base, True)
+model.compile(optimizer=keras.optimizers.Adam(1e-5), loss="mse")
+model.fit(x, y)
+"""
+        ),
         # Transfer learning: freeze, compile, train, unfreeze, recompile, train.
         Valid(
             """
@@ -208,6 +258,78 @@ model.fit(x, y)
         ),
     )
     INVALID = (
+        # A closure made by a factory method freezes the adversary: reported at its call.
+        Invalid(
+            """
+import keras
+
+class Debiaser:
+    def __init__(self):
+        self.classifier = keras.Sequential([keras.layers.Dense(1)])
+        self.adversary = keras.Sequential([keras.layers.Dense(1)])
+        self.adversary.compile(optimizer="adam", loss="binary_crossentropy")
+        self._toggle = self._make_toggle(self.adversary)
+        self._toggle(False)  # expect: DK101
+        self.combined = keras.Sequential([self.classifier, self.adversary])
+        self.combined.compile(optimizer="adam", loss="binary_crossentropy")
+
+    def _make_toggle(self, net):
+        def toggle(flag):
+            net.trainable = flag
+        return toggle
+
+    def fit(self, x, y, z):
+        for step in range(10):
+            self.adversary.train_on_batch(x, z)
+            self.combined.train_on_batch(x, y)
+"""
+        ),
+        # A wrapper class's freeze(flag) method.
+        Invalid(
+            """
+import keras
+
+class Discriminator:
+    def __init__(self):
+        self.model = keras.Sequential([keras.layers.Dense(1)])
+        self.model.compile(optimizer="adam", loss="binary_crossentropy")
+
+    def freeze(self, flag):
+        self.model.trainable = flag
+
+D = Discriminator()
+D.freeze(False)  # expect: DK101
+gan = keras.Sequential([keras.Sequential([keras.layers.Dense(2)]), D.model])
+gan.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(10):
+    D.model.train_on_batch(x, y)
+    gan.train_on_batch(z, y)
+"""
+        ),
+        # A recursive helper that walks the layers, with a try: still a toggle helper.
+        Invalid(
+            """
+import keras
+
+def set_trainable(model, trainable=False):
+    model.trainable = trainable
+    try:
+        layers = model.layers
+    except AttributeError:
+        return
+    for layer in layers:
+        set_trainable(layer, trainable)
+
+d = keras.Sequential([keras.layers.Dense(1)])
+d.compile(optimizer="adam", loss="binary_crossentropy")
+set_trainable(d, False)  # expect: DK101
+gan = keras.Sequential([keras.Sequential([keras.layers.Dense(2)]), d])
+gan.compile(optimizer="adam", loss="binary_crossentropy")
+for step in range(10):
+    d.train_on_batch(x, y)
+    gan.train_on_batch(z, y)
+"""
+        ),
         # Outputs unpacked from the frozen model's call (Keras-GAN acgan/infogan).
         Invalid(
             """

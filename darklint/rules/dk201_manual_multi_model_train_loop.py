@@ -102,6 +102,22 @@ class ManualMultiModelTrainLoop(KerasRule):
             )
 
     VALID = (
+        # A trainer for torch modules in a file that also uses Keras.
+        Valid(
+            """
+import keras
+import torch
+
+def train(model, optimizer, loader):
+    for x, y in loader:
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+scaler = keras.layers.Normalization()
+"""
+        ),
         # One model, rebuilt on every pass of the loop, is still one model per iteration.
         Valid(
             """
@@ -144,6 +160,22 @@ for batch in batches:
         ),
     )
     INVALID = (
+        # A trainer whose models are parameters, called from another file:
+        # `train_on_batch` says they are Keras models.
+        Invalid(
+            """
+import numpy as np
+import keras
+
+class Trainer:
+    def train(self, generator, discriminator, gan, data, epochs):
+        for epoch in range(epochs):
+            for x, y in data:  # expect: DK201
+                fake = generator.predict_on_batch(x)
+                discriminator.train_on_batch(np.concatenate([y, fake]), labels)
+                gan.train_on_batch(x, valid)
+"""
+        ),
         Invalid(
             """
 from keras import Model, Sequential, Input, layers

@@ -276,6 +276,22 @@ for batch in batches:
         ),
     )
     INVALID = (
+        # A trainer whose models are parameters: `predict` on a model that the
+        # loop's `train_on_batch` calls make Keras models.
+        Invalid(
+            """
+import numpy as np
+import keras
+
+class Trainer:
+    def train(self, generator, discriminator, gan, data, epochs):
+        for epoch in range(epochs):
+            for x, y in data:
+                fake = generator.predict(x)  # expect: DK202
+                discriminator.train_on_batch(np.concatenate([y, fake]), labels)
+                gan.train_on_batch(x, valid)
+"""
+        ),
         # The input is one batch of a literal size: the fix is exact (safe).
         Invalid(
             """

@@ -100,13 +100,16 @@ class CompileInTrainingLoop(KerasRule):
             if loop in semantic.models[compile_event.subject].loops:
                 continue  # a new model on each iteration
             call = compile_event.node
-            if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+            if not isinstance(call, cst.Call):
                 continue
             cost = self.for_backends(RETRACE_COST)
             self.report(
                 call,
                 related={"training loop": loop.node},
-                model=self.context.module.code_for_node(call.func.value),
+                # The receiver as written; a compile helper's call names the model.
+                model=self.context.module.code_for_node(call.func.value)
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"
+                else semantic.label(compile_event.subject),
                 retrace=f"{RETRACE} (keras 3.15.1, measured: {cost})" if cost else RETRACE,
                 fresh=FRESH_OPTIMIZER
                 if _fresh_optimizer(call, compile_event, loop, semantic)
@@ -226,6 +229,8 @@ def _fresh_optimizer(
 
     if compile_event.optimizer is not None:
         return loop in semantic.optimizer(compile_event.optimizer).loops
+    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"):
+        return False  # a compile helper's call: its arguments are not the compile's
     for position, arg in enumerate(call.args):
         if (arg.keyword is not None and arg.keyword.value == "optimizer") or (
             arg.keyword is None and position == 0

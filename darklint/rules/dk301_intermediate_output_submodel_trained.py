@@ -147,6 +147,28 @@ vectors = embedder.predict(images)
         ),
     )
     INVALID = (
+        # A builder returning `(model, features)`.
+        Invalid(
+            """
+from keras import Input, Model, Sequential, layers
+
+def build_discriminator():
+    x = Input((2,))
+    model = Model(x, layers.Dense(1)(layers.Dense(8, name="feat")(x)))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    features = Model(model.inputs, model.get_layer("feat").output)  # expect: DK301
+    return model, features
+
+d, feat = build_discriminator()
+g = Sequential([layers.Dense(2)])
+z = Input((4,))
+matching = Model(z, feat(g(z)))
+matching.compile(optimizer="adam", loss="mse")
+for step in range(10):
+    d.train_on_batch(x, y)
+    matching.train_on_batch(noise, targets)
+"""
+        ),
         # A discriminator truncated in place (`D.outputs = [...]`) and trained
         # through the combined model: reported at the truncation.
         Invalid(

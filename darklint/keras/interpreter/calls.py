@@ -84,7 +84,9 @@ class Calls(Core):
         if from_gradients is not None:
             return from_gradients
         if isinstance(callee, FuncVal):
-            return self._call(callee.node, args, kwargs, callee.self_value, node)
+            return self._call(
+                callee.node, args, kwargs, callee.self_value, node, closure=callee.closure
+            )
         if isinstance(callee, ClassVal):
             return self._instantiate(callee.info, node, args, kwargs)
         if isinstance(callee, LayerVal):
@@ -149,6 +151,8 @@ class Calls(Core):
         kwargs: dict[str, Value],
         self_value: Value | None,
         call_site: cst.CSTNode | None,
+        *,
+        closure: dict[str, Value] | None = None,
     ) -> Value:
         helper = self._trainable_helper(function)
         if (
@@ -160,7 +164,7 @@ class Calls(Core):
             return UNKNOWN
         self.inlined[id(function)] = self.inlined.get(id(function), 0) + 1
         self.walked.add(id(function))
-        frame = Frame(function, call_site, len(self.frames))
+        frame = Frame(function, call_site, len(self.frames), closure=closure or {})
         params = [*function.params.posonly_params, *function.params.params]
         positional = list(args)
         if self_value is not None and params:

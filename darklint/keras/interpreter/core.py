@@ -55,6 +55,8 @@ class Frame:
     params: set[str] = field(default_factory=set)
     returns: list[Value] = field(default_factory=list)
     global_names: set[str] = field(default_factory=set)
+    # The names of the function that defined this one (a closure), if any.
+    closure: dict[str, Value] = field(default_factory=dict)
 
 
 class BudgetExhausted(Exception):
@@ -214,6 +216,11 @@ class Core:
         """``spelled`` now names ``value`` (for messages)."""
         if isinstance(value, OpaqueVal):
             value.names.append((self.frame.depth, spelled))
+        elif isinstance(value, InstanceVal) and "." in spelled:
+            # A wrapper's model, held in another object, reads best through the
+            # wrapper's name there (`self.discriminator.model`, not `self.model`).
+            for attr, held in list(value.attrs.items()):
+                self._keras_name(held, f"{spelled}.{attr}")
         else:
             self._keras_name(value, spelled)
 
@@ -238,6 +245,8 @@ class Core:
             kwargs: dict[str, Value],
             self_value: Value | None,
             call_site: cst.CSTNode | None,
+            *,
+            closure: dict[str, Value] | None = None,
         ) -> Value: ...
         def _instance(self, cls: ClassInfo, node: cst.CSTNode | None) -> Value: ...
 

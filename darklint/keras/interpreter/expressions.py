@@ -107,7 +107,8 @@ class Expressions(Core):
         name = node.value
         if name in ("True", "False"):
             return BoolVal(name == "True")
-        for scope in (self.frame.locals, self.globals):
+        frame = self.frame
+        for scope in (frame.locals, frame.closure, self.globals):
             if name in scope:
                 return scope[name]
         return self._imported(node)

@@ -25,7 +25,7 @@ from darklint.keras.interpreter.flow import (
     training_hooks,
     variables_in,
 )
-from darklint.keras.interpreter.syntax import literal_list, only_sets_trainable
+from darklint.keras.interpreter.syntax import literal_list, only_compiles, only_sets_trainable
 from darklint.keras.values import (
     UNKNOWN,
     ArrayVal,
@@ -51,6 +51,8 @@ from darklint.keras.values import (
 )
 from darklint.keras.vocabulary import (
     GRADIENT_STEP_METHODS,
+    KERAS_ONLY_METHODS,
+    MODEL_LIKE_METHODS,
     OPTIMIZER_STEP_METHODS,
     PREDICT_METHODS,
     REDUCTIONS,
@@ -96,7 +98,7 @@ class KerasEffects(Core):
                 variables=variables_in([*args, *kwargs.values()]),
             )
             return UNKNOWN
-        if isinstance(receiver, OpaqueVal) and method == "compile" and compiles_keras(args, kwargs):
+        if isinstance(receiver, OpaqueVal) and _used_as_model(receiver, method, args, kwargs):
             receiver = self._promote(receiver, node)
         if isinstance(receiver, (TensorVal, GradVal)):
             # `x_adv.clip(0, 1)`, `grad.numpy()`: element-wise, the same tensor;
@@ -113,7 +115,8 @@ class KerasEffects(Core):
     def _compile_method(
         self, node: cst.Call, receiver: ModelVal, method: str, args: Args, kwargs: Kwargs
     ) -> Value:
-        self._compile(node, receiver.id, args, kwargs)
+        assert isinstance(node.func, cst.Attribute)
+        self._compile(self._anchor(node.func.value, node, compiles=True), receiver.id, args, kwargs)
         cls = self._class_of(receiver)
         if cls is not None and "compile" in cls.methods:
             self._call(cls.methods["compile"], args, kwargs, receiver, node)
@@ -168,7 +171,7 @@ class KerasEffects(Core):
         self.facts.models[receiver.id].adversarial |= perturbed_in(args, kwargs)
         return UNKNOWN
 
-    def _compile(self, node: cst.Call, model: ModelId, args: Args, kwargs: Kwargs) -> None:
+    def _compile(self, node: cst.CSTNode, model: ModelId, args: Args, kwargs: Kwargs) -> None:
         optimizer_value = kwargs.get("optimizer", args[0] if args else UNKNOWN)
         optimizer = optimizer_value.info if isinstance(optimizer_value, OptVal) else None
         self._event(
@@ -442,8 +445,14 @@ class KerasEffects(Core):
         self.state[model] = new
         self._event(EventKind.TRAINABLE, model, anchor, value=new, before=before)
 
-    def _anchor(self, owner_node: cst.BaseExpression, statement: cst.CSTNode) -> cst.CSTNode:
-        """Report a freeze done by a one-purpose helper (``set_trainable(d, False)``) at its call site."""
+    def _anchor(
+        self, owner_node: cst.BaseExpression, statement: cst.CSTNode, *, compiles: bool = False
+    ) -> cst.CSTNode:
+        """Report what a one-purpose helper does at its call site.
+
+        ``set_trainable(d, False)`` freezes ``d`` and ``compile_d(d)`` compiles
+        it: the helper is correct, its call is where the hazard is.
+        """
         root = owner_node
         while type(root) is cst.Attribute or type(root) is cst.Subscript:
             root = root.value
@@ -452,6 +461,7 @@ class KerasEffects(Core):
         # of its parameter through a loop variable.
         about_argument = type(root) is cst.Name and (
             root.value in frame.params
+            or root.value in frame.closure
             or root.value == "self"
             or isinstance(frame.locals.get(root.value), LayerVal)
         )
@@ -459,7 +469,11 @@ class KerasEffects(Core):
             about_argument
             and frame.function is not None
             and frame.call_site is not None
-            and self._trainable_helper(frame.function)
+            and (
+                self._compile_helper(frame.function)
+                if compiles
+                else self._trainable_helper(frame.function)
+            )
         ):
             return frame.call_site
         return statement
@@ -470,6 +484,27 @@ class KerasEffects(Core):
         if key not in self.helpers:
             self.helpers[key] = only_sets_trainable(function)
         return self.helpers[key]
+
+    def _compile_helper(self, function: cst.FunctionDef) -> bool:
+        key = -id(function)  # beside the toggle helpers' answers, never the same key
+        if key not in self.helpers:
+            self.helpers[key] = only_compiles(function)
+        return self.helpers[key]
+
+
+def _used_as_model(value: OpaqueVal, method: str, args: Args, kwargs: Kwargs) -> bool:
+    """Calling ``method`` on an unknown value shows it is a Keras model.
+
+    A method only Keras models have (``train_on_batch``); ``compile`` with a
+    loss or a Keras optimizer; or ``fit``/``predict`` on a parameter (a
+    trainer's model, in a file that imports Keras), never on the result of
+    another library's call (``LogisticRegression().fit``).
+    """
+    if method in KERAS_ONLY_METHODS:
+        return True
+    if method == "compile":
+        return compiles_keras(args, kwargs)
+    return method in MODEL_LIKE_METHODS and isinstance(value.node, cst.Param)
 
 
 ModelMethod = Callable[[KerasEffects, cst.Call, ModelVal, str, Args, Kwargs], Value | None]

@@ -160,9 +160,13 @@ class Statements(Core):
         self._block(node.body)
 
     def _define_function(self, node: cst.FunctionDef) -> None:
-        self.frame.locals[node.name.value] = FuncVal(node)
-        if self.frame.function is None:
+        frame = self.frame
+        if frame.function is None:
+            frame.locals[node.name.value] = FuncVal(node)
             self.functions.append(node)
+        else:
+            # A closure: the enclosing frame's names, as they are when it is called.
+            frame.locals[node.name.value] = FuncVal(node, closure=frame.locals)
 
     def _define_class(self, node: cst.ClassDef) -> None:
         methods = {

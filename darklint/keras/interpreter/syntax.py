@@ -154,24 +154,107 @@ def literal_list(node: cst.Call) -> int | None:
 
 
 def only_sets_trainable(function: cst.FunctionDef) -> bool:
-    """A helper whose whole body sets ``trainable`` flags (docstring aside)."""
+    """A one-purpose toggle helper: its only effect is setting ``trainable`` flags.
+
+    Its statements set ``x.trainable``, loop or branch over such statements,
+    read attributes into locals (``layers = model.layers``), call the helper
+    itself on the layers (a recursive ``set_trainable``), return nothing, or
+    are its docstring; and at least one sets a flag.  Such a helper is
+    correct: its call is where the freeze happens.
+    """
+    name = function.name.value
     body = body_of(function)
-    return bool(body) and all(_sets_trainable(statement) for statement in body)
+    return (
+        bool(body)
+        and all(_only_toggles(statement, name) for statement in body)
+        and any(_sets_a_flag(statement) for statement in body)
+    )
 
 
-def _sets_trainable(statement: cst.CSTNode) -> bool:
-    if type(statement) is cst.SimpleStatementLine:
-        return all(
-            (
-                type(small) is cst.Assign
-                and all(
-                    type(t.target) is cst.Attribute and t.target.attr.value == "trainable"
-                    for t in small.targets
-                )
-            )
-            or (type(small) is cst.Expr and type(small.value) is cst.SimpleString)
-            for small in statement.body
-        )
-    if type(statement) is cst.For:
-        return all(_sets_trainable(inner) for inner in statement.body.body)
+def _only_toggles(statement: cst.CSTNode, helper: str) -> bool:
+    kind = type(statement)
+    if kind is cst.SimpleStatementLine or kind is cst.SimpleStatementSuite:
+        return all(_small_toggles(small, helper) for small in statement.body)  # type: ignore[attr-defined]
+    if kind is cst.For or kind is cst.While or kind is cst.If:
+        parts = [statement.body, statement.orelse]  # type: ignore[attr-defined]
+    elif kind is cst.Try:
+        parts = [
+            statement.body,  # type: ignore[attr-defined]
+            *statement.handlers,  # type: ignore[attr-defined]
+            statement.orelse,  # type: ignore[attr-defined]
+            statement.finalbody,  # type: ignore[attr-defined]
+        ]
+    elif kind is cst.Else or kind is cst.ExceptHandler or kind is cst.Finally:
+        parts = [statement.body]  # type: ignore[attr-defined]
+    elif kind is cst.IndentedBlock:
+        return all(_only_toggles(inner, helper) for inner in statement.body)  # type: ignore[attr-defined]
+    else:
+        return False
+    return all(part is None or _only_toggles(part, helper) for part in parts)
+
+
+def _small_toggles(small: cst.BaseSmallStatement, helper: str) -> bool:
+    kind = type(small)
+    if kind is cst.Assign:
+        targets = [target.target for target in small.targets]  # type: ignore[attr-defined]
+        if all(type(t) is cst.Attribute and t.attr.value == "trainable" for t in targets):
+            return True
+        # `layers = model.layers`: a local read, no call.
+        return all(type(t) is cst.Name for t in targets) and _reads_only(small.value)  # type: ignore[attr-defined]
+    if kind is cst.Expr:
+        value = small.value  # type: ignore[attr-defined]
+        if type(value) is cst.SimpleString:
+            return True  # the docstring
+        # The helper on the layers (`set_trainable(layer, flag)`, `self.set_trainable(...)`).
+        return type(value) is cst.Call and callee_name(value.func) == helper
+    if kind is cst.Return:
+        value = small.value  # type: ignore[attr-defined]
+        return value is None or (type(value) is cst.Name and value.value == "None")
+    return kind is cst.Pass
+
+
+def _reads_only(node: cst.BaseExpression) -> bool:
+    while type(node) is cst.Attribute or type(node) is cst.Subscript:
+        node = node.value
+    return type(node) is cst.Name
+
+
+def _sets_a_flag(statement: cst.CSTNode) -> bool:
+    """Some ``x.trainable = ...`` at any depth of ``statement``."""
+    stack: list[cst.CSTNode] = [statement]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Assign and any(
+            type(t.target) is cst.Attribute and t.target.attr.value == "trainable"
+            for t in node.targets
+        ):
+            return True
+        if type(node) is cst.SimpleStatementLine or type(node) is cst.SimpleStatementSuite:
+            stack.extend(node.body)
+        else:
+            stack.extend(blocks(node))
     return False
+
+
+def only_compiles(function: cst.FunctionDef) -> bool:
+    """A one-purpose compile helper: its docstring aside, one ``x.compile(...)`` call."""
+    body = [
+        statement
+        for statement in body_of(function)
+        if not (
+            type(statement) is cst.SimpleStatementLine
+            and all(
+                type(small) is cst.Expr and type(small.value) is cst.SimpleString
+                for small in statement.body
+            )
+        )
+    ]
+    if len(body) != 1 or type(body[0]) is not cst.SimpleStatementLine:
+        return False
+    [small] = body[0].body if len(body[0].body) == 1 else [None]
+    return (
+        type(small) is cst.Expr
+        and type(small.value) is cst.Call
+        and type(small.value.func) is cst.Attribute
+        and small.value.func.attr.value == "compile"
+    )
