@@ -46,6 +46,8 @@ class ModelRecord:
     loops: tuple[Loop, ...] = ()
     adversarial: set[GradientId] = field(default_factory=set)
     overrides: frozenset[str] = frozenset()
+    # The flags (`if FLAGS.adversarial:`) it was made under: it exists only when they are set.
+    conditions: frozenset[str] = frozenset()
 
     def freeze(self) -> ModelInfo:
         return ModelInfo(
@@ -110,6 +112,7 @@ class SemanticBuilder:
         contains: Iterable[ModelId],
         feature_of: ModelId | None,
         loops: tuple[Loop, ...],
+        conditions: frozenset[str] = frozenset(),
     ) -> ModelRecord:
         # A new model holds nothing that existed: no closure changes.
         record = ModelRecord(
@@ -121,6 +124,7 @@ class SemanticBuilder:
             created_at=len(self.trace),
             loops=loops,
             feature_anchor=node if feature_of is not None else None,
+            conditions=conditions,
         )
         self.models[record.id] = record
         return record

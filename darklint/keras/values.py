@@ -122,6 +122,8 @@ class OpaqueVal(Value):
 
     node: cst.CSTNode | None
     names: list[tuple[int, str]] = field(default_factory=list)
+    # A parameter of a function (or a part of one): what its callers pass.
+    parameter: bool = False
 
 
 @dataclass(frozen=True)

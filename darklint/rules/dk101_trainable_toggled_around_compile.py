@@ -258,6 +258,30 @@ model.fit(x, y)
         ),
     )
     INVALID = (
+        # Built under a flag, returned with `None` in its place when the flag is unset.
+        Invalid(
+            """
+import keras
+
+def create_model(flags):
+    encoder = keras.Sequential([keras.layers.Dense(2)])
+    if flags.adversarial:
+        discriminator = keras.Sequential([keras.layers.Dense(1)])
+    if flags.adversarial:
+        discriminator.compile(optimizer="adam", loss="binary_crossentropy")
+        discriminator.trainable = False  # expect: DK101
+        generator = keras.Sequential([encoder, discriminator])
+        generator.compile(optimizer="adam", loss="binary_crossentropy")
+        return encoder, discriminator, generator
+    return encoder, None, None
+
+def train(flags):
+    encoder, discriminator, generator = create_model(flags)
+    for epoch in range(10):
+        discriminator.fit(x, y)
+        generator.fit(x, y)
+"""
+        ),
         # A closure made by a factory method freezes the adversary: reported at its call.
         Invalid(
             """

@@ -160,6 +160,20 @@ for batch in batches:
         ),
     )
     INVALID = (
+        # The models arrive packed in one parameter (`models`), unpacked in the trainer.
+        Invalid(
+            """
+import numpy as np
+import keras
+
+def train(models, x_train, steps):
+    generator, discriminator, adversarial = models
+    for i in range(steps):  # expect: DK201
+        fake = generator.predict_on_batch(noise)
+        discriminator.train_on_batch(np.concatenate((x_train[:16], fake)), y)
+        adversarial.train_on_batch(noise, ones)
+"""
+        ),
         # A trainer whose models are parameters, called from another file:
         # `train_on_batch` says they are Keras models.
         Invalid(

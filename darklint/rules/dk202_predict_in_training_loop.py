@@ -276,6 +276,30 @@ for batch in batches:
         ),
     )
     INVALID = (
+        # A method inherited from the agent's base class, called on every step.
+        Invalid(
+            """
+import numpy as np
+import keras
+
+class Agent:
+    def __init__(self):
+        self.q_model = keras.Sequential([keras.layers.Dense(2)])
+        self.q_model.compile(optimizer="adam", loss="mse")
+
+    def act(self, state):
+        return np.argmax(self.q_model.predict(state))  # expect: DK202
+
+class DoubleAgent(Agent):
+    def learn(self, states, targets):
+        self.q_model.fit(states, targets, epochs=1, verbose=0)
+
+agent = DoubleAgent()
+for step in range(1000):
+    action = agent.act(state)
+    agent.learn(states, targets)
+"""
+        ),
         # A trainer whose models are parameters: `predict` on a model that the
         # loop's `train_on_batch` calls make Keras models.
         Invalid(

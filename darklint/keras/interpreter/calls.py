@@ -12,7 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from darklint.keras.interpreter.core import MAX_CALL_DEPTH, MAX_INLINES_PER_FUNCTION, Core, Frame
-from darklint.keras.interpreter.flow import as_parameter, variables_in
+from darklint.keras.interpreter.flow import as_parameter, join_returns, variables_in
 from darklint.keras.interpreter.syntax import body_of, callee_name
 from darklint.keras.values import (
     UNKNOWN,
@@ -182,7 +182,7 @@ class Calls(Core):
             elif call_site is None:
                 # A function nobody in this file calls: its arguments are unknown
                 # but may turn out to be models from how they are used.
-                frame.locals[name] = self._opaque(param)
+                frame.locals[name] = self._opaque(param, parameter=True)
                 self._name(frame.locals[name], name)
             else:
                 frame.locals[name] = UNKNOWN
@@ -197,5 +197,4 @@ class Calls(Core):
             self.loops = saved_loops
             self.active.pop()
             self.frames.pop()
-        returned = [value for value in frame.returns if value is not UNKNOWN]
-        return returned[-1] if returned else UNKNOWN
+        return join_returns(frame.returns)

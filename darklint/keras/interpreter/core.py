@@ -87,6 +87,8 @@ class Core:
         self.active: list[cst.FunctionDef] = []
         self.loops: list[Loop] = []
         self.guards: list[tuple[int, cst.CSTNode]] = []
+        # The flags (`if use_gan:`) whose `if` bodies the walk is in.
+        self.conditions: list[str] = []
         self.frames: list[Frame] = []
         self.optimizer_of: dict[ModelId, OptimizerRecord] = {}
         # Values made at one place in one calling context are the same value
@@ -206,10 +208,17 @@ class Core:
         """Where a value is made: the node, in this calling context."""
         return (id(node), tuple(id(frame.call_site) for frame in self.frames))
 
-    def _opaque(self, node: cst.CSTNode) -> Value:
+    def _opaque(self, node: cst.CSTNode, *, parameter: bool = False) -> Value:
         key = self._key(node)
         if key not in self.made:
-            self.made[key] = OpaqueVal(node)
+            self.made[key] = OpaqueVal(node, parameter=parameter)
+        return self.made[key]
+
+    def _opaque_part(self, whole: OpaqueVal, part: cst.CSTNode) -> Value:
+        """A part of an unknown value (a tuple unpacked): unknown too, made where ``whole`` was."""
+        key = self._key(part)
+        if key not in self.made:
+            self.made[key] = OpaqueVal(part, parameter=whole.parameter)
         return self.made[key]
 
     def _name(self, value: Value, spelled: str) -> None:

@@ -53,6 +53,30 @@ def merge_states(a: States, b: States, born: int) -> States:
     return merged
 
 
+def join_returns(returns: list[Value]) -> Value:
+    """What a call gives back, over its ``return`` statements.
+
+    The last known value; tuples of one length joined item by item, each the
+    first known one (``return d, g`` under a flag and ``return None, g``
+    otherwise give ``(d, g)``: a value that is there on some path).
+    """
+    known = [value for value in returns if value is not UNKNOWN]
+    if not known:
+        return UNKNOWN
+    if len(known) > 1 and all(
+        isinstance(value, ListVal) and len(value.items) == len(known[0].items)  # type: ignore[attr-defined]
+        for value in known
+    ):
+        columns = zip(*(value.items for value in known), strict=True)  # type: ignore[attr-defined]
+        return ListVal(
+            tuple(
+                next((item for item in column if item is not UNKNOWN), UNKNOWN)
+                for column in columns
+            )
+        )
+    return known[-1]
+
+
 def element_of(iterable: Value) -> Value:
     """What a ``for`` loop binds on each iteration over ``iterable``."""
     if isinstance(iterable, LayerListVal):

@@ -254,7 +254,9 @@ class KerasEffects(Core):
         if isinstance(existing, ModelVal):
             self.facts.contain(existing.id, set(contains))
             return existing
-        record = self.facts.new_model(node, kind, contains, feature_of, tuple(self.loops))
+        record = self.facts.new_model(
+            node, kind, contains, feature_of, tuple(self.loops), frozenset(self.conditions)
+        )
         self.made[key] = ModelVal(record.id)
         return ModelVal(record.id)
 
@@ -504,7 +506,7 @@ def _used_as_model(value: OpaqueVal, method: str, args: Args, kwargs: Kwargs) ->
         return True
     if method == "compile":
         return compiles_keras(args, kwargs)
-    return method in MODEL_LIKE_METHODS and isinstance(value.node, cst.Param)
+    return method in MODEL_LIKE_METHODS and value.parameter
 
 
 ModelMethod = Callable[[KerasEffects, cst.Call, ModelVal, str, Args, Kwargs], Value | None]

@@ -32,6 +32,7 @@ from darklint.keras.values import (
     GradVal,
     InstanceVal,
     ListVal,
+    OpaqueVal,
     TensorVal,
     Value,
 )
@@ -89,18 +90,30 @@ class Statements(Core):
         periodic_if = bool(self.loops) and periodic(node.test, self._loop_targets())
         if periodic_if:
             self.guards.append((len(self.loops), node))
+        # A flag test (`if FLAGS.adversarial:`): what is made under it exists
+        # only when the flag is set, which a later `if` on the same flag knows.
+        condition = dotted(node.test)
+        if condition is not None:
+            self.conditions.append(condition)
         try:
             self._block(node.body.body)
         finally:
             if periodic_if:
                 self.guards.pop()
+            if condition is not None:
+                self.conditions.pop()
         after_body = self.state
         self.state = dict(before)
         if type(node.orelse) is cst.If:
             self._if(node.orelse)
         elif type(node.orelse) is cst.Else:
             self._block(node.orelse.body.body)
-        self.state = merge_states(after_body, self.state, born)
+        merged = merge_states(after_body, self.state, born)
+        if condition is not None:
+            for model, state in after_body.items():
+                if condition in self.facts.models[model].conditions:
+                    merged[model] = state  # it does not exist where the flag is unset
+        self.state = merged
 
     def _loop(self, node: cst.For | cst.While) -> None:
         if isinstance(node, cst.For):
@@ -169,10 +182,17 @@ class Statements(Core):
             frame.locals[node.name.value] = FuncVal(node, closure=frame.locals)
 
     def _define_class(self, node: cst.ClassDef) -> None:
-        methods = {
-            stmt.name.value: stmt for stmt in node.body.body if type(stmt) is cst.FunctionDef
-        }
-        keras_model = any(self._is_model_class(self._eval(arg.value)) for arg in node.bases)
+        bases = [self._eval(arg.value) for arg in node.bases]
+        # Methods of the file's own base classes are inherited (the last base
+        # first, as Python's method resolution finds the first one first).
+        methods: dict[str, cst.FunctionDef] = {}
+        for base in reversed(bases):
+            if isinstance(base, ClassVal):
+                methods.update(base.info.methods)
+        methods.update(
+            (stmt.name.value, stmt) for stmt in node.body.body if type(stmt) is cst.FunctionDef
+        )
+        keras_model = any(self._is_model_class(base) for base in bases)
         info = ClassInfo(node, methods, keras_model)
         self.classes.append(info)
         self.frame.locals[node.name.value] = ClassVal(info)
@@ -211,6 +231,10 @@ class Statements(Core):
                     item = value
                 elif index < len(items):
                     item = items[index]
+                elif isinstance(value, OpaqueVal):
+                    # `generator, discriminator, gan = models`: each part of an
+                    # unknown value is unknown, from the same place (a parameter).
+                    item = self._opaque_part(value, element)
                 self._bind(element.value, item)
 
 
