@@ -31,6 +31,9 @@ LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude")
 # a new key is one line here and nothing else in the plumbing.
 TARGET_KEYS: dict[str, tuple[object, ...]] = {
     "backend": ("any", "tensorflow", "torch", "jax"),
+    # The Keras major version the code is written for: on 2, the Keras 3
+    # migration rules (DK5xx) have nothing to say.
+    "keras-version": (3, 2),
 }
 
 KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores", *TARGET_KEYS))

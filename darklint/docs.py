@@ -68,8 +68,16 @@ def required_sections(rule: type[Rule]) -> tuple[str, ...]:
 
 
 def rule_description(rule: type[Rule]) -> str:
-    """The docstring's sections as Markdown (used by SARIF's fullDescription)."""
-    sections = docstring_sections(rule)
+    """The docstring's sections as Markdown (used by SARIF's fullDescription).
+
+    Sections a rule generates from data (``Rule.extra_sections``) go before
+    its References.
+    """
+    written = docstring_sections(rule)
+    sections = {title: body for title, body in written.items() if title != "References"}
+    sections.update(rule.extra_sections())
+    if "References" in written:
+        sections["References"] = written["References"]
     return "\n\n".join(f"## {title}\n\n{body}" for title, body in sections.items() if body)
 
 

@@ -231,7 +231,7 @@ def _to_diagnostics(
             report.fix is not None
             and rule.fix_safety is not None
             and placed.fixable
-            and report.fix.old in positions
+            and all(part.old in positions for part in report.fix.parts())
         ):
             fix = _fix(context, rule, report.fix)
         diagnostics.append(
@@ -289,29 +289,35 @@ MAX_FIX_DEPTH = 100
 
 
 def _fix(context: FileContext, rule: type[Rule], replacement: Replacement) -> Fix | None:
-    """The edit a replacement makes, rendered in place (None: it cannot be written out).
+    """The edits a replacement makes, rendered in place (None: one cannot be written out).
 
     The new node is generated as it reads where the old one is: a line break
     inside it gets the indentation of the old node's block, as libcst gives
-    it when it writes the whole file.
+    it when it writes the whole file.  A replacement may have more parts
+    (``also``), and a part may run on to another node's end (``until``).
     """
-    if _deeper_than(replacement.new, MAX_FIX_DEPTH):
-        return None
-    content = context.positions.render(replacement.new, replacement.old)
-    if content is None:
-        return None
-    old = context.positions.range(replacement.old)
-    edit = Edit(
-        line=old.start.line,
-        column=old.start.column + 1,
-        end_line=old.end.line,
-        end_column=old.end.column + 1,
-        content=content,
-    )
+    edits = []
+    for part in replacement.parts():
+        if _deeper_than(part.new, MAX_FIX_DEPTH):
+            return None
+        content = context.positions.render(part.new, part.old)
+        if content is None:
+            return None
+        old = context.positions.range(part.old)
+        end = context.positions.range(part.until).end if part.until is not None else old.end
+        edits.append(
+            Edit(
+                line=old.start.line,
+                column=old.start.column + 1,
+                end_line=end.line,
+                end_column=end.column + 1,
+                content=content,
+            )
+        )
     safe = replacement.safe
     if safe is None:
         safe = rule.fix_safety is FixSafety.SAFE
-    return Fix(rule.fix_title or "Apply fix", (edit,), safe)
+    return Fix(rule.fix_title or "Apply fix", tuple(edits), safe)
 
 
 def _deeper_than(node: cst.CSTNode, limit: int) -> bool:

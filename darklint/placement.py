@@ -67,7 +67,8 @@ class Placement:
         positions = self.context.positions
         nodes = [report.node, *(node for _, node in report.related)]
         if report.fix is not None:
-            nodes.append(report.fix.old)
+            nodes.extend(part.old for part in report.fix.parts())
+            nodes.extend(part.until for part in report.fix.parts() if part.until is not None)
         if report.node in positions and report.end_node is not None:
             # (Placed elsewhere, a report's range is its anchor: no end there.)
             nodes.append(report.end_node)

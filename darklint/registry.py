@@ -25,6 +25,12 @@ from darklint.rules.dk301_intermediate_output_submodel_trained import (
     IntermediateOutputSubmodelTrained,
 )
 from darklint.rules.dk302_adversarial_input_gradient import AdversarialInputGradient
+from darklint.rules.dk501_keras3_removed_argument import Keras3RemovedArgument
+from darklint.rules.dk502_keras3_removed_attribute import Keras3RemovedAttribute
+from darklint.rules.dk503_keras3_removed_backend_function import Keras3RemovedBackendFunction
+from darklint.rules.dk504_keras3_removed_module import Keras3RemovedModule
+from darklint.rules.dk505_keras3_saving_format import Keras3SavingFormat
+from darklint.rules.dk506_keras3_ignored_argument import Keras3IgnoredArgument
 
 RULES: tuple[type[Rule], ...] = (
     SyntaxErrorInFile,
@@ -41,6 +47,12 @@ RULES: tuple[type[Rule], ...] = (
     CompileInTrainingLoop,
     IntermediateOutputSubmodelTrained,
     AdversarialInputGradient,
+    Keras3RemovedArgument,
+    Keras3RemovedAttribute,
+    Keras3RemovedBackendFunction,
+    Keras3RemovedModule,
+    Keras3SavingFormat,
+    Keras3IgnoredArgument,
 )
 
 

@@ -88,6 +88,10 @@ class Invalid:
 class Replacement:
     """A fix: put ``new`` where ``old`` is (``old`` must be a node of the file).
 
+    ``until``: the text replaced runs from ``old``'s start to ``until``'s end
+    (arguments dropped with their commas); ``also``: more nodes the same fix
+    replaces (the import a rewritten call needs).
+
     ``safe`` says whether this fix keeps the program's behaviour; None takes
     the rule's ``fix_safety`` (a rule whose fixes are ``SOMETIMES_SAFE`` says
     it for each fix).
@@ -96,6 +100,11 @@ class Replacement:
     old: cst.CSTNode
     new: cst.CSTNode
     safe: bool | None = None
+    also: tuple[Replacement, ...] = ()
+    until: cst.CSTNode | None = None
+
+    def parts(self) -> tuple[Replacement, ...]:
+        return (self, *self.also)
 
 
 @dataclass(frozen=True)
@@ -321,6 +330,11 @@ class Rule:
     @classmethod
     def summary(cls) -> str:
         return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.name
+
+    @classmethod
+    def extra_sections(cls) -> dict[str, str]:
+        """Doc sections generated from data (a table the rule works from), before References."""
+        return {}
 
     @classmethod
     def descriptor(cls) -> RuleDescriptor:

@@ -23,6 +23,7 @@ from darklint.keras.facts import (
     ModelKind,
     OptimizerId,
     OptimizerInfo,
+    Owner,
 )
 from darklint.keras.semantic import SemanticModel, closure_of
 
@@ -100,6 +101,9 @@ class SemanticBuilder:
     gradients: list[GradientRecord] = field(default_factory=list)
     # The nodes of the facts that are in other modules of the project, by id.
     elsewhere: dict[int, Elsewhere] = field(default_factory=dict)
+    # The owner of each attribute (``m`` of ``m.fit``) that the walk knew; a
+    # Keras kind wins over OBJECT when an attribute is walked in several contexts.
+    owners: dict[cst.Attribute, Owner] = field(default_factory=dict)
     # The walk asks what a model contains at every compile and training call
     # while it is still adding containment: kept here, and forgotten on change.
     _closure: dict[ModelId, frozenset[ModelId]] = field(default_factory=dict)
@@ -157,6 +161,10 @@ class SemanticBuilder:
         self.gradients.append(record)
         return record
 
+    def note_owner(self, node: cst.Attribute, owner: Owner) -> None:
+        if self.owners.get(node) in (None, Owner.OBJECT):
+            self.owners[node] = owner
+
     def freeze(self) -> SemanticModel:
         return SemanticModel(
             imports_keras=self.imports_keras,
@@ -165,4 +173,5 @@ class SemanticBuilder:
             trace=tuple(self.trace),
             gradients=tuple(record.freeze() for record in self.gradients),
             elsewhere=dict(self.elsewhere),
+            owners=dict(self.owners),
         )

@@ -35,6 +35,16 @@ class EventKind(enum.Enum):
     STEP = "step"
 
 
+class Owner(enum.Enum):
+    """What the walk knows the owner of an attribute (``x`` in ``x.fit``) to be."""
+
+    MODEL = "model"
+    OPTIMIZER = "optimizer"
+    LAYER = "layer"
+    # An instance of a class of the file that is not a Keras model.
+    OBJECT = "object"
+
+
 class ModelKind(enum.Enum):
     FUNCTIONAL = "functional"
     SEQUENTIAL = "sequential"

@@ -34,6 +34,7 @@ from darklint.keras.facts import (
     ModelInfo,
     OptimizerId,
     OptimizerInfo,
+    Owner,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class SemanticModel:
     # The nodes above that are in other modules of the project (by id): where
     # they are, and the node of the linted file a finding about them goes to.
     elsewhere: Mapping[int, Elsewhere] = field(default_factory=dict)
+    # What the walk knew the owner of each attribute (``m`` of ``m.fit``) to be.
+    owners: Mapping[cst.Attribute, Owner] = field(default_factory=dict)
     # Indexes, built once from the facts above (``__post_init__``).
     _by_model: dict[ModelId | None, list[Event]] = field(default_factory=dict, repr=False)
     _compiles_by_model: dict[ModelId, list[Event]] = field(default_factory=dict, repr=False)

@@ -86,6 +86,36 @@ def keras_path(qualified: str) -> str | None:
     return None
 
 
+# Which Keras a root reaches (``keras_package``): the ``keras`` package's public
+# API, TensorFlow's ``tf.keras`` (Keras 3 with TensorFlow's compatibility extras,
+# such as 137 functions of the old ``keras.backend``), Keras 3's internals, or a
+# Keras 2 (``tf_keras``; TensorFlow's frozen ``tensorflow.python.keras`` copy).
+KERAS_PACKAGES: Mapping[str, str] = {
+    "tensorflow.python.keras": "keras2",
+    "tensorflow.compat.v2.keras": "tf.keras",
+    "tensorflow.compat.v1.keras": "tf.keras",
+    "tensorflow.keras": "tf.keras",
+    "keras.api._v2.keras": "keras2",
+    "keras.api": "keras",
+    "keras.src": "keras.src",
+    "keras._tf_keras.keras": "tf.keras",
+    "tf_keras.src": "keras2",
+    "tf_keras": "keras2",
+    "keras": "keras",
+}
+
+
+def keras_package(qualified: str) -> str | None:
+    """Which Keras ``qualified`` names: "keras", "tf.keras", "keras.src" or "keras2" (None: not Keras)."""
+    for alias in TF_ALIASES:
+        if qualified == alias or qualified.startswith(alias + "."):
+            return "tf.keras"
+    for root in KERAS_ROOTS:
+        if qualified == root or qualified.startswith(root + "."):
+            return KERAS_PACKAGES[root]
+    return None
+
+
 def classify(path: str) -> Kind:
     """What a path inside Keras names (``models.Model`` -> MODEL_CLASS)."""
     parts = path.split(".")

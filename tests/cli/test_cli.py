@@ -668,7 +668,10 @@ def test_config_errors_name_the_file_and_the_key_or_code(tmp_path: Path) -> None
     def config_path(directory: str, file: str = "pyproject.toml") -> Path:
         return (tmp_path / directory / file).resolve()
 
-    known = "backend, exclude, extend-exclude, extend-select, ignore, per-file-ignores, select"
+    known = (
+        "backend, exclude, extend-exclude, extend-select, ignore, keras-version, per-file-ignores, "
+        "select"
+    )
     assert results["unknown_key"].stderr == (
         f"darklint: error: {config_path('unknown_key')}: unknown key 'selct' in [tool.darklint] "
         f"(known keys: {known})\n"

@@ -25,7 +25,7 @@ def test_codes_and_slugs_are_unique() -> None:
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
 def test_rule_identity(rule: type) -> None:
     assert re.fullmatch(r"DK\d{3}", rule.code)
-    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
+    assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", rule.name)
     # The code range carries meaning (bugbear's habit): DK9xx are opinionated and off.
     assert rule.default_enabled == (not rule.code.startswith("DK9"))
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from darklint.fixes import apply_fixes
+from darklint.fixes import apply_fixes, fix_until_stable
 from darklint.registry import all_rules
 from darklint.rule import Invalid, Rule, Valid
 from darklint.testing import actual_reports, expected_reports, lint_case
@@ -30,7 +30,12 @@ def test_case(rule: type[Rule], case: Valid | Invalid) -> None:
         assert expected, "an INVALID case must mark at least one `# expect:` line"
     assert actual_reports(diagnostics) == expected, [d.message for d in diagnostics]
     if isinstance(case, Invalid) and case.fixed is not None:
-        fixed = apply_fixes(case.code, diagnostics, unsafe=case.unsafe).text
+        # As `--fix` does: fix, lint again, until no fix applies (two fixes
+        # that both extend one import go in two passes).
+        result, _ = fix_until_stable(
+            case.code, diagnostics, lambda text: lint_case(text, [rule.code]), unsafe=case.unsafe
+        )
+        fixed = result.text
         assert fixed == case.fixed
         ast.parse(fixed)
         # Idempotent: the fixed code offers nothing more to fix.

@@ -36,6 +36,7 @@ class Calls(Core):
         func = node.func
         if type(func) is cst.Attribute:
             receiver = self._eval(func.value)
+            self._note_owner(func, receiver)
             method = func.attr.value
             args, kwargs = self._arguments(node)
             handled = self._method_call(node, receiver, method, args, kwargs)

@@ -19,10 +19,18 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from darklint.keras.builder import GradientRecord, OptimizerRecord, SemanticBuilder
-from darklint.keras.facts import Elsewhere, Event, EventKind, Loop, ModelId
+from darklint.keras.facts import Elsewhere, Event, EventKind, Loop, ModelId, Owner
 from darklint.keras.interpreter.syntax import CALLED_NAME, DEFINED_NAME, import_statements
 from darklint.keras.names import ImportTable
-from darklint.keras.values import ClassInfo, InstanceVal, OpaqueVal, Value
+from darklint.keras.values import (
+    ClassInfo,
+    InstanceVal,
+    LayerVal,
+    ModelVal,
+    OpaqueVal,
+    OptVal,
+    Value,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -57,6 +65,15 @@ class Frame:
 
 class BudgetExhausted(Exception):
     pass
+
+
+# What an attribute's owner is, by the kind of its value (``SemanticModel.owners``).
+OWNER_KINDS: dict[type, Owner] = {
+    ModelVal: Owner.MODEL,
+    OptVal: Owner.OPTIMIZER,
+    LayerVal: Owner.LAYER,
+    InstanceVal: Owner.OBJECT,
+}
 
 
 @dataclass(eq=False)
@@ -124,6 +141,11 @@ class Core:
         self.layer_owner: dict[int, ModelId] = {}
         self.helpers: dict[int, bool] = {}
         self.budget = 0
+
+    def _note_owner(self, node: cst.Attribute, owner: Value) -> None:
+        kind = OWNER_KINDS.get(type(owner))
+        if kind is not None:
+            self.facts.note_owner(node, kind)
 
     # Entry ------------------------------------------------------------
 

@@ -135,6 +135,7 @@ class Expressions(Core):
 
     def _attribute(self, node: cst.Attribute) -> Value:
         owner = self._eval(node.value)
+        self._note_owner(node, owner)
         if isinstance(owner, (KerasRef, ModuleRef, InstanceVal, ModelVal)):
             return self._attribute_of(owner, node)
         found = self._layer_attribute(owner, node.attr.value)

@@ -217,6 +217,7 @@ class Statements(Core):
             self._name(value, target.value)
         elif type(target) is cst.Attribute:
             owner = self._eval(target.value)
+            self._note_owner(target, owner)
             attrs = (
                 owner.attrs if isinstance(owner, InstanceVal) else self._keras_store(owner, value)
             )
