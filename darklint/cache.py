@@ -24,8 +24,9 @@ from darklint.diagnostics import Diagnostic
 
 CACHE_DIR_NAME = ".darklint_cache"
 # The layout of the entries: bumped when a diagnostic gains a field (help and
-# related places: 2), so that an older file is not read as this one.
-CACHE_FORMAT = 2
+# related places: 2; the project's modules each result depends on: 3), so that
+# an older file is not read as this one.
+CACHE_FORMAT = 3
 
 
 def entry_key(raw: bytes, enabled: frozenset[str], target: Target = ()) -> str:
@@ -57,14 +58,26 @@ class Cache:
         entry = self._entries.get(path)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
+        if not _dependencies_unchanged(entry.get("dependencies", [])):
+            return None  # a module of the project it imports changed: lint it again
         try:
             diagnostics = tuple(Diagnostic.from_dict(item) for item in entry["diagnostics"])
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
         return diagnostics if all(_well_formed(d) for d in diagnostics) else None
 
-    def put(self, path: str, key: str, diagnostics: tuple[Diagnostic, ...]) -> None:
-        self._entries[path] = {"key": key, "diagnostics": [d.to_dict() for d in diagnostics]}
+    def put(
+        self,
+        path: str,
+        key: str,
+        diagnostics: tuple[Diagnostic, ...],
+        dependencies: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self._entries[path] = {
+            "key": key,
+            "diagnostics": [d.to_dict() for d in diagnostics],
+            "dependencies": [list(item) for item in dependencies],
+        }
         self._dirty = True
 
     def save(self) -> None:
@@ -88,6 +101,22 @@ class Cache:
             if temp is not None:  # the write failed (disk full...): no litter
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
+
+
+def _dependencies_unchanged(dependencies: object) -> bool:
+    """Each module a result depends on still has the content it had (``project.digest_of``)."""
+    from darklint.project import digest_of
+
+    if not isinstance(dependencies, list):
+        return False
+    for item in dependencies:
+        if not (
+            isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+        ):
+            return False
+        if digest_of(item[0]) != item[1]:
+            return False
+    return True
 
 
 def _create_gitignore(path: Path) -> None:

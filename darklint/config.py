@@ -36,7 +36,13 @@ TARGET_KEYS: dict[str, tuple[object, ...]] = {
     "keras-version": (3, 2),
 }
 
-KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores", *TARGET_KEYS))
+# ``src``: folders (relative to the configuration file) where the project's
+# own modules are found besides the linted file's folder and the project
+# root (ruff's key).  It travels with the target settings, as the modules
+# found change the results.
+SRC_KEY = "src"
+
+KNOWN_KEYS = frozenset((*LIST_KEYS, "per-file-ignores", SRC_KEY, *TARGET_KEYS))
 
 # A file's target settings as sorted (key, value) pairs: hashable, picklable
 # (it goes to worker processes) and stable in the cache key.  Only the keys
@@ -136,11 +142,14 @@ def load_config(path: Path) -> Config:
         pattern: _string_list(path, f"per-file-ignores[{pattern!r}]", codes)
         for pattern, codes in per_file_raw.items()
     }
-    target = tuple(
-        sorted(
-            (key, _target_value(path, key, section[key])) for key in TARGET_KEYS if key in section
-        )
-    )
+    settings = [
+        (key, _target_value(path, key, section[key])) for key in TARGET_KEYS if key in section
+    ]
+    if SRC_KEY in section:
+        folders = _string_list(path, SRC_KEY, section[SRC_KEY])
+        base = path.parent.resolve()
+        settings.append((SRC_KEY, tuple(str(base / folder) for folder in folders)))
+    target = tuple(sorted(settings))
     return Config(
         path=path,
         root=path.parent.resolve(),

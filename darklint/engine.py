@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, cast
 
 from darklint import gate
 from darklint.cells import to_cells
-from darklint.config import Target
+from darklint.config import SRC_KEY, Target
 from darklint.diagnostics import Diagnostic, Edit, Fix, Related
 from darklint.placement import Placement
 from darklint.positions import statement_starts
@@ -447,8 +447,9 @@ def _project(path: str | Path, target: Target) -> ProjectView | None:
         return None
     from darklint.project import view_for
 
-    configured = dict(target).get("src", ())
-    return view_for(Path(path), [Path(str(folder)) for folder in configured])  # type: ignore[attr-defined]
+    configured = dict(target).get(SRC_KEY, ())
+    folders = [Path(str(folder)) for folder in configured]  # type: ignore[attr-defined]
+    return view_for(Path(path), folders)
 
 
 def _rules_for(

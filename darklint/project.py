@@ -139,7 +139,9 @@ class ProjectIndex:
     roots: list[Path]
     # Top-level names that are libraries, never the project's own modules.
     libraries: frozenset[str] = LIBRARIES
-    _loaded: OrderedDict[Path, LoadedModule | None] = field(default_factory=OrderedDict)
+    _loaded: OrderedDict[Path, tuple[tuple[int, int] | None, LoadedModule | None]] = field(
+        default_factory=OrderedDict
+    )
     _resolved: dict[tuple[str, int, Path], Path | None] = field(default_factory=dict)
 
     def resolve(self, name: str, level: int, importer: Path) -> Path | None:
@@ -165,11 +167,19 @@ class ProjectIndex:
         return None
 
     def load(self, path: Path) -> LoadedModule | None:
-        """The module at ``path`` (a real path), parsed once; None when it cannot be."""
-        if path in self._loaded:
+        """The module at ``path`` (a real path), parsed once; None when it cannot be.
+
+        A module changed on disk since it was read is read again (a language
+        server lives across edits): the file's size and modification time say so.
+        """
+        stamp = _stamp(path)
+        kept = self._loaded.get(path)
+        if kept is not None and kept[0] == stamp:
             self._loaded.move_to_end(path)
-            return self._loaded[path]
-        loaded = self._loaded[path] = _read(path)
+            return kept[1]
+        loaded = _read(path) if stamp is not None else None
+        self._loaded[path] = (stamp, loaded)
+        self._loaded.move_to_end(path)
         while len(self._loaded) > KEPT_MODULES:
             self._loaded.popitem(last=False)
         return loaded
@@ -265,6 +275,14 @@ def _module_file(base: Path, parts: list[str]) -> Path | None:
 
 def _allowed(path: Path) -> bool:
     return not any(part in _NEVER for part in path.parts)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_size)
 
 
 def _real(path: Path) -> Path | None:

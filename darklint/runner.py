@@ -147,7 +147,7 @@ def run(tasks: Sequence[FileTask], *, jobs: int, cache: Cache | None) -> RunResu
 def _store(cache: Cache | None, task: FileTask, key: str | None, outcome: FileOutcome) -> None:
     # A file whose rules crashed is linted again next time, not remembered as clean.
     if cache is not None and key is not None and not outcome.crashes:
-        cache.put(task.display, key, outcome.diagnostics)
+        cache.put(task.display, key, outcome.diagnostics, outcome.dependencies)
 
 
 def _pool_class() -> type[ProcessPoolExecutor]:

@@ -13,6 +13,7 @@ import bisect
 import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
@@ -88,13 +89,30 @@ class LineIndex:
 Locate = Callable[[Related], "types.Location | None"]
 
 
-def same_document(uri: str, index: LineIndex) -> Locate:
-    """Related places of a plain document: all in the document itself."""
+def same_document(uri: str, index: LineIndex, display: str | None = None) -> Locate:
+    """Related places of a plain document: in the document itself, or (a path other than
+    ``display``) in another module of the project, located in that file as it is on disk."""
+    others: dict[str, LineIndex] = {}
 
     def locate(related: Related) -> types.Location:
+        if display is None or related.path == display:
+            return types.Location(
+                uri=uri,
+                range=index.range(
+                    related.line, related.column, related.end_line, related.end_column
+                ),
+            )
+        path = Path(related.path).absolute()
+        if related.path not in others:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            others[related.path] = LineIndex(text, index.codec)
+        other = others[related.path]
         return types.Location(
-            uri=uri,
-            range=index.range(related.line, related.column, related.end_line, related.end_column),
+            uri=path.as_uri(),
+            range=other.range(related.line, related.column, related.end_line, related.end_column),
         )
 
     return locate

@@ -50,6 +50,7 @@ from darklint.lsp.linting import (
     settings_for,
     suppression_insert,
 )
+from darklint.project import forget as forget_project
 
 DEFAULT_DEBOUNCE = 0.3
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"
@@ -255,7 +256,7 @@ class DarklintServer(LanguageServer):
             index=index,
             diagnostics=outcome.diagnostics,
             published=tuple(
-                to_lsp(d, index, same_document(uri, index)) for d in outcome.diagnostics
+                to_lsp(d, index, same_document(uri, index, display)) for d in outcome.diagnostics
             ),
             display=display,
             settings=settings,
@@ -328,8 +329,11 @@ class DarklintServer(LanguageServer):
 
     def save_document(self, uri: str) -> None:
         path = _path_of(uri)
-        if path is not None and path.name in CONFIG_NAMES:
-            # The rules every open document gets may have changed.
+        if path is not None and (path.name in CONFIG_NAMES or path.suffix == ".py"):
+            # The rules every open document gets may have changed, or a module
+            # other documents import (their findings follow it): lint all again,
+            # finding the project's modules afresh.
+            forget_project()
             self.relint_all()
         elif uri in self._documents:
             self.schedule(uri, 0)
