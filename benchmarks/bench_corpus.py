@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import platform
 import re
@@ -507,6 +508,122 @@ def bench_single_file(work: Path, repeat: int) -> list[Row]:
     ]
 
 
+PROJECT_MODULES = 200
+
+NETS_MODULE = """\
+from keras import Input, Sequential
+from keras.layers import Dense
+from keras.optimizers import Adam
+from utils.data_{k} import scale
+
+
+def build_discriminator():
+    model = Sequential([Input((2,)), Dense(scale(8)), Dense(1, activation="sigmoid")])
+    model.compile(optimizer=Adam(2e-4), loss="binary_crossentropy")
+    return model
+
+
+def build_gan(generator, discriminator):
+    discriminator.trainable = False
+    gan = Sequential([generator, discriminator])
+    gan.compile(optimizer=Adam(2e-4), loss="binary_crossentropy")
+    return gan
+"""
+
+DATA_MODULE = """\
+import numpy as np
+{imports}
+
+
+def scale(n):
+    return int(n)
+
+
+def load(path, size={k}):
+    rows = np.loadtxt(path)
+    return rows[:size]
+"""
+
+PROJECT_TRAIN = """\
+import numpy as np
+from keras import Input, Sequential
+from keras.layers import Dense
+from models.nets_0 import build_discriminator, build_gan
+from utils.data_0 import load
+
+generator = Sequential([Input((4,)), Dense(2)])
+discriminator = build_discriminator()
+gan = build_gan(generator, discriminator)
+real = load("points.txt")
+for step in range(100):
+    noise = np.random.normal(size=(16, 4))
+    fake = generator(noise, training=False)
+    discriminator.train_on_batch(np.concatenate([real[:16], fake]), np.ones((32, 1)))
+    gan.train_on_batch(noise, np.ones((16, 1)))
+"""
+
+
+def make_project(root: Path) -> Path:
+    """A project of ``PROJECT_MODULES`` modules whose train.py reaches all of them.
+
+    40 model modules and 160 data modules, each data module importing the
+    next two (so the imports of ``train.py`` lead to every one of them).
+    """
+    (root / "models").mkdir(parents=True)
+    (root / "utils").mkdir()
+    (root / "pyproject.toml").write_text("", encoding="utf-8")
+    for package in ("models", "utils"):
+        (root / package / "__init__.py").write_text("", encoding="utf-8")
+    nets, data = 40, PROJECT_MODULES - 40 - 2
+    for k in range(nets):
+        (root / "models" / f"nets_{k}.py").write_text(NETS_MODULE.format(k=k), encoding="utf-8")
+    for k in range(data):
+        imports = "\n".join(
+            f"from utils.data_{j} import load as load_{j}" for j in (k + 1, k + 2) if j < data
+        )
+        text = DATA_MODULE.format(imports=imports, k=k)
+        (root / "utils" / f"data_{k}.py").write_text(text, encoding="utf-8")
+    (root / "train.py").write_text(PROJECT_TRAIN, encoding="utf-8")
+    return root
+
+
+def bench_project(work: Path, repeat: int) -> list[Row]:
+    project = make_project(work / "project")
+    alone = work / "alone"
+    alone.mkdir()
+    (alone / "pyproject.toml").write_text("", encoding="utf-8")
+    shutil.copyfile(project / "train.py", alone / "train.py")
+    runs = max(10, repeat)
+    in_project: list[float] = []
+    by_itself: list[float] = []
+    for _ in range(runs):  # taking turns: a slow moment of the machine hits both
+        in_project.append(darklint(["--no-cache", "train.py"], project).wall)
+        by_itself.append(darklint(["--no-cache", "train.py"], alone).wall)
+    found = darklint(["--no-cache", "--format", "json", "train.py"], project)
+    codes = sorted(item["code"] for item in json.loads(found.stdout))
+    growth = median(in_project) / median(by_itself)
+    # Warm: lint the project, change a module train.py reaches, lint again.
+    darklint(["."], project)
+    leaf = project / "utils" / "data_100.py"
+    leaf.write_text(leaf.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    after = darklint(["."], project).stats
+    relinted = "?" if after is None else str(after[1] - after[2])
+    return [
+        Row(
+            f"`darklint train.py` in a {PROJECT_MODULES}-module project vs the same file alone",
+            f"{median(in_project):.3f} s vs {median(by_itself):.3f} s = {growth:.2f}× "
+            f"(median of {runs}, taking turns); findings {codes}",
+            "≤ 1.5×",
+            growth <= 1.5,
+        ),
+        Row(
+            "warm, one data module changed (`utils/data_100.py`)",
+            f"{relinted} files linted again: the module and the modules and scripts whose "
+            "results read it",
+        ),
+    ]
+
+
 def bench_linearity(work: Path) -> list[Row]:
     block = work / "block.txt"
     block.write_text(TRAINING_BLOCK, encoding="utf-8")
@@ -605,12 +722,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("corpus", "fixtures", "single", "linearity"),
+        choices=("corpus", "fixtures", "single", "project", "linearity"),
         action="append",
         help="run only these parts (repeatable)",
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ("corpus", "fixtures", "single", "linearity"))
+    parts = set(args.only or ("corpus", "fixtures", "single", "project", "linearity"))
     global SOURCE
     if args.source is not None:
         SOURCE = args.source.resolve()
@@ -628,6 +745,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if "single" in parts:
             sections.append(("one file, end to end", bench_single_file(work, args.repeat)))
+        if "project" in parts:
+            sections.append(("a project of many modules", bench_project(work, args.repeat)))
         if "linearity" in parts:
             sections.append(("linearity", bench_linearity(work)))
     print(f"\nMachine: {header}\n")

@@ -33,7 +33,7 @@ from darklint import gate
 from darklint.cells import to_cells
 from darklint.config import SRC_KEY, Target
 from darklint.diagnostics import Diagnostic, Edit, Fix, Related
-from darklint.placement import Placement
+from darklint.placement import Placement, Signature
 from darklint.positions import statement_starts
 from darklint.registry import all_rules, rules_by_code, rules_by_name
 from darklint.rule import (
@@ -256,13 +256,13 @@ def _to_diagnostics(
 
 
 # What linting a module of the project alone reports, by its text (None: being linted).
-_ALONE: dict[tuple[str, str, frozenset[str], Target], frozenset[tuple[str, int, int]] | None] = {}
+_ALONE: dict[tuple[str, str, frozenset[str], Target], frozenset[Signature] | None] = {}
 
 
 def _reported_alone(
-    enabled: frozenset[str], target: Target, place: Elsewhere, code: str, line: int, column: int
+    enabled: frozenset[str], target: Target, place: Elsewhere, signature: Signature
 ) -> bool:
-    """Whether the module ``place`` is in, linted alone, reports ``code`` at (line, column).
+    """Whether the module ``place`` is in, linted alone, reports the finding ``signature``.
 
     A finding suppressed there counts as reported: the author saw it there.
     """
@@ -271,16 +271,10 @@ def _reported_alone(
         if len(_ALONE) > 1_024:
             _ALONE.clear()
         _ALONE[key] = None  # a module importing the linted file back asks again: not reported
-        outcome = lint_text(place.source, place.path, enabled, target=target)
-        _ALONE[key] = frozenset((d.code, d.line, d.column) for d in outcome.diagnostics)
+        outcome = lint_text(place.source, place.path, enabled, target=target, suppress=False)
+        _ALONE[key] = frozenset(Signature.of_diagnostic(d) for d in outcome.diagnostics)
     found = _ALONE[key]
-    if found is not None and (code, line, column) in found:
-        return True
-    rule = rules_by_code()[code]
-    return any(
-        suppression.matches(code, rule.slug_names()) is not None
-        for suppression in scan(place.source).by_line.get(line, ())
-    )
+    return found is not None and signature in found
 
 
 # A replacement is written out by libcst's codegen, which recurses once per
@@ -392,6 +386,7 @@ def lint_text(
     notebook: Notebook | None = None,
     target: Target = (),
     location: Path | None = None,
+    suppress: bool = True,
 ) -> FileOutcome:
     """Lint Python source already decoded (``notebook`` maps lines back to cells).
 
@@ -428,7 +423,8 @@ def lint_text(
         )
     if suppressions is None:
         suppressions = scan(text) if _needs_suppressions(text, diagnostics, enabled) else EMPTY
-    diagnostics = _apply_suppressions(diagnostics, suppressions, enabled, path)
+    if suppress:  # (not: what another file asks of this one, ``_reported_alone``)
+        diagnostics = _apply_suppressions(diagnostics, suppressions, enabled, path)
     diagnostics = to_cells(diagnostics, notebook)
     return FileOutcome(
         tuple(sorted(diagnostics, key=Diagnostic.sort_key)),

@@ -12,12 +12,12 @@ shows:
   ``build_gan``), and the message says where it is (``via models.py:14``);
 - a related place in another module keeps its own file and position
   (SARIF ``relatedLocations``, LSP ``relatedInformation``);
-- a report whose places are all in one other module is that module's
-  finding when linting that module alone reports it too (``reported_there``
-  asks): it is dropped here, so that ``darklint .`` does not report it
-  twice.  When only the linted file's code makes it a hazard (the
-  discriminator compiled and frozen in ``models.py`` is trained here), it is
-  reported here;
+- a report whose places are all in other modules is one of those modules'
+  finding when linting that module alone reports it too, with the same
+  places (``reported_there`` asks, by :class:`Signature`): it is dropped
+  here, so that ``darklint .`` does not report it twice.  When only the
+  linted file's code makes it a hazard (the discriminator compiled and
+  frozen in ``models.py`` is trained here), it is reported here;
 - a fix never reaches into another file: a report placed through an anchor
   has none.
 """
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from darklint.diagnostics import Related
+from darklint.diagnostics import Diagnostic, Related
 from darklint.positions import Positions, file_positions
 from darklint.rule import Elsewhere, FileContext, Report
 
@@ -50,15 +50,58 @@ class Placed:
 
 VIA = "where this happens"
 
+Place = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A finding whichever file reports it: its code, where it happens, the other places.
+
+    The same hazard reported through another file has the same signature:
+    its primary place is that diagnostic's ``VIA`` related place.
+    """
+
+    code: str
+    primary: Place
+    others: frozenset[Place]
+
+    @classmethod
+    def of(cls, code: str, places: list[Related]) -> Signature:
+        """From the places of a report, its primary place first."""
+        first, *rest = places
+        return cls(
+            code,
+            (first.path, first.line, first.column),
+            frozenset((item.path, item.line, item.column) for item in rest),
+        )
+
+    @classmethod
+    def of_diagnostic(cls, diagnostic: Diagnostic) -> Signature:
+        via = [item for item in diagnostic.related if item.message == VIA]
+        primary = (
+            (via[0].path, via[0].line, via[0].column)
+            if via
+            else (diagnostic.path, diagnostic.line, diagnostic.column)
+        )
+        return cls(
+            diagnostic.code,
+            primary,
+            frozenset(
+                (item.path, item.line, item.column)
+                for item in diagnostic.related
+                if item.message != VIA
+            ),
+        )
+
 
 class Placement:
     """Places the reports of one file (other modules' positions computed once each)."""
 
     def __init__(
-        self, context: FileContext, reported_there: Callable[[Elsewhere, str, int, int], bool]
+        self, context: FileContext, reported_there: Callable[[Elsewhere, Signature], bool]
     ) -> None:
         self.context = context
-        # Whether linting the module of a place alone reports (code, line, column) there.
+        # Whether linting the module of a place alone reports the finding.
         self.reported_there = reported_there
         self._positions: dict[int, Positions] = {}
 
@@ -89,9 +132,15 @@ class Placement:
         foreign = [elsewhere[id(node)] for node in nodes if node not in positions]
         if not foreign:
             return Placed(report.node, report.end_node, tuple(related_here), "", True)
-        if len(foreign) == len(nodes) and len({place.path for place in foreign}) == 1:
-            there = self._related("", foreign[0])
-            if self.reported_there(foreign[0], report.rule.code, there.line, there.column):
+        if len(foreign) == len(nodes):
+            # Nothing of it is here: it is another module's finding if one of
+            # the modules it is in reports it when linted alone.
+            places = [self._related("", place) for place in foreign]
+            if any(place is None for place in places):
+                return None
+            signature = Signature.of(report.rule.code, places)  # type: ignore[arg-type]
+            modules = {place.path: place for place in foreign}
+            if any(self.reported_there(place, signature) for place in modules.values()):
                 return None
         notes: list[str] = []
         related: list[Related] = []
@@ -100,8 +149,9 @@ class Placement:
             primary = elsewhere[id(node)]
             node, end_node = primary.anchor, None
             where = self._related(VIA, primary)
-            related.append(where)
-            notes.append(f"via {where.path}:{where.line}")
+            if where is not None:
+                related.append(where)
+                notes.append(f"via {where.path}:{where.line}")
         elif end_node is not None and end_node not in positions:
             end_node = None
         local = iter(related_here)
@@ -110,17 +160,21 @@ class Placement:
                 related.append(next(local))
                 continue
             where = self._related(what, elsewhere[id(other)])
-            related.append(where)
-            notes.append(f"{_without_here(what)} at {where.path}:{where.line}")
+            if where is not None:
+                related.append(where)
+                notes.append(f"{_without_here(what)} at {where.path}:{where.line}")
         suffix = f" ({'; '.join(notes)})" if notes else ""
         return Placed(node, end_node, tuple(related), suffix, False)
 
-    def _related(self, what: str, place: Elsewhere) -> Related:
+    def _related(self, what: str, place: Elsewhere) -> Related | None:
+        """The place in its module's coordinates (None: the analysis misplaced it)."""
         positions = self._positions.get(id(place.module))
         if positions is None:
             positions = self._positions[id(place.module)] = file_positions(
                 place.module, place.source, None
             )
+        if place.node not in positions:
+            return None
         code = positions.range(place.node)
         return Related(
             what,

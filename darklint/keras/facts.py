@@ -76,6 +76,10 @@ class Elsewhere:
 class Loop:
     node: cst.For | cst.While
     function: cst.FunctionDef | None
+    # The calls the walk was inside when it walked the loop (their call
+    # sites' ids): a loop of a function called from two places is two loops,
+    # each training what its caller gave it.
+    context: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +116,15 @@ class Event:
     # (`if step % 100 == 0`, `if epoch == 0`), each with the number of loops
     # around that `if`: the event runs less often than those loops' bodies.
     guards: tuple[tuple[int, cst.CSTNode], ...] = ()
+    # The arms of the `if`/`elif`/`else` chains (outside loops) the event is
+    # in: (chain, arm).  Two events in different arms of one chain never
+    # both happen in a run (`if mode == 1: ... elif mode == 2: ...`).
+    arms: tuple[tuple[object, int], ...] = ()
+
+    def exclusive(self, other: Event) -> bool:
+        """This event and ``other`` are in different arms of one `if` chain."""
+        mine = dict(self.arms)
+        return any(chain in mine and mine[chain] != arm for chain, arm in other.arms)
 
     @property
     def subject(self) -> ModelId:

@@ -127,9 +127,22 @@ class OptimizerInstanceReused(KerasRule):
                 break
             if earlier.optimizer is not later.optimizer or earlier.node is later.node:
                 continue
+            if self._never_builds(earlier) or earlier.exclusive(later):
+                continue
             if self._conflict(earlier, later):
                 return earlier
         return None
+
+    def _never_builds(self, use: Event) -> bool:
+        """A compile of a model frozen there and never trained (a perceptual-loss VGG
+        compiled only to predict): the optimizer is built by the first training
+        step, so this compile never gives it variables."""
+        semantic = self.semantic
+        return (
+            use.kind is EventKind.COMPILE
+            and not semantic.trainable_at(use)
+            and not semantic.is_trained(use.subject)
+        )
 
     def _conflict(self, earlier: Event, later: Event) -> bool:
         """Whether the optimizer, first used for ``earlier``'s variables, cannot serve ``later``'s."""
@@ -157,6 +170,38 @@ class OptimizerInstanceReused(KerasRule):
         return all(a.states[model] == b.states[model] for model in shared)
 
     VALID = (
+        # One optimizer, one compile per run: the two compiles are two configurations.
+        Valid(
+            """
+from keras import Sequential, layers
+from keras.optimizers import Adam
+opt = Adam(1e-3)
+small = Sequential([layers.Dense(1)])
+large = Sequential([layers.Dense(8), layers.Dense(1)])
+if args.large:
+    large.compile(optimizer=opt, loss="mse")
+    large.fit(x, y)
+else:
+    small.compile(optimizer=opt, loss="mse")
+    small.fit(x, y)
+"""
+        ),
+        # The optimizer's first compile is of a frozen network that only predicts:
+        # it never builds the optimizer (the discriminator's training does).
+        Valid(
+            """
+from keras import Sequential, layers
+from keras.optimizers import Adam
+opt = Adam(2e-4)
+vgg = Sequential([layers.Dense(4)])
+vgg.trainable = False
+vgg.compile(loss="mse", optimizer=opt)
+d = Sequential([layers.Dense(1)])
+d.compile(loss="mse", optimizer=opt)
+d.fit(x, y)
+targets = vgg.predict(x)
+"""
+        ),
         # A fresh optimizer for the second model.
         Valid(
             """

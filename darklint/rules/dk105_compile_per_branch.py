@@ -135,6 +135,27 @@ class CompilePerBranch(KerasRule):
             )
 
     VALID = (
+        # Two configurations of one program: each run compiles one of them.
+        Valid(
+            """
+from keras import Input, Model, Sequential, layers
+critic = Sequential([layers.Dense(1)])
+actor = Sequential([layers.Dense(2)])
+critic.compile(optimizer="adam", loss="mse")
+if MODE == 2:
+    z = Input((4,))
+    combined = Model(z, critic(actor(z)))
+    combined.compile(optimizer="adam", loss="mse")
+else:
+    actor.compile(optimizer="adam", loss="mse")
+for batch in batches:
+    critic.train_on_batch(batch, targets)
+    if MODE == 2:
+        combined.train_on_batch(batch, zeros)
+    else:
+        actor.train_on_batch(batch, actions)
+"""
+        ),
         # One model with two outputs and one compile.
         Valid(
             """
@@ -316,6 +337,6 @@ class _Paths:
         for event in events:
             if event.index >= later.index:
                 return None
-            if event.model != later.model:
+            if event.model != later.model and not event.exclusive(later):
                 return event
         return None

@@ -63,7 +63,7 @@ class OptimizerStateSplit(KerasRule):
     name = "optimizer-state-split"
     message = (
         "`{model}` {relation}: each compile has its own optimizer, so "
-        "`{shared}`'s weights get two independent Adam states instead of one joint objective{gan}"
+        "{weights} get two independent Adam states instead of one joint objective{gan}"
     )
     help = "train both objectives in one `train_step` (or one multi-output `compile()`) with one optimizer"
     severity = Severity.WARNING
@@ -82,7 +82,19 @@ class OptimizerStateSplit(KerasRule):
             if found is None:
                 continue
             earlier, shared = found
-            other, shared_label = semantic.label(earlier.subject), semantic.label(shared)
+            other = semantic.label(earlier.subject)
+            if shared is None:
+                # Built on the same layers (a shared trunk), with no model of its own.
+                self.report(
+                    later.node,
+                    related={f"`{other}` compiled here": earlier.node},
+                    model=semantic.label(later.subject),
+                    relation=f"is built on layers of `{other}`, also compiled",
+                    weights="the shared layers' weights",
+                    gan="",
+                )
+                continue
+            shared_label = semantic.label(shared)
             if shared == earlier.model:
                 relation = f"contains `{other}`, also compiled on its own"
             elif shared == later.model:
@@ -95,7 +107,7 @@ class OptimizerStateSplit(KerasRule):
                 related={f"`{other}` compiled here": earlier.node},
                 model=semantic.label(later.subject),
                 relation=relation,
-                shared=shared_label,
+                weights=f"`{shared_label}`'s weights",
                 gan=""
                 if wrapper is None
                 else (
@@ -106,6 +118,37 @@ class OptimizerStateSplit(KerasRule):
             )
 
     VALID = (
+        # Two heads on one trunk, the trunk's layers frozen for the second head:
+        # the walk does not know which layers, so it stays silent.
+        Valid(
+            """
+from keras import Input, Model, layers
+x = Input((8,))
+h = layers.Dense(16, activation="relu")(x)
+clf = Model(x, layers.Dense(3, activation="softmax")(h))
+clf.compile(optimizer="adam", loss="categorical_crossentropy")
+dom = Model(x, layers.Dense(2, activation="softmax")(h))
+for layer in dom.layers[:2]:
+    layer.trainable = False
+dom.compile(optimizer="adam", loss="categorical_crossentropy")
+clf.fit(xs, ys)
+dom.fit(xd, yd)
+"""
+        ),
+        # Two models on one trunk, only one of them trained.
+        Valid(
+            """
+from keras import Input, Model, layers
+x = Input((8,))
+h = layers.Dense(16, activation="relu")(x)
+clf = Model(x, layers.Dense(3, activation="softmax")(h))
+clf.compile(optimizer="adam", loss="categorical_crossentropy")
+features = Model(x, h)
+features.compile(optimizer="adam", loss="mse")
+clf.fit(xs, ys)
+embedded = features.predict(xs)
+"""
+        ),
         # One model with two outputs and one compile.
         Valid(
             """
@@ -145,6 +188,22 @@ encoder.evaluate(x, z)
         ),
     )
     INVALID = (
+        # Two heads on one trunk of layers (no trunk model), each compiled and trained.
+        Invalid(
+            """
+from keras import Input, Model, layers
+x = Input((8,))
+h = layers.Dense(16, activation="relu")(x)
+h = layers.Dense(16, activation="relu")(h)
+clf = Model(x, layers.Dense(3, activation="softmax")(h))
+clf.compile(optimizer="adam", loss="categorical_crossentropy")
+dom = Model(x, layers.Dense(2, activation="softmax")(h))
+dom.compile(optimizer="adam", loss="categorical_crossentropy")  # expect: DK106
+for step in range(100):
+    clf.train_on_batch(xs, ys)
+    dom.train_on_batch(xd, yd)
+"""
+        ),
         # A GAN that never freezes D: the combined step trains D too.
         Invalid(
             """

@@ -84,9 +84,11 @@ class ManualMultiModelTrainLoop(KerasRule):
         around_qualifying = {
             outer for outer, inner in nested if inner != outer and inner in qualifying_set
         }
+        reported: set[int] = set()
         for loop in qualifying:
-            if loop in around_qualifying:
-                continue  # an inner loop already trains two models
+            if loop in around_qualifying or id(loop.node) in reported:
+                continue  # an inner loop already trains two models; or reported from another call
+            reported.add(id(loop.node))
             labels = sorted(f"`{semantic.label(model)}`" for model in trained[loop])
             header_end = loop.node.iter if isinstance(loop.node, cst.For) else loop.node.test
             # In the order the loop trains them.

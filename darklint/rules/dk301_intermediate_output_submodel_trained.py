@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from darklint.diagnostics import Severity
 from darklint.keras.facts import Event, EventKind, ModelId
+from darklint.keras.semantic import SemanticModel
 from darklint.keras.vocabulary import TRAINS
 from darklint.rule import Invalid, Valid
 from darklint.rules.base import KerasRule
@@ -71,7 +72,9 @@ class IntermediateOutputSubmodelTrained(KerasRule):
         semantic = self.semantic
         compiles = list(semantic.events(EventKind.COMPILE))
         for feature in semantic.models.values():
-            if feature.feature_of is None or not self._trains(feature.feature_of, compiles):
+            if feature.feature_of is None or not self._trains(
+                feature.feature_of, feature.id, compiles
+            ):
                 continue
             for compile_event in semantic.events(EventKind.COMPILE):
                 trained_model = compile_event.subject
@@ -89,17 +92,44 @@ class IntermediateOutputSubmodelTrained(KerasRule):
                     )
                     break
 
-    def _trains(self, model: ModelId, compiles: list[Event]) -> bool:
-        """Some trained model's compile holds ``model``'s weights as trainable."""
+    def _trains(self, model: ModelId, feature: ModelId, compiles: list[Event]) -> bool:
+        """Some trained model's compile holds ``model``'s weights as trainable, other than
+        through the feature model: a backbone trained only as part of the model built
+        on its intermediate layers (DeepLab's encoder, a U-Net on a pretrained
+        network, whatever wraps that model) is that model's own part, not a
+        second objective over it.  (A model truncated in place is its own feature model.)"""
         semantic = self.semantic
         return any(
-            semantic.contains(event.subject, model)
+            (_holds_besides(semantic, event.subject, model, feature) or model == feature)
+            and semantic.contains(event.subject, model)
             and True in semantic.effective_trainable(event, model)
             and semantic.is_trained(event.subject)
             for event in compiles
         )
 
     VALID = (
+        # An encoder-decoder on a backbone's intermediate layers (DeepLab v3+,
+        # a U-Net on a pretrained network): the backbone trains only as part of it.
+        Valid(
+            """
+import keras
+from keras import Input, Model, layers
+inp = Input((64, 64, 3))
+x = layers.Conv2D(8, 3, name="block1")(inp)
+x = layers.Conv2D(16, 3, name="block2")(x)
+encoder = Model(inp, layers.Conv2D(32, 3)(x))
+skip = encoder.get_layer("block1").output
+deep = layers.UpSampling2D()(encoder.output)
+out = layers.Conv2D(2, 1)(layers.Concatenate()([layers.Resizing(62, 62)(skip), layers.Resizing(62, 62)(deep)]))
+segmenter = Model(encoder.input, out)
+segmenter.compile(optimizer="adam", loss="categorical_crossentropy")
+segmenter.fit(x_train, y_train)
+critic = keras.Sequential([layers.Flatten(), layers.Dense(1)])
+adapted = Model(inp, critic(segmenter(inp)))
+adapted.compile(optimizer="adam", loss="binary_crossentropy")
+adapted.fit(x_target, y_domain)
+"""
+        ),
         # SRGAN's perceptual loss: a truncated VGG, frozen and never trained,
         # inside the trained generator wrapper.
         Valid(
@@ -200,3 +230,18 @@ combined.fit(noise, [ones, real_features])
 """
         ),
     )
+
+
+def _holds_besides(semantic: SemanticModel, outer: ModelId, model: ModelId, avoid: ModelId) -> bool:
+    """``outer`` holds ``model`` (or is it) through models other than ``avoid``."""
+    seen: set[ModelId] = set()
+    stack = [outer]
+    while stack:
+        current = stack.pop()
+        if current == avoid or current in seen:
+            continue
+        if current == model:
+            return True
+        seen.add(current)
+        stack.extend(semantic.models[current].contains)
+    return False

@@ -31,7 +31,7 @@ class SharedTrainable:
             for model in semantic.trainable_at(event):
                 self.training_it.setdefault(model, []).append(event)
 
-    def first_sharing(self, later: Event) -> tuple[Event, ModelId] | None:
+    def first_sharing(self, later: Event) -> tuple[Event, ModelId | None] | None:
         """The earlier compile and the outermost model whose weights both train.
 
         For each model ``later`` trains, its first such compile; the earliest
@@ -48,7 +48,7 @@ class SharedTrainable:
                     candidates.append(earlier)
                     break
         if not candidates:
-            return None
+            return self._sharing_layers(later)
         for earlier in sorted(candidates, key=lambda event: event.index):
             shared = self.shared(earlier, later)
             if shared is not None:
@@ -61,10 +61,52 @@ class SharedTrainable:
                 return earlier, shared
         return None
 
+    def _sharing_layers(self, later: Event) -> tuple[Event, None] | None:
+        """An earlier compile of another model built on the same weighted layers (a
+        multi-task model's heads each on the shared trunk), both trainable there.
+
+        Only when no layer of either model is frozen on its own (``m.layers[i].trainable``):
+        the walk knows the trainable state of models, not of each layer.
+        Returns the earlier compile and None (the shared part has no model of its own).
+        """
+        semantic = self.semantic
+        if later.subject not in semantic.trainable_at(later) or self._layer_frozen(later):
+            return None
+        layers = _weighted_layers(semantic, later.subject)
+        if not layers:
+            return None
+        for earlier in self.compiles:
+            if earlier.index >= later.index:
+                break
+            if (
+                earlier.model != later.model
+                and not earlier.exclusive(later)
+                and earlier.subject in semantic.trainable_at(earlier)
+                and not self._layer_frozen(earlier)
+                and layers & _weighted_layers(semantic, earlier.subject)
+            ):
+                return earlier, None
+        return None
+
+    def _layer_frozen(self, compile_event: Event) -> bool:
+        """Some layer of the compiled model had its own ``trainable`` set before it."""
+        semantic = self.semantic
+        return any(
+            event.kind is EventKind.TRAINABLE
+            and event.partial
+            and event.index < compile_event.index
+            for model in semantic.closure(compile_event.subject)
+            for event in semantic.model_events(model)
+        )
+
     def shared(self, earlier: Event, later: Event) -> ModelId | None:
         """The outermost model trainable in both compiles (the encoder, not its inner block)."""
-        if earlier.model == later.model:
-            return None  # a recompile of the same model
+        if earlier.model == later.model or earlier.exclusive(later):
+            return None  # a recompile of the same model; or never both in one run
+        if self._layer_frozen(earlier) or self._layer_frozen(later):
+            # Some layer frozen on its own (`combined.layers[-1].trainable =
+            # False`, maybe the shared network itself): not known to train in both.
+            return None
         semantic = self.semantic
         trainable = sorted(semantic.trainable_at(earlier) & semantic.trainable_at(later))
         return outermost(semantic, trainable)
@@ -76,3 +118,10 @@ def outermost(semantic: SemanticModel, models: list[ModelId]) -> ModelId | None:
         if not any(other != model and semantic.contains(other, model) for other in models):
             return model
     return None
+
+
+def _weighted_layers(semantic: SemanticModel, model: ModelId) -> frozenset[int]:
+    """The weighted layers the code made that are in ``model`` (its own, not inner models')."""
+    return frozenset(
+        layer for kind, layer in semantic.models[model].weights or () if kind == "layer"
+    )

@@ -10,17 +10,88 @@ the training call too.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from darklint.keras.facts import Event, EventKind, Loop
 from darklint.keras.semantic import SemanticModel
 
+if TYPE_CHECKING:
+    import libcst as cst
+
 
 def training_loops(semantic: SemanticModel) -> dict[Loop, list[Event]]:
-    """The training events by the innermost loop around them."""
+    """The training events by the innermost loop around them.
+
+    A ``fit`` written in the loop on the same data every iteration
+    (``m.fit(x_train, y_train, epochs=1)`` in ``for epoch in ...``) trains a
+    whole epoch per iteration: that loop runs per epoch, not per step.
+    """
     found: dict[Loop, list[Event]] = {}
     for event in semantic.trace:
         if event.kind in (EventKind.TRAIN, EventKind.STEP) and event.loops:
-            found.setdefault(event.loops[-1], []).append(event)
+            loop = event.loops[-1]
+            if event.method == "fit" and _same_data_every_iteration(event, loop):
+                continue
+            found.setdefault(loop, []).append(event)
     return found
+
+
+def _same_data_every_iteration(event: Event, loop: Loop) -> bool:
+    """The ``fit`` call's inputs are names the loop never binds (written in the loop itself)."""
+    import libcst as cst
+
+    call = event.node
+    if loop.function is not event.function or type(call) is not cst.Call:
+        return False
+    data = next((arg.value for arg in call.args if arg.keyword is None), None)
+    if data is None:
+        data = next(
+            (arg.value for arg in call.args if arg.keyword and arg.keyword.value == "x"), None
+        )
+    root = data
+    while type(root) is cst.Attribute:
+        root = root.value
+    if type(root) is not cst.Name or (root.value == "self" and type(data) is cst.Name):
+        return False
+    bound = _bound_in(loop.node)
+    spelled = cst.Module([]).code_for_node(data)  # type: ignore[arg-type]
+    return root.value not in bound and spelled not in bound
+
+
+def _bound_in(loop: cst.CSTNode) -> set[str]:
+    """Every name and dotted target the loop binds (its own target, assignments in its body)."""
+    import libcst as cst
+
+    bound: set[str] = set()
+
+    class Targets(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            self._add(node.target)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            self._add(node.target)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            self._add(node.target)
+
+        def visit_For(self, node: cst.For) -> None:
+            self._add(node.target)
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            self._add(node.target)
+
+        def visit_AsName(self, node: cst.AsName) -> None:
+            self._add(node.name)
+
+        def _add(self, target: cst.BaseExpression) -> None:
+            if type(target) in (cst.Tuple, cst.List):
+                for element in target.elements:  # type: ignore[attr-defined]
+                    self._add(element.value)
+            elif type(target) in (cst.Name, cst.Attribute):
+                bound.add(cst.Module([]).code_for_node(target))
+
+    loop.visit(Targets())
+    return bound
 
 
 def step_loop(event: Event, training_in: dict[Loop, list[Event]]) -> Loop | None:

@@ -670,7 +670,7 @@ def test_config_errors_name_the_file_and_the_key_or_code(tmp_path: Path) -> None
 
     known = (
         "backend, exclude, extend-exclude, extend-select, ignore, keras-version, per-file-ignores, "
-        "select"
+        "select, src"
     )
     assert results["unknown_key"].stderr == (
         f"darklint: error: {config_path('unknown_key')}: unknown key 'selct' in [tool.darklint] "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from darklint.keras.interpreter.core import MAX_CALL_DEPTH, MAX_INLINES_PER_FUNCTION, Core, Frame
-from darklint.keras.interpreter.flow import as_parameter, join_returns, variables_in
+from darklint.keras.interpreter.flow import as_parameter, join_returns, variables_in, zip_lists
 from darklint.keras.interpreter.syntax import body_of, callee_name
 from darklint.keras.values import (
     UNKNOWN,
@@ -99,6 +99,10 @@ class Calls(Core):
             made = self._module_call(node, callee, args, kwargs)
             if made is not None:
                 return made
+        if callee is UNKNOWN and callee_name(node.func) == "zip" and type(node.func) is cst.Name:
+            zipped = zip_lists(args)
+            if zipped is not None:
+                return zipped
         through = self._through_gradients(node, callee, args)
         if through is not None:
             return through
@@ -123,6 +127,13 @@ class Calls(Core):
             instance: Value = self._new_subclass_model(cls, node)
             if cls.instance is None:
                 cls.instance = instance
+        elif "__enter__" in cls.methods:
+            # A context manager is a value of its `with` (`Nontrainable(d)`,
+            # `Nontrainable(g)`): one per place it is made, each with its own arguments.
+            key = self._key(node)
+            made = self.made.get(key)
+            instance = made if made is not None else InstanceVal(cls)
+            self.made[key] = instance
         elif cls.instance is not None:
             return cls.instance
         else:

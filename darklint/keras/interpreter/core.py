@@ -129,6 +129,8 @@ class Core:
         self.guards: list[tuple[int, cst.CSTNode]] = []
         # The flags (`if use_gan:`) whose `if` bodies the walk is in.
         self.conditions: list[str] = []
+        # The arms of the `if` chains the walk is in (``Event.arms``).
+        self.arms: list[tuple[object, int]] = []
         self.frames: list[Frame] = []
         self.optimizer_of: dict[ModelId, OptimizerRecord] = {}
         # Values made at one place in one calling context are the same value
@@ -238,8 +240,6 @@ class Core:
     ) -> Event:
         """Record an event here: with the loops and periodic `if`s around it."""
         self._here(node)
-        for loop in self.loops:
-            self._here(loop.node)
         frame_function = next(
             (f.function for f in reversed(self.frames) if f.function is not None), None
         )
@@ -251,6 +251,7 @@ class Core:
             loops=tuple(self.loops),
             function=frame_function,
             guards=tuple(self.guards),
+            arms=tuple(self.arms),
             **details,  # type: ignore[arg-type]
         )
         self.facts.trace.append(event)
@@ -263,6 +264,7 @@ class Core:
     def _opaque(self, node: cst.CSTNode, *, parameter: bool = False) -> Value:
         key = self._key(node)
         if key not in self.made:
+            self._here(node)  # a model it turns out to be is reported here
             self.made[key] = OpaqueVal(node, parameter=parameter)
         return self.made[key]
 
@@ -270,6 +272,7 @@ class Core:
         """A part of an unknown value (a tuple unpacked): unknown too, made where ``whole`` was."""
         key = self._key(part)
         if key not in self.made:
+            self._here(part)
             self.made[key] = OpaqueVal(part, parameter=whole.parameter)
         return self.made[key]
 

@@ -84,9 +84,35 @@ def element_of(iterable: Value) -> Value:
     return UNKNOWN
 
 
+def zip_lists(args: list[Value]) -> Value | None:
+    """``zip(models, flags)`` over a list of known values: pairs of them (unknown where the
+    other list is not known), so that a loop over it binds each model in turn."""
+    if not args or not isinstance(args[0], ListVal) or variables_in(args):
+        return None
+    first = args[0].items
+    rest = [arg.items if isinstance(arg, ListVal) else None for arg in args[1:]]
+    return ListVal(
+        tuple(
+            ListVal(
+                (
+                    item,
+                    *(
+                        other[index] if other is not None and index < len(other) else UNKNOWN
+                        for other in rest
+                    ),
+                )
+            )
+            for index, item in enumerate(first)
+        )
+    )
+
+
 def runs_at_least_once(iterable: Value) -> bool:
-    """A loop over all of a model's layers runs; any other may run zero times."""
-    return isinstance(iterable, LayerListVal) and iterable.whole
+    """A loop over all of a model's layers, or over a list of known values, runs; any
+    other may run zero times."""
+    return (isinstance(iterable, LayerListVal) and iterable.whole) or (
+        isinstance(iterable, ListVal) and bool(iterable.items)
+    )
 
 
 def select_layers(layers: LayerListVal, sliced: bool) -> Value:
@@ -108,6 +134,14 @@ def variables_in(values: Iterable[Value]) -> frozenset[ModelId]:
 def perturbed_in(args: list[Value], kwargs: dict[str, Value]) -> frozenset[GradientId]:
     """The input gradients whose perturbed inputs reach a call's arguments."""
     return merge_tensors(provenance(value) for value in [*args, *kwargs.values()]).perturbed
+
+
+def perturbed_inputs(args: list[Value], kwargs: dict[str, Value]) -> frozenset[GradientId]:
+    """The input gradients whose perturbed inputs reach a training call's *inputs*
+    (``x``): targets moved along a gradient (DDPG's ``actions + 0.1 * dQ/da``) are not
+    adversarial inputs."""
+    inputs = args[:1] if args else [kwargs["x"]] if "x" in kwargs else []
+    return merge_tensors(provenance(value) for value in inputs).perturbed
 
 
 def rows_of(value: Value) -> int | None:

@@ -19,6 +19,7 @@ from darklint.keras.interpreter.flow import (
     array_call,
     compiles_keras,
     perturbed_in,
+    perturbed_inputs,
     predict_batch_size,
     reshaped,
     rows_of,
@@ -131,7 +132,7 @@ class KerasEffects(Core):
             node,
             method=method,
             states=self._states(receiver.id),
-            perturbed=perturbed_in(args, kwargs),
+            perturbed=perturbed_inputs(args, kwargs),
         )
         return UNKNOWN
 
@@ -480,6 +481,14 @@ class KerasEffects(Core):
                 else self._trainable_helper(frame.function)
             )
         ):
+            return frame.call_site
+        if (
+            not compiles
+            and frame.function is not None
+            and frame.call_site is not None
+            and frame.function.name.value in ("__enter__", "__exit__")
+        ):
+            # A context manager that toggles (`with Nontrainable(d):`): the `with` does it.
             return frame.call_site
         return statement
 

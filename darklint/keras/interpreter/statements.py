@@ -37,6 +37,9 @@ from darklint.keras.values import (
     Value,
 )
 
+# Loops over a list of known values walked once per value, up to this many.
+MAX_UNROLLED = 8
+
 
 class Statements(Core):
     def _block(self, body: Sequence[cst.CSTNode]) -> None:
@@ -83,8 +86,12 @@ class Statements(Core):
 
     # Compound statements ----------------------------------------------------
 
-    def _if(self, node: cst.If) -> None:
+    def _if(self, node: cst.If, chain: object = None, arm: int = 0) -> None:
         self._eval(node.test)
+        # Outside loops, the arms of one chain exclude each other in a run (in
+        # this calling context: a function called twice may take both).
+        if chain is None and not self.loops:
+            chain = (id(node), tuple(id(frame.call_site) for frame in self.frames))
         before = dict(self.state)
         born = len(self.facts.models)
         periodic_if = bool(self.loops) and periodic(node.test, self._loop_targets())
@@ -95,6 +102,8 @@ class Statements(Core):
         condition = dotted(node.test)
         if condition is not None:
             self.conditions.append(condition)
+        if chain is not None:
+            self.arms.append((chain, arm))
         try:
             self._block(node.body.body)
         finally:
@@ -102,12 +111,20 @@ class Statements(Core):
                 self.guards.pop()
             if condition is not None:
                 self.conditions.pop()
+            if chain is not None:
+                self.arms.pop()
         after_body = self.state
         self.state = dict(before)
         if type(node.orelse) is cst.If:
-            self._if(node.orelse)
+            self._if(node.orelse, chain, arm + 1)
         elif type(node.orelse) is cst.Else:
-            self._block(node.orelse.body.body)
+            if chain is not None:
+                self.arms.append((chain, arm + 1))
+            try:
+                self._block(node.orelse.body.body)
+            finally:
+                if chain is not None:
+                    self.arms.pop()
         merged = merge_states(after_body, self.state, born)
         if condition is not None:
             for model, state in after_body.items():
@@ -123,14 +140,22 @@ class Statements(Core):
             iterable = UNKNOWN
         before = dict(self.state)
         born = len(self.facts.models)
-        self.loops.append(Loop(node, self.frame.function))
+        self._here(node)  # the loop around what rules report
+        context = tuple(id(frame.call_site) for frame in self.frames)
+        self.loops.append(Loop(node, self.frame.function, context))
         try:
             # Twice: the second pass sees the state the first one left, as
-            # the next iteration would.
+            # the next iteration would.  Over a short list of known values
+            # (`for m in [d, g]:`) each pass binds each of them in turn.
+            items: tuple[Value, ...] = (UNKNOWN,)
+            if isinstance(iterable, ListVal) and 0 < len(iterable.items) <= MAX_UNROLLED:
+                items = iterable.items
             for _ in range(2):
-                if type(node) is cst.For:
-                    self._assign(node.target, element_of(iterable), node)
-                self._block(node.body.body)
+                for item in items:
+                    if type(node) is cst.For:
+                        element = item if isinstance(iterable, ListVal) else element_of(iterable)
+                        self._assign(node.target, element, node)
+                    self._block(node.body.body)
         finally:
             self.loops.pop()
         # The body may run zero times, except over a model's layers.
@@ -149,11 +174,25 @@ class Statements(Core):
         }
 
     def _with(self, node: cst.With) -> None:
+        # An object of the project's own class runs its `__enter__` before the
+        # body and its `__exit__` after (`with Nontrainable(d):` freezes `d`
+        # for the body and restores it).
+        exits: list[tuple[cst.FunctionDef, Value, cst.CSTNode]] = []
         for item in node.items:
             value = self._eval(item.item)
+            entered = value
+            if isinstance(value, InstanceVal):
+                enter = value.cls.methods.get("__enter__")
+                leave = value.cls.methods.get("__exit__")
+                if enter is not None:
+                    entered = self._call(enter, [], {}, value, item.item)
+                if leave is not None:
+                    exits.append((leave, value, item.item))
             if item.asname is not None:
-                self._bind(item.asname.name, value)
+                self._bind(item.asname.name, entered)
         self._block(node.body.body)
+        for leave, value, made in reversed(exits):
+            self._call(leave, [UNKNOWN, UNKNOWN, UNKNOWN], {}, value, made)
 
     def _try(self, node: cst.Try | cst.TryStar) -> None:
         self._block(node.body.body)
