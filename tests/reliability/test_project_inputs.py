@@ -34,21 +34,24 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import darklint
 import darklint.project as project_module
 from darklint.diagnostics import Diagnostic
 from darklint.engine import FileOutcome, lint_path
 from darklint.keras.interpreter.modules import MAX_MODULES_PER_FILE
 from darklint.lsp.linting import lint_python, settings_for
 from darklint.project import MAX_BYTES, MAX_REACHED
-from darklint.source import Unreadable
+from darklint.source import Unreadable, read_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_PROJECTS = sorted(
@@ -57,6 +60,13 @@ FIXTURE_PROJECTS = sorted(
 # One lint of one file, in-process: over this is a hang.
 LINT_SECONDS = 10.0
 SUBPROCESS_SECONDS = 120
+# The CLI runs the darklint these tests import (a worktree's, not the installed one).
+SUBPROCESS_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(Path(darklint.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
+    ).rstrip(os.pathsep),
+}
 
 # --------------------------------------------------------------------------
 # Sources
@@ -121,6 +131,11 @@ def train(module: str = "models") -> str:
     return TRAIN.format(module=module)
 
 
+def line_of(text: str, start: str) -> int:
+    """The number of the first line of ``text`` that starts with ``start``."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
 def shifted(where: tuple[int, int, str], lines: int) -> tuple[int, int, str]:
     """``where`` in a train.py with ``lines`` more lines above it."""
     return (where[0] + lines, where[1], where[2])
@@ -137,7 +152,7 @@ class Link:
     target: str
 
 
-def build(root: Path, files: dict[str, str | bytes | Link]) -> Path:
+def build(root: Path, files: Mapping[str, str | bytes | Link]) -> Path:
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,6 +171,14 @@ class TookTooLong(BaseException):
 
 @contextmanager
 def _within(seconds: float, what: str) -> Iterator[None]:
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        # Windows, or a worker thread: no alarm, no limit.
+        yield
+        return
+
     def ring(signum: int, frame: object) -> None:
         raise TookTooLong
 
@@ -184,9 +207,10 @@ def triples(outcome: FileOutcome) -> list[tuple[int, int, str]]:
 
 
 Key = tuple[int, int, str, str, tuple[tuple[str, int, int, str], ...]]
+Json = dict[str, Any]
 
 
-def _normaliser(root: Path):  # type: ignore[no-untyped-def]
+def _normaliser(root: Path) -> Callable[[str], str]:
     prefixes = [str(root.resolve()) + os.sep, str(root) + os.sep]
     relative = os.path.relpath(root)
     if relative != "." and not relative.startswith(".."):
@@ -200,7 +224,7 @@ def _normaliser(root: Path):  # type: ignore[no-untyped-def]
     return normal
 
 
-def key_of(diagnostic: Diagnostic | dict, root: Path) -> Key:  # type: ignore[type-arg]
+def key_of(diagnostic: Diagnostic | Json, root: Path) -> Key:
     """(line, column, code, message, related) with ``root`` taken out of every path."""
     normal = _normaliser(root)
     data = diagnostic if isinstance(diagnostic, dict) else diagnostic.to_dict()
@@ -232,28 +256,30 @@ def _without(root: Path, tmp_path: Path, missing: str, linted: str = "train.py")
     return lint(other, linted)
 
 
-def _run(args: list[str], cwd: Path, stdin: bytes | None = None) -> list[dict]:  # type: ignore[type-arg]
+def _run(args: list[str], cwd: Path, stdin: bytes | None = None) -> list[Json]:
     done = subprocess.run(
         [sys.executable, "-m", "darklint", *args],
         cwd=cwd,
+        env=SUBPROCESS_ENV,
         input=stdin,
         capture_output=True,
         timeout=SUBPROCESS_SECONDS,
         check=False,
     )
     assert done.returncode in (0, 1), done.stderr.decode(errors="replace")
-    return json.loads(done.stdout or b"[]")
+    found: list[Json] = json.loads(done.stdout or b"[]")
+    return found
 
 
-def cli_folder(root: Path) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+def cli_folder(root: Path) -> dict[str, list[Json]]:
     """``darklint . --no-cache --format json`` in ``root``: the diagnostics by file."""
-    found: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    found: dict[str, list[Json]] = {}
     for diagnostic in _run([".", "--no-cache", "--format", "json"], root):
         found.setdefault(Path(diagnostic["path"]).as_posix(), []).append(diagnostic)
     return found
 
 
-def cli_stdin(root: Path, name: str, cwd: Path | None = None) -> list[dict]:  # type: ignore[type-arg]
+def cli_stdin(root: Path, name: str, cwd: Path | None = None) -> list[Json]:
     cwd = cwd or root
     display = os.path.relpath(root / name, cwd)
     return _run(
@@ -377,15 +403,22 @@ def test_a_broken_module_is_unknown(tmp_path: Path, kind: str, through: bool) ->
     ]
 
 
-@pytest.mark.parametrize("kind", ["syntax-error", "not-utf8", "null-byte", "bad-cookie"])
+# What the broken module gets when it is linted itself.
+LINTED_ITSELF = {"syntax-error", "not-utf8", "null-byte", "bad-cookie", "utf16"}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
 def test_a_broken_module_is_dk001_only_when_linted_itself(tmp_path: Path, kind: str) -> None:
+    """``darklint .``: the module's own DK001 (if it is a file that does not parse), nothing
+    else anywhere but train.py's findings, the same as ``lint_path`` gives."""
     root, broken = _broken_project(tmp_path / "p", kind, through=True)
     folder = cli_folder(root)
-    assert [d["code"] for d in folder[broken]] == ["DK001"]
+    assert sorted(folder) == sorted(["train.py", broken] if kind in LINTED_ITSELF else ["train.py"])
+    if kind in LINTED_ITSELF:
+        assert [d["code"] for d in folder[broken]] == ["DK001"]
     assert [key_of(d, root) for d in folder["train.py"]] == [
         key_of(d, root) for d in lint(root, "train.py").diagnostics
     ]
-    assert "nets.py" not in folder
 
 
 def test_a_module_that_cannot_be_read_chmod(tmp_path: Path) -> None:
@@ -408,14 +441,13 @@ def test_a_module_that_cannot_be_read_simulated(
     """Root reads anything: the refusal is simulated where darklint reads modules."""
     root = build(tmp_path / "p", {"models.py": BUILDERS, "train.py": train()})
     denied = (root / "models.py").resolve()
-    real = project_module.read_bytes
 
-    def read_bytes(path: Path) -> bytes:
+    def denying(path: Path) -> bytes:
         if path.resolve() == denied:
             raise Unreadable("unreadable file: Permission denied")
-        return real(path)
+        return read_bytes(path)
 
-    monkeypatch.setattr(project_module, "read_bytes", read_bytes)
+    monkeypatch.setattr(project_module, "read_bytes", denying)
     outcome = lint(root, "train.py")
     assert outcome.crashes == ()
     assert NEEDS_MODULE not in triples(outcome)
@@ -555,7 +587,7 @@ def test_a_cycle_of_two_star_imports_is_quick(tmp_path: Path) -> None:
         "Modules._from_stars searches star imports depth-first with no memory of the "
         "modules it has searched, bounded only by MAX_HOPS=16: a name no module of a "
         "star-import mesh defines costs (stars per module)^16 lookups. 3 modules each "
-        "star-importing the other 2: ~10 s; 4 modules: over 5 minutes (a hang)"
+        "star-importing the other 2: ~2.5 s; 4 modules: no answer after 5 minutes (a hang)"
     ),
 )
 def test_a_mesh_of_star_imports_is_quick(tmp_path: Path) -> None:
@@ -610,13 +642,13 @@ def test_the_script_style_sibling_wins_over_the_project_root(tmp_path: Path) -> 
             "scripts/train.py": train(),
             "other/train.py": train(),
         },
-    )
+    ).resolve()
     outcome = lint(root, "scripts/train.py")
     assert outcome.crashes == ()
     assert {NEEDS_MODULE, LOCAL} <= set(triples(outcome))
-    assert [path for path, _ in outcome.dependencies] == [str((root / "scripts/models.py"))]
-    related = {r.path for d in outcome.diagnostics for r in d.related}
-    assert str(root / "scripts" / "models.py") in related
+    assert [path for path, _ in outcome.dependencies] == [str(root / "scripts" / "models.py")]
+    related = {Path(r.path).resolve() for d in outcome.diagnostics for r in d.related}
+    assert root / "scripts" / "models.py" in related
     # Without a sibling: the project root's models.py (before src/), which freezes nothing.
     other = lint(root, "other/train.py")
     assert NEEDS_MODULE not in triples(other)
@@ -756,6 +788,55 @@ def test_generated_projects_give_one_answer_everywhere(tmp_path: Path, name: str
     assert_same_everywhere(by_entry_point(root, python_files(root)))
 
 
+# models.py trains at import time what it builds; whether it freezes the
+# discriminator is up to helpers.py.  train.py only imports it.
+STALE_MODELS = """\
+import numpy as np
+from keras import Input, Sequential
+from keras.layers import Dense
+
+from helpers import freeze
+
+generator = Sequential([Input((4,)), Dense(2)])
+discriminator = Sequential([Input((2,)), Dense(1)])
+discriminator.compile(optimizer="adam", loss="mse")
+freeze(discriminator)
+gan = Sequential([generator, discriminator])
+gan.compile(optimizer="adam", loss="mse")
+
+for step in range(3):
+    discriminator.train_on_batch(np.zeros((16, 2)), np.zeros((16, 1)))
+    gan.train_on_batch(np.zeros((16, 4)), np.ones((16, 1)))
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "engine._ALONE caches what linting a module alone reports by (display, source, "
+        "codes, target), but that result follows the module's own imports: after "
+        "helpers.py is edited (the server calls project.forget() on save), models.py's "
+        "entry is stale, and the language server reports in train.py a DK105 at 1:1 "
+        "that the CLI drops as models.py's own finding"
+    ),
+)
+def test_the_language_server_after_a_module_is_edited(tmp_path: Path) -> None:
+    root = build(
+        tmp_path / "p",
+        {
+            "helpers.py": "def freeze(model):\n    pass\n",
+            "models.py": STALE_MODELS,
+            "train.py": "import models\n\nmodels.gan.summary()\n",
+        },
+    )
+    before = lsp(root, "train.py")
+    assert before.diagnostics == ()
+    (root / "helpers.py").write_text("def freeze(model):\n    model.trainable = False\n")
+    project_module.forget()  # as the server does when a module is saved
+    after = sorted(key_of(d, root) for d in lsp(root, "train.py").diagnostics)
+    assert after == sorted(key_of(d, root) for d in cli_folder(root).get("train.py", []))
+
+
 SRC_LAYOUT = {
     "pyproject.toml": '[project]\nname = "gan"\nversion = "0"\n',
     "src/nets.py": BUILDERS,
@@ -802,8 +883,9 @@ def test_src_layout_from_the_scripts_folder(tmp_path: Path, how: str) -> None:
         "ProjectIndex._find looks for an absolute import next to the importing module "
         "and under the project roots, never next to the linted script: a package "
         "module's `from helpers import freeze` (helpers.py beside train.py, found by "
-        "Python through sys.path[0]) is unknown without a project marker, and the "
-        "unknown freeze turns DK101 into a wrong DK106"
+        "Python through sys.path[0]) is unknown without a project marker, and with the "
+        "freeze unknown train.py gets a wrong DK106 ('every gan step also trains "
+        "discriminator') instead of DK101 and DK105"
     ),
 )
 def test_a_package_module_importing_a_module_next_to_the_script(tmp_path: Path) -> None:
@@ -822,6 +904,97 @@ def test_a_package_module_importing_a_module_next_to_the_script(tmp_path: Path) 
     root = build(tmp_path / "p", files)
     outcome = lint(root, "train.py")
     assert triples(outcome) == triples(lint(with_marker, "train.py"))
+
+
+# Functions of one module calling those of another --------------------------
+
+FREEZE_HELPER = "def set_trainable(model, value):\n    model.trainable = value\n"
+LOOP_MODULE = """\
+import numpy as np
+
+
+def train_gan(generator, discriminator, gan, steps=3):
+    noise = np.zeros((16, 4))
+    for _ in range(steps):
+        discriminator.train_on_batch(generator(noise), np.zeros((16, 1)))
+        gan.train_on_batch(noise, np.ones((16, 1)))
+"""
+LOOP_IN_MODULE = (
+    train()
+    .replace(
+        "for step in range(3):\n"
+        "    discriminator.train_on_batch(generator(noise), np.zeros((16, 1)))\n"
+        "    gan.train_on_batch(noise, np.ones((16, 1)))\n",
+        "train_gan(generator, discriminator, gan)\n\n\n",
+    )
+    .replace("import numpy as np\n", "import numpy as np\nfrom loop import train_gan\n", 1)
+)
+
+
+def _freezing_through(where: str) -> str:
+    """The builders, freezing with ``set_trainable`` imported from ``where``."""
+    return BUILDERS.replace(
+        "from keras.optimizers import Adam\n",
+        f"from keras.optimizers import Adam\n\nfrom {where} import set_trainable\n",
+    ).replace("discriminator.trainable = False", "set_trainable(discriminator, False)")
+
+
+def test_the_loop_in_a_module_of_its_own(tmp_path: Path) -> None:
+    """The baseline of the next test: the freeze in models.py, the loop in loop.py."""
+    assert line_of(LOOP_IN_MODULE, "gan = build_gan(") == NEEDS_MODULE[0] + 1
+    root = build(
+        tmp_path / "p", {"models.py": BUILDERS, "loop.py": LOOP_MODULE, "train.py": LOOP_IN_MODULE}
+    )
+    outcome = lint(root, "train.py")
+    assert outcome.crashes == ()
+    assert shifted(NEEDS_MODULE, 1) in triples(outcome)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "The freeze helper in a third module: models.build_gan calls "
+        "helpers.set_trainable, and the Elsewhere recorded for DK101's node, the call "
+        "`set_trainable(discriminator, False)` of models.py, names helpers.py (the "
+        "module being run), so Placement._related cannot find it there: with the loop "
+        "in loop.py (no place in train.py) the report is dropped and DK101 is missing "
+        "(at 63e0935 the same lookup raised KeyError out of lint_path)"
+    ),
+)
+def test_a_freeze_helper_in_a_third_module(tmp_path: Path) -> None:
+    root = build(
+        tmp_path / "p",
+        {
+            "helpers.py": FREEZE_HELPER,
+            "models.py": _freezing_through("helpers"),
+            "loop.py": LOOP_MODULE,
+            "train.py": train(),
+            "train_with_loop_module.py": LOOP_IN_MODULE,
+        },
+    )
+    found = {name: lint(root, name) for name in ("train.py", "train_with_loop_module.py")}
+    assert [outcome.crashes for outcome in found.values()] == [(), ()]
+    assert NEEDS_MODULE in triples(found["train.py"])
+    assert shifted(NEEDS_MODULE, 1) in triples(found["train_with_loop_module.py"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "models.build_gan calls set_trainable, which models.py imports from the "
+        "linted train.py: the DK101 report's node is the call in models.py, which no "
+        "Elsewhere records: crashes == ('train.py: DK101: reported a node that is not "
+        "in the file',) (CLI exit 2) and DK101 is lost"
+    ),
+)
+def test_a_module_calling_back_into_the_linted_file(tmp_path: Path) -> None:
+    script = train().replace(
+        "\ngenerator = build_generator()", f"\n\n{FREEZE_HELPER}\n\ngenerator = build_generator()"
+    )
+    root = build(tmp_path / "p", {"models.py": _freezing_through("train"), "train.py": script})
+    outcome = lint(root, "train.py")
+    assert outcome.crashes == ()
+    assert (line_of(script, "gan = build_gan("), 7, "DK101") in triples(outcome)
 
 
 # --------------------------------------------------------------------------
@@ -886,9 +1059,13 @@ class Module:
 
 
 class Generated:
-    """A random project: modules, their imports among them, the GAN pieces across them."""
+    """A random project: modules, their imports among them, the GAN pieces across them.
 
-    def __init__(self, seed: int) -> None:
+    ``helper_anywhere``: ``set_trainable`` in any module, not only beside
+    ``build_gan`` (see ``test_a_freeze_helper_in_a_third_module``).
+    """
+
+    def __init__(self, seed: int, *, helper_anywhere: bool = False) -> None:
         rng = self.rng = random.Random(seed)
         count = rng.randint(5, 15)
         self.modules = [Module(f"m{i}", rng.random() < 0.5) for i in range(count)]
@@ -896,9 +1073,11 @@ class Generated:
         self.init: list[str] = []  # pkg/__init__.py
         self.init_names: set[str] = set()
         self.marker = rng.random() < 0.5
-        self.home: dict[str, Module] = {}
-        for function, _ in PIECES.values():
-            self.home[function] = rng.choice([*self.modules, self.entry])
+        self.home: dict[str, Module] = {
+            function: rng.choice([*self.modules, self.entry]) for function, _ in PIECES.values()
+        }
+        if not helper_anywhere:
+            self.home["set_trainable"] = self.home["build_gan"]
         for module in self.modules:
             module.body.append(f"CONST_{module.name} = {module.name[1:]}\n")
         # Random imports among the modules, cycles included.
@@ -1000,24 +1179,48 @@ def _line_count(path: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines()) or 1
 
 
+def check_places(root: Path, name: str, outcome: FileOutcome) -> None:
+    """No crash; every finding in the linted file; related places in files that exist."""
+    assert outcome.crashes == (), name
+    lines = _line_count(root / name)
+    for diagnostic in outcome.diagnostics:
+        assert diagnostic.path == name
+        assert 1 <= diagnostic.line <= diagnostic.end_line <= lines, (name, diagnostic)
+        for related in diagnostic.related:
+            place = Path(related.path)
+            place = place if place.is_absolute() else root / place
+            assert place.is_file(), (name, related)
+            assert 1 <= related.line <= related.end_line <= _line_count(place), (name, related)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_generated_project_properties(tmp_path: Path, seed: int) -> None:
-    generated = Generated(seed)
-    root = build(tmp_path / f"seed{seed}", generated.files())
+    root = build(tmp_path / f"seed{seed}", Generated(seed).files())
     names = python_files(root)
+    for name in names:
+        check_places(root, name, lint(root, name))
     answers = by_entry_point(root, names, stdin=False)
     assert_same_everywhere(answers)
-    for name in names:
-        outcome = lint(root, name)
-        assert outcome.crashes == (), name
-        lines = _line_count(root / name)
-        for diagnostic in outcome.diagnostics:
-            assert diagnostic.path == name
-            assert 1 <= diagnostic.line <= diagnostic.end_line <= lines, (name, diagnostic)
-            for related in diagnostic.related:
-                place = Path(related.path)
-                place = place if place.is_absolute() else root / place
-                assert place.is_file(), (name, related)
-                assert 1 <= related.line <= related.end_line <= _line_count(place), (name, related)
-    # The entry point through standard input too (one file: a process per file is slow).
+    # Standard input too, for the script (a process per file would be slow).
     assert sorted(key_of(d, root) for d in cli_stdin(root, ENTRY)) == answers["lint_path"][ENTRY]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "set_trainable in a module other than build_gan's: the misplaced node of "
+        "test_a_freeze_helper_in_a_third_module and, with set_trainable in train.py, "
+        "the crash of test_a_module_calling_back_into_the_linted_file (seed 25)"
+    ),
+)
+def test_generated_projects_with_the_freeze_helper_anywhere(tmp_path: Path) -> None:
+    """All seeds in one test (in-process entry points only): any failure fails it."""
+    for seed in SEEDS:
+        root = build(tmp_path / f"seed{seed}", Generated(seed, helper_anywhere=True).files())
+        for name in python_files(root):
+            outcome = lint(root, name)
+            check_places(root, name, outcome)
+            project_module.forget()
+            assert sorted(key_of(d, root) for d in lsp(root, name).diagnostics) == sorted(
+                key_of(d, root) for d in outcome.diagnostics
+            ), (seed, name)
