@@ -255,8 +255,12 @@ def _to_diagnostics(
     return diagnostics, crashes
 
 
-# What linting a module of the project alone reports, by its text (None: being linted).
-_ALONE: dict[tuple[str, str, frozenset[str], Target], frozenset[Signature] | None] = {}
+# What linting a module of the project alone reports, by its text, with the
+# modules that answer read (None: being linted).
+_ALONE: dict[
+    tuple[str, str, frozenset[str], Target],
+    tuple[frozenset[Signature], tuple[tuple[str, str], ...]] | None,
+] = {}
 
 
 def _reported_alone(
@@ -266,15 +270,23 @@ def _reported_alone(
 
     A finding suppressed there counts as reported: the author saw it there.
     """
+    from darklint.project import digest_of
+
     key = (place.path, place.source, enabled, target)
+    known = _ALONE.get(key)
+    # The answer read other modules: it stands while they are unchanged (a
+    # language server lives across edits).
+    if known is not None and any(digest_of(path) != digest for path, digest in known[1]):
+        del _ALONE[key]
     if key not in _ALONE:
         if len(_ALONE) > 1_024:
             _ALONE.clear()
         _ALONE[key] = None  # a module importing the linted file back asks again: not reported
         outcome = lint_text(place.source, place.path, enabled, target=target, suppress=False)
-        _ALONE[key] = frozenset(Signature.of_diagnostic(d) for d in outcome.diagnostics)
+        signatures = frozenset(Signature.of_diagnostic(d) for d in outcome.diagnostics)
+        _ALONE[key] = (signatures, outcome.dependencies)
     found = _ALONE[key]
-    return found is not None and signature in found
+    return found is not None and signature in found[0]
 
 
 # A replacement is written out by libcst's codegen, which recurses once per

@@ -15,7 +15,10 @@ what they mean:
   (empty: no import needed);
 - ``requires_names``: identifiers the code must contain (a tuple inside the
   tuple is a choice: ``("compile", ("fit", "train_on_batch"))`` needs
-  ``compile`` and at least one of ``fit`` and ``train_on_batch``).
+  ``compile`` and at least one of ``fit`` and ``train_on_batch``);
+- ``skipped_by_imports``: modules whose import rules the rule out (a
+  migration rule has nothing to say about code importing the new version's
+  own internals).
 
 It works in two steps, the cheap one first:
 
@@ -82,6 +85,16 @@ class CodeFacts:
     # The top-level modules its (absolute) import statements import.
     imports: frozenset[str]
     names: frozenset[str]
+    # The modules its (absolute) import statements name, in full.
+    modules: frozenset[str] = frozenset()
+
+    def imports_under(self, prefixes: tuple[str, ...]) -> bool:
+        """It imports one of ``prefixes`` or a module under one."""
+        return any(
+            module == prefix or module.startswith(prefix + ".")
+            for module in self.modules
+            for prefix in prefixes
+        )
 
     def imports_any(self, modules: frozenset[str]) -> bool:
         return not modules or not self.imports.isdisjoint(modules)
@@ -118,6 +131,7 @@ def code_facts(tree: ast.AST) -> CodeFacts:
     names: set[str] = set()
     add = names.add
     imports: set[str] = set()
+    modules: set[str] = set()
     stack: list[object] = [tree]
     pop, push = stack.pop, stack.append
     fields_of = _FIELDS.get
@@ -125,7 +139,9 @@ def code_facts(tree: ast.AST) -> CodeFacts:
         node = pop()
         kind = type(node)
         if kind is ast.Import or kind is ast.ImportFrom:
-            imports.update(_imported_roots(node))  # type: ignore[arg-type]
+            imported = _imported_modules(node)  # type: ignore[arg-type]
+            modules.update(imported)
+            imports.update(module.split(".")[0] for module in imported)
         fields = fields_of(kind)
         if fields is None:
             fields = _fields(kind)
@@ -147,14 +163,14 @@ def code_facts(tree: ast.AST) -> CodeFacts:
     # `import a.b` and `from a.b import C` name `a` and `b` too.
     for dotted in [name for name in names if "." in name]:
         names.update(dotted.split("."))
-    return CodeFacts(frozenset(imports), frozenset(names))
+    return CodeFacts(frozenset(imports), frozenset(names), frozenset(modules))
 
 
-def _imported_roots(node: ast.Import | ast.ImportFrom) -> list[str]:
-    """The top-level modules an import statement imports (a relative import: none)."""
+def _imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The modules an import statement imports, in full (a relative import: none)."""
     if isinstance(node, ast.Import):
-        return [alias.name.split(".")[0] for alias in node.names]
-    return [node.module.split(".")[0]] if node.level == 0 and node.module else []
+        return [alias.name for alias in node.names]
+    return [node.module] if node.level == 0 and node.module else []
 
 
 def filter_rules(
@@ -189,5 +205,6 @@ def filter_rules(
         facts = CodeFacts(
             facts.imports.union(*(other.imports for _, other in also)),
             facts.names.union(*(other.names for _, other in also)),
+            facts.modules,  # what the file itself imports decides `skipped_by_imports`
         )
     return [rule for rule in candidates if rule.may_apply_to_code(facts)]

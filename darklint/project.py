@@ -142,16 +142,20 @@ class ProjectIndex:
     _loaded: OrderedDict[Path, tuple[tuple[int, int] | None, LoadedModule | None]] = field(
         default_factory=OrderedDict
     )
-    _resolved: dict[tuple[str, int, Path], Path | None] = field(default_factory=dict)
+    _resolved: dict[tuple[str, int, Path, Path], Path | None] = field(default_factory=dict)
 
-    def resolve(self, name: str, level: int, importer: Path) -> Path | None:
-        """The file ``import name`` (``level`` leading dots) names, from ``importer``."""
-        key = (name, level, importer.parent)
+    def resolve(
+        self, name: str, level: int, importer: Path, script: Path | None = None
+    ) -> Path | None:
+        """The file ``import name`` (``level`` leading dots) names, from ``importer``, in a
+        run of the script at ``script`` (whose folder is ``sys.path[0]``)."""
+        script_folder = script.parent if script is not None else importer.parent
+        key = (name, level, importer.parent, script_folder)
         if key not in self._resolved:
-            self._resolved[key] = self._find(name, level, importer)
+            self._resolved[key] = self._find(name, level, importer, script_folder)
         return self._resolved[key]
 
-    def _find(self, name: str, level: int, importer: Path) -> Path | None:
+    def _find(self, name: str, level: int, importer: Path, script_folder: Path) -> Path | None:
         parts = [part for part in name.split(".") if part]
         if level > 0:
             base = importer.parent
@@ -160,7 +164,10 @@ class ProjectIndex:
             return _module_file(base, parts)
         if not parts or parts[0] in self.libraries:
             return None
-        for base in (importer.parent, *self.roots):
+        # As Python finds it: the script's folder first (``sys.path[0]``), the
+        # importing module's folder (code run from there, or with it on the
+        # path), then the project's roots.
+        for base in dict.fromkeys((script_folder, importer.parent, *self.roots)):
             found = _module_file(base, parts)
             if found is not None:
                 return found
@@ -200,7 +207,7 @@ class ProjectView:
         return qualified.startswith(".") or qualified.split(".")[0] not in self.index.libraries
 
     def resolve(self, name: str, level: int, importer: Path) -> Path | None:
-        return self.index.resolve(name, level, importer)
+        return self.index.resolve(name, level, importer.absolute(), self.entry)
 
     def real(self, path: Path) -> Path | None:
         return _real(path)
@@ -239,7 +246,14 @@ _INDEXES: dict[tuple[Path, ...], ProjectIndex] = {}
 
 
 def view_for(linted: Path, configured: Sequence[Path] = ()) -> ProjectView:
-    """The project of the file at ``linted`` (which need not exist: stdin), as that file sees it."""
+    """The project of the file at ``linted`` (which need not exist: stdin), as that file sees it.
+
+    Paths are made absolute first: ``train.py`` linted from its own folder
+    has a project root above it, and a process that changes directory does
+    not reuse another project's answers.
+    """
+    linted = linted.absolute()
+    configured = [folder.absolute() for folder in configured]
     roots = tuple(search_roots(linted, configured))
     index = _INDEXES.get(roots)
     if index is None:

@@ -217,6 +217,8 @@ class Rule:
     # it.  A tuple inside the tuple is a choice: one of its tokens is enough.
     requires_imports: ClassVar[frozenset[str]] = frozenset()
     requires_names: ClassVar[Tokens] = ()
+    # Modules (and the modules under them) whose import rules the rule out.
+    skipped_by_imports: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
 
@@ -315,8 +317,10 @@ class Rule:
     @classmethod
     def may_apply_to_code(cls, facts: CodeFacts) -> bool:
         """The gate's second step, for a file that passed the first: its code."""
-        return facts.imports_any(cls.requires_imports) and names_have(
-            facts.names, cls.requires_names
+        return (
+            facts.imports_any(cls.requires_imports)
+            and names_have(facts.names, cls.requires_names)
+            and not facts.imports_under(cls.skipped_by_imports)
         )
 
     @classmethod

@@ -30,6 +30,11 @@ class SharedTrainable:
         for event in compiles:
             for model in semantic.trainable_at(event):
                 self.training_it.setdefault(model, []).append(event)
+        # Where each model first had some of its layers frozen one by one.
+        self.first_partial: dict[ModelId, int] = {}
+        for event in semantic.trace:
+            if event.kind is EventKind.TRAINABLE and event.partial and event.model is not None:
+                self.first_partial.setdefault(event.model, event.index)
 
     def first_sharing(self, later: Event) -> tuple[Event, ModelId | None] | None:
         """The earlier compile and the outermost model whose weights both train.
@@ -90,13 +95,11 @@ class SharedTrainable:
 
     def _layer_frozen(self, compile_event: Event) -> bool:
         """Some layer of the compiled model had its own ``trainable`` set before it."""
-        semantic = self.semantic
+        if not self.first_partial:
+            return False
         return any(
-            event.kind is EventKind.TRAINABLE
-            and event.partial
-            and event.index < compile_event.index
-            for model in semantic.closure(compile_event.subject)
-            for event in semantic.model_events(model)
+            self.first_partial.get(model, compile_event.index) < compile_event.index
+            for model in self.semantic.closure(compile_event.subject)
         )
 
     def shared(self, earlier: Event, later: Event) -> ModelId | None:
@@ -113,7 +116,18 @@ class SharedTrainable:
 
 
 def outermost(semantic: SemanticModel, models: list[ModelId]) -> ModelId | None:
-    """The first of ``models`` that no other of them contains."""
+    """A model of ``models`` that no other of them contains.
+
+    The one holding the most models first (a container holds more than what
+    it contains: no other can contain it), so that a long chain of wrappers
+    costs one pass; then, if the code pretends a model contains itself, the
+    first such model in order.
+    """
+    if not models:
+        return None
+    widest = max(models, key=lambda model: (len(semantic.closure(model)), -model))
+    if not any(other != widest and semantic.contains(other, widest) for other in models):
+        return widest
     for model in models:
         if not any(other != model and semantic.contains(other, model) for other in models):
             return model

@@ -20,7 +20,7 @@ Each test builds its project in ``tmp_path`` and checks:
    cycles, re-exports through ``__init__.py``, star, relative and
    script-style imports, and the pieces of a GAN placed across them.
 
-A test that exposes a bug is ``xfail(strict=True)`` with the reason; the
+A test that exposed a bug was ``xfail(strict=True)`` until the fix; the
 in-process lints run under a time limit (``_within``) so that a hang is a
 failure, not a stuck run.
 """
@@ -581,15 +581,6 @@ def test_a_cycle_of_two_star_imports_is_quick(tmp_path: Path) -> None:
     assert LOCAL in triples(outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Modules._from_stars searches star imports depth-first with no memory of the "
-        "modules it has searched, bounded only by MAX_HOPS=16: a name no module of a "
-        "star-import mesh defines costs (stars per module)^16 lookups. 3 modules each "
-        "star-importing the other 2: ~2.5 s; 4 modules: no answer after 5 minutes (a hang)"
-    ),
-)
 def test_a_mesh_of_star_imports_is_quick(tmp_path: Path) -> None:
     root = _star_mesh(tmp_path / "p", 4)
     outcome = lint(root, "train.py", seconds=5)
@@ -810,16 +801,6 @@ for step in range(3):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine._ALONE caches what linting a module alone reports by (display, source, "
-        "codes, target), but that result follows the module's own imports: after "
-        "helpers.py is edited (the server calls project.forget() on save), models.py's "
-        "entry is stale, and the language server reports in train.py a DK105 at 1:1 "
-        "that the CLI drops as models.py's own finding"
-    ),
-)
 def test_the_language_server_after_a_module_is_edited(tmp_path: Path) -> None:
     root = build(
         tmp_path / "p",
@@ -853,14 +834,6 @@ def test_src_layout_from_the_project_folder(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A relative path (darklint train.py, darklint ., --stdin-filename train.py) run "
-        "from a folder below the project root never finds the root: project_root() walks "
-        "Path('train.py').parent.parents, which is empty, so src/ is not searched"
-    ),
-)
 @pytest.mark.parametrize("how", ["path", "folder", "stdin"])
 def test_src_layout_from_the_scripts_folder(tmp_path: Path, how: str) -> None:
     root = build(tmp_path / "p", SRC_LAYOUT)
@@ -877,17 +850,6 @@ def test_src_layout_from_the_scripts_folder(tmp_path: Path, how: str) -> None:
     assert [k[:3] for k in keys] == [k[:3] for k in expected]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ProjectIndex._find looks for an absolute import next to the importing module "
-        "and under the project roots, never next to the linted script: a package "
-        "module's `from helpers import freeze` (helpers.py beside train.py, found by "
-        "Python through sys.path[0]) is unknown without a project marker, and with the "
-        "freeze unknown train.py gets a wrong DK106 ('every gan step also trains "
-        "discriminator') instead of DK101 and DK105"
-    ),
-)
 def test_a_package_module_importing_a_module_next_to_the_script(tmp_path: Path) -> None:
     nets = BUILDERS.replace(
         "from keras.optimizers import Adam\n",
@@ -950,17 +912,6 @@ def test_the_loop_in_a_module_of_its_own(tmp_path: Path) -> None:
     assert shifted(NEEDS_MODULE, 1) in triples(outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The freeze helper in a third module: models.build_gan calls "
-        "helpers.set_trainable, and the Elsewhere recorded for DK101's node, the call "
-        "`set_trainable(discriminator, False)` of models.py, names helpers.py (the "
-        "module being run), so Placement._related cannot find it there: with the loop "
-        "in loop.py (no place in train.py) the report is dropped and DK101 is missing "
-        "(at 63e0935 the same lookup raised KeyError out of lint_path)"
-    ),
-)
 def test_a_freeze_helper_in_a_third_module(tmp_path: Path) -> None:
     root = build(
         tmp_path / "p",
@@ -978,15 +929,6 @@ def test_a_freeze_helper_in_a_third_module(tmp_path: Path) -> None:
     assert shifted(NEEDS_MODULE, 1) in triples(found["train_with_loop_module.py"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "models.build_gan calls set_trainable, which models.py imports from the "
-        "linted train.py: the DK101 report's node is the call in models.py, which no "
-        "Elsewhere records: crashes == ('train.py: DK101: reported a node that is not "
-        "in the file',) (CLI exit 2) and DK101 is lost"
-    ),
-)
 def test_a_module_calling_back_into_the_linted_file(tmp_path: Path) -> None:
     script = train().replace(
         "\ngenerator = build_generator()", f"\n\n{FREEZE_HELPER}\n\ngenerator = build_generator()"
@@ -1205,14 +1147,6 @@ def test_generated_project_properties(tmp_path: Path, seed: int) -> None:
     assert sorted(key_of(d, root) for d in cli_stdin(root, ENTRY)) == answers["lint_path"][ENTRY]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "set_trainable in a module other than build_gan's: the misplaced node of "
-        "test_a_freeze_helper_in_a_third_module and, with set_trainable in train.py, "
-        "the crash of test_a_module_calling_back_into_the_linted_file (seed 25)"
-    ),
-)
 def test_generated_projects_with_the_freeze_helper_anywhere(tmp_path: Path) -> None:
     """All seeds in one test (in-process entry points only): any failure fails it."""
     for seed in SEEDS:

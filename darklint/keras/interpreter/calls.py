@@ -175,7 +175,8 @@ class Calls(Core):
             return UNKNOWN
         self.inlined[id(function)] = self.inlined.get(id(function), 0) + 1
         self.walked.add(id(function))
-        frame = Frame(function, call_site, len(self.frames), closure=closure or {})
+        env = self.env_of.get(id(function), self.entry)
+        frame = Frame(function, call_site, len(self.frames), closure=closure or {}, env=env)
         params = [*function.params.posonly_params, *function.params.params]
         positional = list(args)
         if self_value is not None and params:
@@ -203,7 +204,6 @@ class Calls(Core):
         # Loops of the caller still enclose what the callee does.
         self.loops = list(saved_loops)
         # A function of another module runs with that module's names.
-        env = self.env_of.get(id(function), self.entry)
         try:
             with self._inside(env, call_site or function):
                 self._block(body_of(function))

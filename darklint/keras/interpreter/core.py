@@ -61,6 +61,8 @@ class Frame:
     global_names: set[str] = field(default_factory=set)
     # The names of the function that defined this one (a closure), if any.
     closure: dict[str, Value] = field(default_factory=dict)
+    # The module whose code the frame runs (None: the linted file).
+    env: ModuleEnv | None = None
 
 
 class BudgetExhausted(Exception):
@@ -226,14 +228,21 @@ class Core:
         if self.budget < 0:
             raise BudgetExhausted
 
-    def _here(self, node: cst.CSTNode) -> None:
-        """``node`` goes into the facts: if it is in another module, say where, and
-        through which node of the linted file the walk got there."""
-        env = self.env
+    def _here(self, node: cst.CSTNode, env: ModuleEnv | None = None) -> None:
+        """``node`` (of the module ``env``, by default the one running) goes into the
+        facts: if it is in another module, say where, and through which node of the
+        linted file the walk got there."""
+        env = env or self.env
         if env is not self.entry and self.crossing:
             self.facts.elsewhere.setdefault(
                 id(node), Elsewhere(self.crossing[0], env.display, env.module, env.source, node)
             )
+
+    def _caller_env(self) -> ModuleEnv:
+        """The module of the code that called the running function (its call site's)."""
+        if len(self.frames) >= 2:
+            return self.frames[-2].env or self.entry
+        return self.entry
 
     def _event(
         self, kind: EventKind, model: ModelId | None, node: cst.CSTNode, **details: object

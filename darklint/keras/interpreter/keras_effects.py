@@ -471,7 +471,7 @@ class KerasEffects(Core):
             or root.value == "self"
             or isinstance(frame.locals.get(root.value), LayerVal)
         )
-        if (
+        helper = (
             about_argument
             and frame.function is not None
             and frame.call_site is not None
@@ -480,15 +480,17 @@ class KerasEffects(Core):
                 if compiles
                 else self._trainable_helper(frame.function)
             )
-        ):
-            return frame.call_site
-        if (
+        )
+        # A context manager that toggles (`with Nontrainable(d):`): the `with` does it.
+        toggles_on_with = (
             not compiles
             and frame.function is not None
             and frame.call_site is not None
             and frame.function.name.value in ("__enter__", "__exit__")
-        ):
-            # A context manager that toggles (`with Nontrainable(d):`): the `with` does it.
+        )
+        if (helper or toggles_on_with) and frame.call_site is not None:
+            # The call site is in the caller's module, which may not be the helper's.
+            self._here(frame.call_site, self._caller_env())
             return frame.call_site
         return statement
 

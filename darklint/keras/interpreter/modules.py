@@ -52,10 +52,10 @@ class Modules(Core):
 
     def _project_value(self, qualified: str, node: cst.CSTNode) -> Value | None:
         """What ``qualified`` (as the current module's imports spell it) is in the project."""
-        return self._resolve_in(self.env, qualified, node, 0)
+        return self._resolve_in(self.env, qualified, node, 0, set())
 
     def _resolve_in(
-        self, env: ModuleEnv, qualified: str, node: cst.CSTNode, hops: int
+        self, env: ModuleEnv, qualified: str, node: cst.CSTNode, hops: int, seen: set[Path]
     ) -> Value | None:
         project = self.project
         if project is None or env.path is None or hops > MAX_HOPS:
@@ -75,11 +75,17 @@ class Modules(Core):
             module = self._module_env(path, node)
             if module is None or cut + 1 < len(parts):
                 return None
-            return self._member(module, parts[cut], node, hops + 1)
+            return self._member(module, parts[cut], node, hops + 1, seen)
         return None
 
-    def _member(self, env: ModuleEnv, name: str, node: cst.CSTNode, hops: int) -> Value | None:
-        """The value ``name`` has in the module ``env`` (bound there, or imported into it)."""
+    def _member(
+        self, env: ModuleEnv, name: str, node: cst.CSTNode, hops: int, seen: set[Path]
+    ) -> Value | None:
+        """The value ``name`` has in the module ``env`` (bound there, or imported into it).
+
+        ``seen``: the modules whose star imports this lookup searched already
+        (a mesh of star imports is searched once, not once per path through it).
+        """
         if name in env.globals:
             return env.globals[name]
         imported = env.imports.names.get(name)
@@ -87,31 +93,34 @@ class Modules(Core):
             keras = kind_of(imported)
             if keras is not None:
                 return KerasRef(*keras)
-            return self._resolve_in(env, imported, node, hops)
+            return self._resolve_in(env, imported, node, hops, seen)
         keras_star = env.imports.qualify(cst.Name(name))
         if keras_star is not None:
             keras = kind_of(keras_star)
             return KerasRef(*keras) if keras is not None else None
-        return self._from_stars(env, name, node, hops)
+        return self._from_stars(env, name, node, hops, seen)
 
-    def _from_stars(self, env: ModuleEnv, name: str, node: cst.CSTNode, hops: int) -> Value | None:
+    def _from_stars(
+        self, env: ModuleEnv, name: str, node: cst.CSTNode, hops: int, seen: set[Path]
+    ) -> Value | None:
         """``name`` from the modules ``env`` star-imports (``from models import *``)."""
         project = self.project
-        if project is None or env.path is None or hops > MAX_HOPS:
+        if project is None or env.path is None or hops > MAX_HOPS or env.path in seen:
             return None
+        seen.add(env.path)
         for star in env.imports.other_stars:
             level = len(star) - len(star.lstrip("."))
             path = project.resolve(star[level:], level, env.path)
             anchor = env.imports.statements.get(star, node)
             module = self._module_env(path, anchor) if path is not None else None
             if module is not None:
-                found = self._member(module, name, node, hops + 1)
+                found = self._member(module, name, node, hops + 1, seen)
                 if found is not None:
                     return found
         return None
 
     def _star_value(self, name: str, node: cst.CSTNode) -> Value | None:
-        return self._from_stars(self.env, name, node, 0)
+        return self._from_stars(self.env, name, node, 0, set())
 
     # Walking a module -----------------------------------------------------------
 
@@ -145,7 +154,7 @@ class Modules(Core):
 
     def _run_module(self, env: ModuleEnv, node: cst.CSTNode) -> None:
         """Run the module's body as importing it would (not its ``__main__`` block)."""
-        frame = Frame(function=None, call_site=node, depth=len(self.frames))
+        frame = Frame(function=None, call_site=node, depth=len(self.frames), env=env)
         frame.locals = env.globals
         saved = (self.loops, self.guards, self.conditions)
         # Importing runs the module once, outside the importer's loops.
