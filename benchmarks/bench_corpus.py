@@ -371,6 +371,8 @@ def bench_corpus(corpus: Path, work: Path, repeat: int) -> list[Row]:
     if not stats:
         one_relinted = None  # unknown: this darklint does not say
     name = corpus.name if corpus.name != "src" else f"{corpus.parent.name}/src"
+    bound = floor + wall(results, "libcst gated-in")
+    vs_bound = jobs1 / bound
     return [
         Row(
             f"{name}: corpus",
@@ -389,12 +391,13 @@ def bench_corpus(corpus: Path, work: Path, repeat: int) -> list[Row]:
             f"{1 + ratio(results, 'libcst gated-in', 'ast floor'):.2f}× floor",
         ),
         Row(
-            "cold, `--jobs 1`",
-            f"{jobs1:.2f} s = {vs_floor:.2f}× floor = "
-            f"{ratio(results, 'cold --jobs 1', 'libcst parse'):.2f}× libcst; "
+            "cold, `--jobs 1` (cross-module analysis on)",
+            f"{jobs1:.2f} s = {vs_floor:.2f}× floor = {vs_bound:.2f}× the least above; "
             f"{total / jobs1:.0f} files/s; CPU {cpu1:.2f} s",
-            "≤ 3× floor",
-            vs_floor <= 3,
+            # The target of the cross-module issue, which replaced `≤ 3× floor`:
+            # below what any libcst engine behind a sound gate can reach here.
+            "≤ 1.25× the least above",
+            vs_bound <= 1.25,
         ),
         Row(
             "cold, `--jobs 2`",
