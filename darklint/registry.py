@@ -25,6 +25,9 @@ from darklint.rules.dk301_intermediate_output_submodel_trained import (
     IntermediateOutputSubmodelTrained,
 )
 from darklint.rules.dk302_adversarial_input_gradient import AdversarialInputGradient
+from darklint.rules.dk401_softmax_over_single_unit import SoftmaxOverSingleUnit
+from darklint.rules.dk402_probability_head_with_logits_loss import ProbabilityHeadWithLogitsLoss
+from darklint.rules.dk403_linear_head_with_probability_loss import LinearHeadWithProbabilityLoss
 from darklint.rules.dk501_keras3_removed_argument import Keras3RemovedArgument
 from darklint.rules.dk502_keras3_removed_attribute import Keras3RemovedAttribute
 from darklint.rules.dk503_keras3_removed_backend_function import Keras3RemovedBackendFunction
@@ -47,6 +50,9 @@ RULES: tuple[type[Rule], ...] = (
     CompileInTrainingLoop,
     IntermediateOutputSubmodelTrained,
     AdversarialInputGradient,
+    SoftmaxOverSingleUnit,
+    ProbabilityHeadWithLogitsLoss,
+    LinearHeadWithProbabilityLoss,
     Keras3RemovedArgument,
     Keras3RemovedAttribute,
     Keras3RemovedBackendFunction,

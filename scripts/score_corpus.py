@@ -39,7 +39,9 @@ def load(path: Path) -> list[dict[str, object]]:
 SCORED = ("DK1", "DK2", "DK3")
 
 
-def findings(corpus: Path, mapping: dict[str, str]) -> set[Key]:
+def findings(
+    corpus: Path, mapping: dict[str, str], scored: tuple[str, ...] = SCORED
+) -> set[Key]:
     found: set[Key] = set()
     for folder in sorted((corpus / "repos").iterdir()):
         repo = folder.name.replace("+", "/", 1)
@@ -66,8 +68,8 @@ def findings(corpus: Path, mapping: dict[str, str]) -> set[Key]:
             continue
         for diagnostic in json.loads(result.stdout or "[]"):
             code = mapping.get(diagnostic["code"], diagnostic["code"])
-            if not code.startswith(SCORED):
-                continue  # the corpora annotate the training-hazard rules only
+            if not code.startswith(scored):
+                continue  # a corpus annotates some families only (--families)
             path = str(diagnostic["path"]).removeprefix("./")
             key = (repo, path, int(diagnostic["line"]), code)
             found.add(key)
@@ -99,6 +101,11 @@ def main() -> int:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--map", action="append", default=[], help="OLD=NEW rule code")
     parser.add_argument("--details", action="store_true", help="list every FP and FN")
+    parser.add_argument(
+        "--families",
+        default=",".join(SCORED),
+        help="the code prefixes the corpus annotates (default: %(default)s)",
+    )
     args = parser.parse_args()
     mapping = dict(item.split("=", 1) for item in args.map)
     expected = {
@@ -109,7 +116,7 @@ def main() -> int:
         (str(a["repo"]), str(a["file"]), int(a["line"]), str(a["rule"]))  # type: ignore[call-overload]
         for a in load(args.corpus / "uncertain.jsonl")
     }
-    found = matched(findings(args.corpus, mapping), set(expected) | uncertain)
+    found = matched(findings(args.corpus, mapping, tuple(args.families.split(","))), set(expected) | uncertain)
     rules = sorted({key[3] for key in expected} | {key[3] for key in found})
     tp, fp, fn = Counter[str](), Counter[str](), Counter[str]()
     flow_tp, flow_all = Counter[str](), Counter[str]()

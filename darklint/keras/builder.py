@@ -17,6 +17,7 @@ from darklint.keras.facts import (
     Event,
     GradientId,
     GradientInfo,
+    Head,
     Loop,
     ModelId,
     ModelInfo,
@@ -49,6 +50,7 @@ class ModelRecord:
     overrides: frozenset[str] = frozenset()
     # The flags (`if FLAGS.adversarial:`) it was made under: it exists only when they are set.
     conditions: frozenset[str] = frozenset()
+    heads: tuple[Head | None, ...] | None = None
 
     def freeze(self) -> ModelInfo:
         return ModelInfo(
@@ -64,6 +66,7 @@ class ModelRecord:
             loops=self.loops,
             adversarial=frozenset(self.adversarial),
             overrides=self.overrides,
+            heads=self.heads,
         )
 
 
@@ -104,6 +107,8 @@ class SemanticBuilder:
     # The owner of each attribute (``m`` of ``m.fit``) that the walk knew; a
     # Keras kind wins over OBJECT when an attribute is walked in several contexts.
     owners: dict[cst.Attribute, Owner] = field(default_factory=dict)
+    # Every activation a layer applied, by the node that chose it.
+    activations: dict[int, Head] = field(default_factory=dict)
     # The walk asks what a model contains at every compile and training call
     # while it is still adding containment: kept here, and forgotten on change.
     _closure: dict[ModelId, frozenset[ModelId]] = field(default_factory=dict)
@@ -174,4 +179,5 @@ class SemanticBuilder:
             gradients=tuple(record.freeze() for record in self.gradients),
             elsewhere=dict(self.elsewhere),
             owners=dict(self.owners),
+            activations=tuple(self.activations.values()),
         )

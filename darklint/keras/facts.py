@@ -72,6 +72,45 @@ class Elsewhere:
     node: cst.CSTNode
 
 
+@dataclass(frozen=True, eq=False)
+class Head:
+    """The last activation a tensor went through, as a layer of the code set it.
+
+    ``activation`` is Keras' name for it ("linear", "sigmoid", "softmax",
+    "relu"...; None: the code does not show it, e.g. a variable); ``units``
+    is the size of the axis it normalises over (the last one: a ``Dense``'s
+    units, a ``Conv2D``'s filters; None: not known, e.g. after a ``Flatten``).
+    """
+
+    activation: str | None
+    units: int | None
+    # Where the activation is chosen (the `activation=` argument, the
+    # `Activation(...)` layer; a layer with no activation: the layer), and the
+    # layer's constructor call.
+    node: cst.CSTNode
+    layer: cst.CSTNode
+    # The layer's `name=`: the output's name in a multi-output model.
+    name: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Loss:
+    """A loss given to ``compile()`` for one output (or for all of them)."""
+
+    # Keras' function name ("binary_crossentropy"...), whatever the spelling
+    # (an alias, a class, a function); None: a loss the code does not show.
+    name: str | None
+    # The `from_logits=` given to a loss class (False by default; None: not known).
+    from_logits: bool | None
+    # The expression in the compile call (a list's or dict's item), and
+    # where the loss object was made, when elsewhere.
+    node: cst.CSTNode
+    made: cst.CSTNode | None = None
+    # The output it applies to: its position in a list, its name in a dict
+    # (None: every output).
+    output: int | str | None = None
+
+
 @dataclass(frozen=True)
 class Loop:
     node: cst.For | cst.While
@@ -120,6 +159,8 @@ class Event:
     # in: (chain, arm).  Two events in different arms of one chain never
     # both happen in a run (`if mode == 1: ... elif mode == 2: ...`).
     arms: tuple[tuple[object, int], ...] = ()
+    # COMPILE: the losses given (empty: none the code shows).
+    losses: tuple[Loss, ...] = ()
 
     def exclusive(self, other: Event) -> bool:
         """This event and ``other`` are in different arms of one `if` chain."""
@@ -170,6 +211,9 @@ class ModelInfo:
     # weights each step updates; `compute_loss`: a custom objective over all
     # trainable weights): Keras' own places for custom training.
     overrides: frozenset[str] = frozenset()
+    # The last activation of each output, in order (None: a model whose
+    # outputs the code does not show; an item None: that output's).
+    heads: tuple[Head | None, ...] | None = None
 
     @property
     def label(self) -> str:

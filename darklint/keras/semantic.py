@@ -30,6 +30,7 @@ from darklint.keras.facts import (
     Event,
     EventKind,
     GradientInfo,
+    Head,
     ModelId,
     ModelInfo,
     OptimizerId,
@@ -58,6 +59,8 @@ class SemanticModel:
     elsewhere: Mapping[int, Elsewhere] = field(default_factory=dict)
     # What the walk knew the owner of each attribute (``m`` of ``m.fit``) to be.
     owners: Mapping[cst.Attribute, Owner] = field(default_factory=dict)
+    # Every activation a layer of the code applied (`Dense(1, activation="softmax")`).
+    activations: tuple[Head, ...] = ()
     # Indexes, built once from the facts above (``__post_init__``).
     _by_model: dict[ModelId | None, list[Event]] = field(default_factory=dict, repr=False)
     _compiles_by_model: dict[ModelId, list[Event]] = field(default_factory=dict, repr=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from darklint.keras.builder import GradientRecord, OptimizerRecord
-from darklint.keras.facts import GradientId, ModelId
+from darklint.keras.facts import GradientId, Head, ModelId
 from darklint.keras.vocabulary import Kind
 
 if TYPE_CHECKING:
@@ -53,6 +53,9 @@ class TensorVal(Value):
     # The weighted layers (``LayerVal.layer``) called to produce it, since the
     # inputs of the model being built: its variables.
     layers: frozenset[int] = frozenset()
+    # The last activation it went through (None: not known); lost when it is
+    # combined with another tensor.
+    head: Head | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ class LayerListVal(Value):
 @dataclass(frozen=True)
 class ListVal(Value):
     items: tuple[Value, ...]
+    # A dict written in place: its keys, where they are strings (the names
+    # of a model's outputs, in a dict of losses).
+    keys: tuple[str | None, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,22 @@ class ArrayVal(Value):
     ``np.random.normal(0, 1, (16, 100))``, ``x[:16]``, ``state.reshape(1, -1)``."""
 
     rows: int
+
+
+@dataclass(frozen=True)
+class StrVal(Value):
+    """A string written in the code (a loss or activation name)."""
+
+    value: str
+
+
+@dataclass(frozen=True, eq=False)
+class LossVal(Value):
+    """A loss object made by the code (`keras.losses.BinaryCrossentropy(from_logits=True)`)."""
+
+    name: str | None
+    from_logits: bool | None
+    node: cst.CSTNode
 
 
 @dataclass(frozen=True)

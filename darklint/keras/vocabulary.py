@@ -346,3 +346,103 @@ MAKES_MODELS = (
     *sorted(KERAS_ONLY_METHODS),
     *sorted(MODEL_LIKE_METHODS),
 )
+
+# --- Output heads and losses (DK4xx) -------------------------------------------------
+
+# Layers whose `activation=` applies over their last axis, and the argument
+# (position 0, or this keyword) that sets that axis' size.  Recurrent layers
+# are left out: their `activation` is the cell's, not the output's.
+HEAD_LAYERS: Mapping[str, str] = {
+    "Dense": "units",
+    **dict.fromkeys(
+        (
+            "Conv1D",
+            "Conv2D",
+            "Conv3D",
+            "Convolution1D",
+            "Convolution2D",
+            "Convolution3D",
+            "Conv1DTranspose",
+            "Conv2DTranspose",
+            "Conv3DTranspose",
+            "Convolution2DTranspose",
+            "Deconvolution2D",
+            "SeparableConv1D",
+            "SeparableConv2D",
+        ),
+        "filters",
+    ),
+}
+# Layers that are an activation: the one they apply (None: the `Activation`
+# layer's argument says).  `Softmax` normalises over its `axis` (last by default).
+ACTIVATION_LAYERS: Mapping[str, str | None] = {
+    "Activation": None,
+    "Softmax": "softmax",
+    "ReLU": "relu",
+    "LeakyReLU": "leaky_relu",
+    "ELU": "elu",
+    "PReLU": "prelu",
+    "ThresholdedReLU": "relu",
+}
+# Layers an output goes through unchanged (noise, regularisation: the same
+# activation, the same last axis), and those that keep its values but move
+# its axes (the softmax was over an axis that may no longer be the last).
+KEEPS_HEAD = frozenset(
+    {
+        "Dropout",
+        "AlphaDropout",
+        "GaussianDropout",
+        "GaussianNoise",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "ActivityRegularization",
+    }
+)
+MOVES_AXES = frozenset({"Flatten", "Reshape", "Permute", "RepeatVector"})
+# A wrapper applying the layer it is given (`TimeDistributed(Dense(3, "softmax"))`).
+HEAD_WRAPPERS = frozenset({"TimeDistributed"})
+# Keras' names of activations, under each spelling `activations.get` takes
+# (keras 3.15.1; `None` and "linear" are no activation), and the functions of
+# other libraries that are the same activation.
+ACTIVATION_ALIASES: Mapping[str, str] = {
+    "swish": "silu",
+    "linear": "linear",
+}
+ACTIVATION_FUNCTIONS: Mapping[str, str] = {
+    "tensorflow.nn.softmax": "softmax",
+    "tensorflow.math.softmax": "softmax",
+    "tensorflow.nn.sigmoid": "sigmoid",
+    "tensorflow.math.sigmoid": "sigmoid",
+    "tensorflow.sigmoid": "sigmoid",
+    "tensorflow.nn.relu": "relu",
+    "tensorflow.nn.tanh": "tanh",
+    "tensorflow.math.tanh": "tanh",
+    "tensorflow.tanh": "tanh",
+    "tensorflow.nn.elu": "elu",
+    "tensorflow.nn.selu": "selu",
+    "tensorflow.nn.softplus": "softplus",
+    "tensorflow.math.softplus": "softplus",
+    "tensorflow.nn.leaky_relu": "leaky_relu",
+}
+# The crossentropies whose probability/logits convention DK4xx checks, by
+# every name `losses.get` takes for them (keras 3.15.1) and their classes.
+CROSSENTROPY_ALIASES: Mapping[str, str] = {
+    "binary_crossentropy": "binary_crossentropy",
+    "bce": "binary_crossentropy",
+    "BCE": "binary_crossentropy",
+    "BinaryCrossentropy": "binary_crossentropy",
+    "categorical_crossentropy": "categorical_crossentropy",
+    "CategoricalCrossentropy": "categorical_crossentropy",
+    "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+}
+# The loss classes (not functions) that take `from_logits=`.
+LOSS_CLASSES = frozenset(
+    {"BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy"}
+)
+
+
+def activation_name(spelled: str) -> str:
+    """Keras' name of an activation spelled as `activations.get` takes it."""
+    return ACTIVATION_ALIASES.get(spelled, spelled)

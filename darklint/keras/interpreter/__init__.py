@@ -17,6 +17,7 @@ The parts, one module each:
 - :mod:`.calls`: arguments, callees, inlining the file's own functions;
 - :mod:`.keras_effects`: what Keras' API does (the only part that records
   events and reads Keras' vocabulary);
+- :mod:`.heads`: the last activation of each output, the losses of each compile;
 - :mod:`.gradients`: input gradients and the inputs they perturb;
 - :mod:`.modules`: the project's own modules, walked where the file uses them;
 - :mod:`.flow` (operations on values) and :mod:`.syntax` (questions about
@@ -28,12 +29,13 @@ from __future__ import annotations
 from darklint.keras.interpreter.calls import Calls
 from darklint.keras.interpreter.expressions import Expressions
 from darklint.keras.interpreter.gradients import Gradients
+from darklint.keras.interpreter.heads import Heads
 from darklint.keras.interpreter.keras_effects import KerasEffects
 from darklint.keras.interpreter.modules import Modules
 from darklint.keras.interpreter.statements import Statements
 
 
-class Interpreter(Statements, Expressions, Calls, KerasEffects, Gradients, Modules):
+class Interpreter(Statements, Expressions, Calls, KerasEffects, Heads, Gradients, Modules):
     """One file's walk: ``Interpreter(module, source).run()`` is its semantic model."""
 
 

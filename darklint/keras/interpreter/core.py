@@ -35,6 +35,8 @@ from darklint.keras.values import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from darklint.keras.facts import Head, Loss
+    from darklint.keras.interpreter.heads import LayerSpec
     from darklint.keras.semantic import SemanticModel
     from darklint.keras.values import KerasRef, ModelVal, ModuleRef, TapeVal
     from darklint.project import ProjectView
@@ -142,6 +144,8 @@ class Core:
         self.promoted: dict[int, ModelVal] = {}
         # Layers the code made: whether each has weights, and the model it went into.
         self.layer_weighted: list[bool] = []
+        # What each layer does to the head of what it is called on (heads.py).
+        self.layer_specs: list[LayerSpec | None] = []
         self.layer_owner: dict[int, ModelId] = {}
         self.helpers: dict[int, bool] = {}
         self.budget = 0
@@ -361,6 +365,23 @@ class Core:
         def _new_subclass_model(self, cls: ClassInfo, node: cst.CSTNode) -> ModelVal: ...
         def _trainable_helper(self, function: cst.FunctionDef) -> bool: ...
         def _promote(self, value: Value, node: cst.CSTNode) -> Value: ...
+
+        # heads
+        def _layer_spec(
+            self, node: cst.CSTNode, path: str, args: list[Value], kwargs: dict[str, Value]
+        ) -> None: ...
+        def _tensor_head(self, layer: Value, args: list[Value]) -> Head | None: ...
+        def _model_head(self, model: ModelId) -> Head | None: ...
+        def _sequential_heads(
+            self, model: ModelId, items: Sequence[Value], *, added: bool = False
+        ) -> None: ...
+        def _output_heads(self, model: ModelId, outputs: Value) -> None: ...
+        def _loss_object(
+            self, node: cst.Call, path: str, kwargs: dict[str, Value]
+        ) -> Value | None: ...
+        def _losses(
+            self, call: cst.Call, args: list[Value], kwargs: dict[str, Value]
+        ) -> tuple[Loss, ...]: ...
 
         # gradients
         def _tape_call(

@@ -28,6 +28,7 @@ from darklint.keras.values import (
     ModelVal,
     ModuleRef,
     OpaqueVal,
+    StrVal,
     TensorVal,
     Value,
     VariablesVal,
@@ -64,17 +65,22 @@ class Expressions(Core):
     def _integer(self, node: cst.Integer) -> Value:
         return IntVal(int(node.value, 0))
 
+    def _string(self, node: cst.SimpleString) -> Value:
+        # Only plain strings: the names of losses and activations.
+        text = node.evaluated_value
+        return StrVal(text) if isinstance(text, str) else UNKNOWN
+
     def _sequence(self, node: cst.List | cst.Tuple) -> Value:
         return ListVal(tuple(self._eval(element.value) for element in node.elements))
 
     def _dict(self, node: cst.Dict) -> Value:
-        # Model outputs given as a dict: keep the values' provenance.
+        # Model outputs given as a dict: keep the values' provenance (and the
+        # keys: a dict of losses is matched to outputs by name).
+        items = [element for element in node.elements if type(element) is cst.DictElement]
+        keys = tuple(self._eval(element.key) for element in items)
         return ListVal(
-            tuple(
-                self._eval(element.value)
-                for element in node.elements
-                if type(element) is cst.DictElement
-            )
+            tuple(self._eval(element.value) for element in items),
+            tuple(key.value if isinstance(key, StrVal) else None for key in keys),
         )
 
     def _unary(self, node: cst.UnaryOperation) -> Value:
@@ -230,6 +236,7 @@ EXPRESSIONS: dict[type[cst.CSTNode], Evaluate] = {
     cst.Attribute: Expressions._attribute,
     cst.Call: Expressions._call_node,
     cst.Integer: Expressions._integer,
+    cst.SimpleString: Expressions._string,
     cst.Subscript: Expressions._subscript,
     cst.List: Expressions._sequence,
     cst.Tuple: Expressions._sequence,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 import libcst as cst
 
-from darklint.keras.facts import EITHER, TRAINABLE, EventKind, ModelId, ModelKind
+from darklint.keras.facts import EITHER, TRAINABLE, EventKind, Loss, ModelId, ModelKind
 from darklint.keras.interpreter.core import Core
 from darklint.keras.interpreter.flow import (
     array_call,
@@ -117,7 +117,13 @@ class KerasEffects(Core):
         self, node: cst.Call, receiver: ModelVal, method: str, args: Args, kwargs: Kwargs
     ) -> Value:
         assert isinstance(node.func, cst.Attribute)
-        self._compile(self._anchor(node.func.value, node, compiles=True), receiver.id, args, kwargs)
+        self._compile(
+            self._anchor(node.func.value, node, compiles=True),
+            receiver.id,
+            args,
+            kwargs,
+            losses=self._losses(node, args, kwargs),
+        )
         cls = self._class_of(receiver)
         if cls is not None and "compile" in cls.methods:
             self._call(cls.methods["compile"], args, kwargs, receiver, node)
@@ -159,6 +165,8 @@ class KerasEffects(Core):
         added = self._promote(args[0], node)
         self.facts.contain(receiver.id, set(provenance(added).models))
         self._add_weights(receiver.id, [added])
+        if self.facts.models[receiver.id].kind is ModelKind.SEQUENTIAL:
+            self._sequential_heads(receiver.id, [added], added=True)
         return UNKNOWN
 
     def _get_layer_method(
@@ -172,7 +180,14 @@ class KerasEffects(Core):
         self.facts.models[receiver.id].adversarial |= perturbed_in(args, kwargs)
         return UNKNOWN
 
-    def _compile(self, node: cst.CSTNode, model: ModelId, args: Args, kwargs: Kwargs) -> None:
+    def _compile(
+        self,
+        node: cst.CSTNode,
+        model: ModelId,
+        args: Args,
+        kwargs: Kwargs,
+        losses: tuple[Loss, ...] = (),
+    ) -> None:
         optimizer_value = kwargs.get("optimizer", args[0] if args else UNKNOWN)
         optimizer = optimizer_value.info if isinstance(optimizer_value, OptVal) else None
         self._event(
@@ -181,6 +196,7 @@ class KerasEffects(Core):
             node,
             states=self._states(model),
             optimizer=optimizer.id if optimizer is not None else None,
+            losses=losses,
         )
         if optimizer is not None:
             self.optimizer_of[model] = optimizer
@@ -205,9 +221,12 @@ class KerasEffects(Core):
         if callee.kind is Kind.INPUT:
             return TensorVal()
         if callee.kind is Kind.LAYER:
-            return self._new_layer(node, callee.path)
+            return self._new_layer(node, callee.path, args, kwargs)
         if callee.kind is Kind.BACKEND and callee.path.split(".")[-1] == "gradients":
             return self._backend_gradients(node, args)
+        loss = self._loss_object(node, callee.path, kwargs)
+        if loss is not None:
+            return loss
         grads = [a for a in args if isinstance(a, GradVal)]
         if grads:
             return UNKNOWN if callee.path.split(".")[-1] in REDUCTIONS else grads[0]
@@ -232,10 +251,13 @@ class KerasEffects(Core):
             frozenset(),
             tensors.intermediate_of,
             perturbed=tensors.perturbed,
+            head=self._model_head(model.id),
         )
 
     def _call_layer(self, layer: Value, args: Args) -> Value:
-        output = merge_tensors(provenance(a) for a in args)
+        output = dataclasses.replace(
+            merge_tensors(provenance(a) for a in args), head=self._tensor_head(layer, args)
+        )
         made = layer.layer if isinstance(layer, LayerVal) else None
         if made is not None and self.layer_weighted[made]:
             return dataclasses.replace(output, layers=output.layers | {made})
@@ -306,6 +328,8 @@ class KerasEffects(Core):
             known = isinstance(layers, ListVal) or (not args and "layers" not in kwargs)
             self.facts.models[model.id].weights = frozenset() if known else None
             self._add_weights(model.id, promoted)
+            if known:
+                self._sequential_heads(model.id, promoted)
             return model
         inputs = kwargs.get("inputs", kwargs.get("input", args[0] if args else UNKNOWN))
         outputs = kwargs.get("outputs", kwargs.get("output", args[1] if len(args) > 1 else UNKNOWN))
@@ -313,6 +337,7 @@ class KerasEffects(Core):
         feature_of = min(outs.intermediate_of) if outs.intermediate_of else None
         contained = set(ins.models | outs.models)
         model = self._new_model(node, ModelKind.FUNCTIONAL, contained, feature_of)
+        self._output_heads(model.id, outputs)
         for layer in outs.layers:
             self.layer_owner.setdefault(layer, model.id)
         if outs.layers:
@@ -322,13 +347,14 @@ class KerasEffects(Core):
             )
         return model
 
-    def _new_layer(self, node: cst.CSTNode, path: str) -> LayerVal:
+    def _new_layer(self, node: cst.CSTNode, path: str, args: Args, kwargs: Kwargs) -> LayerVal:
         key = self._key(node)
         existing = self.made.get(key)
         if isinstance(existing, LayerVal):
             return existing
         layer = LayerVal(None, layer=len(self.layer_weighted))
         self.layer_weighted.append(has_weights(path))
+        self._layer_spec(node, path, args, kwargs)
         self.made[key] = layer
         return layer
 
@@ -360,6 +386,11 @@ class KerasEffects(Core):
             return LayerListVal(owner.id, whole=True)
         if attr in VARIABLE_ATTRIBUTES:
             return VariablesVal(frozenset({owner.id}))
+        if attr == "trainable":
+            # The flag as the walk knows it here: a context manager that saves
+            # it on enter restores exactly that on exit.
+            state = self.state.get(owner.id, TRAINABLE)
+            return BoolVal(next(iter(state))) if len(state) == 1 else UNKNOWN
         if attr == "optimizer" and owner.id in self.optimizer_of:
             return OptVal(self.optimizer_of[owner.id])
         cls = self._class_of(owner)

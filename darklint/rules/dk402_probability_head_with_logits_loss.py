@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from darklint.diagnostics import Severity
+from darklint.rule import FixSafety, Invalid, Replacement, Valid
+from darklint.rules.base import KerasRule
+from darklint.rules.output_heads import PROBABILITIES, REQUIRES, described, pairings
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+# What training does with the activation applied twice, per backend (keras
+# 3.15.1: tests/evidence/test_output_head_evidence.py; jax was not measured).
+OUTCOME = {
+    "tensorflow": "{backends} notices the {activation}, undoes it and warns",
+    "torch": "{backends} applies {activation} twice and trains another objective",
+}
+
+
+class ProbabilityHeadWithLogitsLoss(KerasRule):
+    """The output is already a probability, and the loss applies the activation again.
+
+    ## What it does
+    Finds `compile()` of a model whose output ends in `sigmoid` or `softmax`
+    with a crossentropy built with `from_logits=True`
+    (`BinaryCrossentropy`, `CategoricalCrossentropy`,
+    `SparseCategoricalCrossentropy`). For a model with several outputs, each
+    output is matched with its own loss (a list in order, a dict by name).
+
+    ## Why is this bad?
+    `from_logits=True` tells the loss to apply the sigmoid/softmax itself:
+    the probabilities get squashed a second time. Same source, different
+    training per backend (keras 3.15.1, measured): TensorFlow recognises the
+    activation, strips it and warns, so training is right; torch trains the
+    double activation: binary, loss 0.72 → 0.54 against 0.04 with the right
+    pair; three classes, 0.66 against 0.18 and accuracy 0.916 against 0.943.
+    The code works on one backend and silently trains worse on another.
+
+    ## Example
+    ```python
+    model = keras.Sequential([layers.Dense(16, activation="relu"),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam",
+                  loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    ```
+
+    ## Use instead
+    Either probabilities and the default `from_logits=False`, or a linear
+    head (no activation) with `from_logits=True` — numerically the most
+    stable, and what PyTorch does:
+    ```python
+    layers.Dense(1)  # logits
+    model.compile(optimizer="adam",
+                  loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    ```
+
+    ## PyTorch reference
+    `reference_impls/classifier.py`: the model returns logits and
+    `BCEWithLogitsLoss` / `CrossEntropyLoss` apply the activation once.
+
+    ## Fix safety
+    Unsafe: `from_logits=True` is removed from the loss written in the
+    compile call. On torch the objective changes (to the intended one); on
+    TensorFlow the numbers stay as they were.
+
+    ## References
+    - keras.io, `BinaryCrossentropy` ("from_logits: whether to interpret
+      `y_pred` as a tensor of logit values")
+    - `tests/evidence/test_output_head_evidence.py`
+    """
+
+    code = "DK402"
+    name = "probability-head-with-logits-loss"
+    message = (
+        "{what} ends in {activation}, but its loss applies the activation again "
+        "(`from_logits=True`){outcome}"
+    )
+    help = "drop `from_logits=True`, or remove the {activation} from the output layer"
+    severity = Severity.ERROR
+    reference = "reference_impls/classifier.py"
+    fix_safety = FixSafety.UNSAFE
+    fix_title = "Remove `from_logits=True`"
+    requires_names = REQUIRES
+
+    def finish(self) -> None:
+        for pairing in pairings(self.semantic):
+            head, loss = pairing.head, pairing.loss
+            if head.activation not in PROBABILITIES or loss.from_logits is not True:
+                continue
+            outcome = self.for_backends(
+                {
+                    backend: clause.replace("{activation}", head.activation)
+                    for backend, clause in OUTCOME.items()
+                },
+                "; ",
+            )
+            self.report(
+                loss.node,
+                fix=_without_from_logits(loss.node),
+                related={"output layer": head.layer, "loss": loss.made},
+                what=described(pairing),
+                activation=head.activation,
+                outcome=f": {outcome}" if outcome else "",
+            )
+
+    VALID = (
+        # Probabilities with the default from_logits=False; logits with from_logits=True.
+        Valid(
+            """
+import keras
+from keras import layers
+probs = keras.Sequential([layers.Dense(1, activation="sigmoid")])
+probs.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy())
+logits = keras.Sequential([layers.Dense(3)])
+logits.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+"""
+        ),
+        # from_logits from a setting the code does not show.
+        Valid(
+            """
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=cfg.logits))
+"""
+        ),
+        # A model computing its own loss in train_step.
+        Valid(
+            """
+import keras
+from keras import layers
+class Net(keras.Model):
+    def train_step(self, data):
+        return {}
+inputs = keras.Input((4,))
+net = Net(inputs, layers.Dense(1, activation="sigmoid")(inputs))
+net.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+"""
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))  # expect: DK402
+""",
+            fixed="""
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy())  # expect: DK402
+""",
+            unsafe=True,
+        ),
+        # The loss made elsewhere; only the mismatched output of two is reported.
+        Invalid(
+            """
+import tensorflow as tf
+inputs = tf.keras.Input((8,))
+h = tf.keras.layers.Dense(16, activation="relu")(inputs)
+kind = tf.keras.layers.Dense(3, activation="softmax", name="kind")(h)
+real = tf.keras.layers.Dense(1, name="real")(h)
+model = tf.keras.Model(inputs, [kind, real])
+cce = tf.keras.losses.CategoricalCrossentropy(from_logits=True)
+bce = tf.keras.losses.BinaryCrossentropy(from_logits=True)
+model.compile(
+    optimizer="adam",
+    loss={
+        "kind": cce,  # expect: DK402
+        "real": bce,
+    },
+)
+"""
+        ),
+    )
+
+
+def _without_from_logits(node: cst.CSTNode) -> Replacement | None:
+    """The loss constructor written in the compile, without its `from_logits=True`."""
+    import libcst as cst
+
+    if not isinstance(node, cst.Call):
+        return None
+    kept = [
+        arg
+        for arg in node.args
+        if not (arg.keyword is not None and arg.keyword.value == "from_logits")
+    ]
+    if len(kept) == len(node.args):
+        return None
+    if kept:
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return Replacement(node, node.with_changes(args=kept), safe=False)

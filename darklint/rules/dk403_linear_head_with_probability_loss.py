@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from darklint.diagnostics import Severity
+from darklint.rule import FixSafety, Invalid, Replacement, Valid
+from darklint.rules.base import KerasRule
+from darklint.rules.output_heads import (
+    BINARY,
+    CATEGORICAL,
+    REQUIRES,
+    SPARSE,
+    described,
+    loss_class_spelling,
+    pairings,
+)
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+# What training on logits as probabilities does, per loss and backend (keras
+# 3.15.1, MLP, 20 epochs: tests/evidence/test_output_head_evidence.py; jax was
+# not measured).  The crossentropies clip their input into [1e-7, 1 - 1e-7]
+# (binary) or divide it by its sum (categorical) before the log.
+OUTCOME: dict[str, dict[str, str]] = {
+    BINARY: {
+        "tensorflow": "{backends}: outputs outside (0, 1) are clipped and get no gradient",
+        "torch": "{backends}: outputs outside (0, 1) are clipped and get no gradient",
+    },
+    CATEGORICAL: {
+        "tensorflow": "{backends}: the loss diverges (measured: accuracy 0.53 against 0.93)",
+        "torch": "{backends}: the loss stalls (measured: accuracy 0.67 against 0.94)",
+    },
+    SPARSE: {
+        "tensorflow": "{backends}: the outputs are read as probabilities they are not",
+        "torch": "{backends}: the outputs are read as probabilities they are not",
+    },
+}
+
+
+class LinearHeadWithProbabilityLoss(KerasRule):
+    """The output has no activation (logits), and the loss expects probabilities.
+
+    ## What it does
+    Finds `compile()` of a model whose output layer has no activation
+    (`Dense(n)`, `activation=None` or `"linear"`) with
+    `binary_crossentropy`, `categorical_crossentropy` or
+    `sparse_categorical_crossentropy` as probabilities (a string, a loss
+    function, or a loss class with the default `from_logits=False`). For a
+    model with several outputs, each output is matched with its own loss.
+
+    ## Why is this bad?
+    With `from_logits=False` Keras treats the outputs as probabilities:
+    `binary_crossentropy` clips them into [1e-7, 1 - 1e-7] before the log,
+    so every output outside (0, 1) gets no gradient; `categorical_crossentropy`
+    divides them by their sum, which for logits (negative values, a sum near
+    zero) is meaningless. Keras accepts it and training runs (keras 3.15.1,
+    measured): with three classes the loss diverges on TensorFlow (2.54 →
+    7.18, accuracy 0.525 against 0.932) and stalls on torch (accuracy 0.672
+    against 0.943); with one unit it still reaches 0.98 against 0.998, on
+    clipped outputs that are not probabilities.
+
+    ## Example
+    ```python
+    model = keras.Sequential([layers.Dense(64, activation="relu"),
+                              layers.Dense(num_classes)])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    ```
+
+    ## Use instead
+    Keep the logits and tell the loss (numerically the most stable, and what
+    PyTorch does), or add the activation to the output layer:
+    ```python
+    model.compile(optimizer="adam",
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    ```
+
+    ## PyTorch reference
+    `reference_impls/classifier.py`: logits and `CrossEntropyLoss` /
+    `BCEWithLogitsLoss`, which apply the activation themselves.
+
+    ## Fix safety
+    Unsafe: the loss becomes its class with `from_logits=True`, which changes
+    the objective (to the intended one). `predict` keeps returning logits:
+    code downstream that thresholds at 0.5 must threshold at 0, or apply
+    `keras.ops.sigmoid`/`softmax` first.
+
+    ## References
+    - keras.io, `CategoricalCrossentropy` ("from_logits: whether `y_pred` is
+      expected to be a logits tensor. By default, we assume that `y_pred`
+      encodes a probability distribution")
+    - `tests/evidence/test_output_head_evidence.py`
+    """
+
+    code = "DK403"
+    name = "linear-head-with-probability-loss"
+    message = (
+        "{what} has no activation, so it outputs logits, but `{loss}` expects "
+        "probabilities{outcome}"
+    )
+    help = "pass `from_logits=True` to the loss, or give the output layer a {activation}"
+    severity = Severity.ERROR
+    reference = "reference_impls/classifier.py"
+    fix_safety = FixSafety.UNSAFE
+    fix_title = "Use `from_logits=True`"
+    requires_names = REQUIRES
+
+    def finish(self) -> None:
+        for pairing in pairings(self.semantic):
+            head, loss = pairing.head, pairing.loss
+            if head.activation != "linear" or loss.from_logits is not False:
+                continue
+            assert loss.name is not None
+            outcome = self.for_backends(OUTCOME[loss.name], "; ")
+            self.report(
+                loss.node,
+                fix=self._from_logits(loss.node, loss.name),
+                related={"output layer": head.layer, "loss": loss.made},
+                what=described(pairing),
+                loss=loss.name,
+                activation="sigmoid" if loss.name == BINARY else "softmax",
+                outcome=f" ({outcome})" if outcome else "",
+            )
+
+    def _from_logits(self, node: cst.CSTNode, loss: str) -> Replacement | None:
+        import libcst as cst
+
+        true = cst.Arg(
+            cst.Name("True"),
+            keyword=cst.Name("from_logits"),
+            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+        )
+        if isinstance(node, cst.SimpleString):
+            spelled = loss_class_spelling(self.context.module, self.context.source, loss)
+            if spelled is None:
+                return None
+            call = cst.Call(cst.parse_expression(spelled), args=[true])
+            return Replacement(node, call, safe=False)
+        if isinstance(node, cst.Call) and not any(arg.star for arg in node.args):
+            args = [
+                arg
+                for arg in node.args
+                if not (arg.keyword is not None and arg.keyword.value == "from_logits")
+            ]
+            if args:
+                comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                args[-1] = args[-1].with_changes(comma=comma)
+            return Replacement(node, node.with_changes(args=[*args, true]), safe=False)
+        return None
+
+    VALID = (
+        # Logits with from_logits=True; probabilities with the default.
+        Valid(
+            """
+import keras
+from keras import layers
+logits = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(10)])
+logits.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+probs = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(10, activation="softmax")])
+probs.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+"""
+        ),
+        # A regression head with mean squared error.
+        Valid(
+            """
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+"""
+        ),
+        # The activation comes after the last Dense, in its own layer.
+        Valid(
+            """
+import keras
+from keras import layers
+inputs = keras.Input((8,))
+x = layers.Dense(3)(inputs)
+x = layers.Dropout(0.2)(x)
+outputs = layers.Activation("softmax")(x)
+model = keras.Model(inputs, outputs)
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+"""
+        ),
+        # The last layer is not one the semantic model knows: no judgement.
+        Valid(
+            """
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(16), layers.LSTM(4)])
+model.compile(optimizer="adam", loss="binary_crossentropy")
+"""
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(64, activation="relu"), layers.Dense(10)])
+model.compile(optimizer="adam", loss="categorical_crossentropy")  # expect: DK403
+""",
+            fixed="""
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(64, activation="relu"), layers.Dense(10)])
+model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True))  # expect: DK403
+""",
+            unsafe=True,
+        ),
+        # Built by a function, compiled by another; the loss class with its default.
+        Invalid(
+            """
+import tensorflow as tf
+
+def build(n):
+    model = tf.keras.Sequential()
+    model.add(tf.keras.layers.Dense(32, activation="relu"))
+    model.add(tf.keras.layers.Dense(n, activation=None))
+    return model
+
+def train(model):
+    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy())  # expect: DK403
+    model.fit(x, y)
+
+train(build(5))
+""",
+            fixed="""
+import tensorflow as tf
+
+def build(n):
+    model = tf.keras.Sequential()
+    model.add(tf.keras.layers.Dense(32, activation="relu"))
+    model.add(tf.keras.layers.Dense(n, activation=None))
+    return model
+
+def train(model):
+    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # expect: DK403
+    model.fit(x, y)
+
+train(build(5))
+""",
+            unsafe=True,
+        ),
+    )

@@ -1,0 +1,132 @@
+"""What the DK4xx rules share: each compiled output's head paired with its loss.
+
+``compile(loss=...)`` gives one loss for every output, a list (one per
+output, in order) or a dict (by output name); each output's head is the
+last activation the semantic model saw on it.  A pair is made only where
+both are known: a model whose class overrides ``train_step`` or
+``compute_loss`` computes its own objective, and a list of losses whose
+length differs from the outputs' is not matched at all.  Nor is the compile
+of a model never trained itself but trained inside another (the generator
+old GAN code compiles with the discriminator's loss): its loss is never used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from darklint.keras.facts import EventKind, Head, Loss
+from darklint.keras.vocabulary import ACTIVATION_LAYERS, HEAD_LAYERS, TRAINING_HOOKS
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from darklint.keras.facts import Event
+    from darklint.keras.semantic import SemanticModel
+
+# The losses the rules judge: Keras' crossentropies, by their function names.
+BINARY = "binary_crossentropy"
+CATEGORICAL = "categorical_crossentropy"
+SPARSE = "sparse_categorical_crossentropy"
+CROSSENTROPIES = frozenset({BINARY, CATEGORICAL, SPARSE})
+# The activations that output probabilities (what those losses expect).
+PROBABILITIES = frozenset({"sigmoid", "softmax"})
+# Each loss's class, which takes `from_logits=`.
+LOSS_CLASS = {
+    BINARY: "BinaryCrossentropy",
+    CATEGORICAL: "CategoricalCrossentropy",
+    SPARSE: "SparseCategoricalCrossentropy",
+}
+
+# What the rules cannot fire without (darklint.gate): a layer that sets a head
+# (in the file or in a module it imports) and, but for DK401, a compile.
+# Losses and activations are usually strings, which the gate does not read.
+HEAD_LAYER_NAMES = tuple(sorted({*HEAD_LAYERS, *ACTIVATION_LAYERS}))
+REQUIRES = ("compile", HEAD_LAYER_NAMES)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    compile: Event
+    head: Head
+    loss: Loss
+    # How the message names the output: "" for a model's only output,
+    # "output `name`" / "output 2" for one of several.
+    output: str
+    model: str
+
+
+def pairings(semantic: SemanticModel) -> Iterator[Pairing]:
+    """Every (head, loss) pair of the file's compiles, once per pair of places."""
+    seen: set[tuple[int, int]] = set()
+    for event in semantic.events(EventKind.COMPILE):
+        info = semantic.models[event.subject]
+        heads = info.heads
+        if heads is None or info.overrides & TRAINING_HOOKS or not event.losses:
+            continue
+        if not semantic.is_trained(event.subject) and any(
+            semantic.model_events(holder) for holder in semantic.holders(event.subject)
+        ):
+            continue  # trained only as a part of another model: this loss is never used
+        for loss in event.losses:
+            if loss.name not in CROSSENTROPIES:
+                continue
+            for position, head in _outputs(heads, event.losses, loss):
+                key = (id(loss.node), id(head.node))
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield Pairing(
+                    event,
+                    head,
+                    loss,
+                    _output_label(head, position, len(heads)),
+                    semantic.label(event.subject),
+                )
+
+
+def _outputs(
+    heads: tuple[Head | None, ...], losses: tuple[Loss, ...], loss: Loss
+) -> Iterator[tuple[int, Head]]:
+    if loss.output is None:
+        chosen = list(enumerate(heads))
+    elif isinstance(loss.output, int):
+        if len(losses) != len(heads):
+            return  # Keras rejects it; nothing to pair
+        chosen = [(loss.output, heads[loss.output])]
+    else:
+        chosen = [(i, h) for i, h in enumerate(heads) if h is not None and h.name == loss.output]
+    for position, head in chosen:
+        if head is not None and head.activation is not None:
+            yield position, head
+
+
+def _output_label(head: Head, position: int, count: int) -> str:
+    if count == 1:
+        return ""
+    return f"output `{head.name}`" if head.name else f"output {position}"
+
+
+def described(pairing: Pairing) -> str:
+    """`model` or `model`'s output `b`, as the messages name what is compiled."""
+    if not pairing.output:
+        return f"`{pairing.model}`"
+    return f"`{pairing.model}`'s {pairing.output}"
+
+
+def loss_class_spelling(module: cst.Module, source: str, loss: str) -> str | None:
+    """How the file can name ``loss``'s class with the names it imports (None: it cannot)."""
+    import libcst as cst
+
+    from darklint.keras.names import ImportTable
+    from darklint.rules.keras3_common import Scope
+
+    # The module's top-level imports: the names a fix at any place can use.
+    table = ImportTable()
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    table.add(small)
+    return Scope(table, module, source).spell(f"losses.{LOSS_CLASS[loss]}")
