@@ -28,12 +28,21 @@ from darklint.rules.dk302_adversarial_input_gradient import AdversarialInputGrad
 from darklint.rules.dk401_softmax_over_single_unit import SoftmaxOverSingleUnit
 from darklint.rules.dk402_probability_head_with_logits_loss import ProbabilityHeadWithLogitsLoss
 from darklint.rules.dk403_linear_head_with_probability_loss import LinearHeadWithProbabilityLoss
+from darklint.rules.dk404_unnormalised_head_with_crossentropy import (
+    UnnormalisedHeadWithCrossentropy,
+)
+from darklint.rules.dk405_categorical_crossentropy_over_single_unit import (
+    CategoricalCrossentropyOverSingleUnit,
+)
 from darklint.rules.dk501_keras3_removed_argument import Keras3RemovedArgument
 from darklint.rules.dk502_keras3_removed_attribute import Keras3RemovedAttribute
 from darklint.rules.dk503_keras3_removed_backend_function import Keras3RemovedBackendFunction
 from darklint.rules.dk504_keras3_removed_module import Keras3RemovedModule
 from darklint.rules.dk505_keras3_saving_format import Keras3SavingFormat
 from darklint.rules.dk506_keras3_ignored_argument import Keras3IgnoredArgument
+from darklint.rules.dk901_softmax_head_with_binary_crossentropy import (
+    SoftmaxHeadWithBinaryCrossentropy,
+)
 
 RULES: tuple[type[Rule], ...] = (
     SyntaxErrorInFile,
@@ -53,12 +62,15 @@ RULES: tuple[type[Rule], ...] = (
     SoftmaxOverSingleUnit,
     ProbabilityHeadWithLogitsLoss,
     LinearHeadWithProbabilityLoss,
+    UnnormalisedHeadWithCrossentropy,
+    CategoricalCrossentropyOverSingleUnit,
     Keras3RemovedArgument,
     Keras3RemovedAttribute,
     Keras3RemovedBackendFunction,
     Keras3RemovedModule,
     Keras3SavingFormat,
     Keras3IgnoredArgument,
+    SoftmaxHeadWithBinaryCrossentropy,
 )
 
 

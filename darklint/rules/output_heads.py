@@ -5,9 +5,10 @@ output, in order) or a dict (by output name); each output's head is the
 last activation the semantic model saw on it.  A pair is made only where
 both are known: a model whose class overrides ``train_step`` or
 ``compute_loss`` computes its own objective, and a list of losses whose
-length differs from the outputs' is not matched at all.  Nor is the compile
-of a model never trained itself but trained inside another (the generator
-old GAN code compiles with the discriminator's loss): its loss is never used.
+length differs from the outputs' is not matched at all.  A compile is judged
+only when the model is trained after it (before another compile): the loss
+of a model only predicted (a generator loaded for sampling), or only trained
+inside another model (the generator of a GAN's combined model), is never used.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ SPARSE = "sparse_categorical_crossentropy"
 CROSSENTROPIES = frozenset({BINARY, CATEGORICAL, SPARSE})
 # The activations that output probabilities (what those losses expect).
 PROBABILITIES = frozenset({"sigmoid", "softmax"})
+# What binary_crossentropy does to outputs that are not probabilities: it clips
+# them into [1e-7, 1 - 1e-7] before the log (keras 3.15.1, both backends).
+CLIPPED = (
+    "outputs outside (0, 1) are clipped before the log, so a sample on the wrong side "
+    "gets no gradient and is never corrected"
+)
 # Each loss's class, which takes `from_logits=`.
 LOSS_CLASS = {
     BINARY: "BinaryCrossentropy",
@@ -49,6 +56,8 @@ REQUIRES = ("compile", HEAD_LAYER_NAMES)
 @dataclass(frozen=True)
 class Pairing:
     compile: Event
+    # The training call that uses the compile's loss.
+    train: Event
     head: Head
     loss: Loss
     # How the message names the output: "" for a model's only output,
@@ -65,10 +74,9 @@ def pairings(semantic: SemanticModel) -> Iterator[Pairing]:
         heads = info.heads
         if heads is None or info.overrides & TRAINING_HOOKS or not event.losses:
             continue
-        if not semantic.is_trained(event.subject) and any(
-            semantic.model_events(holder) for holder in semantic.holders(event.subject)
-        ):
-            continue  # trained only as a part of another model: this loss is never used
+        train = semantic.trained_later_without_recompile(event.subject, event)
+        if train is None:
+            continue  # the loss never trains anything: only predicted, or trained inside another
         for loss in event.losses:
             if loss.name not in CROSSENTROPIES:
                 continue
@@ -79,6 +87,7 @@ def pairings(semantic: SemanticModel) -> Iterator[Pairing]:
                 seen.add(key)
                 yield Pairing(
                     event,
+                    train,
                     head,
                     loss,
                     _output_label(head, position, len(heads)),

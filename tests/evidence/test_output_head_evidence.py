@@ -1,4 +1,4 @@
-"""Evidence for DK401-DK405 (output head vs loss): what each pairing does on Keras 3.
+"""Evidence for DK401-DK405 and DK901 (output head vs loss): what each pairing does on Keras 3.
 
 One subprocess per backend (see ``harness.py``) trains every model of the five
 bad fixtures and of ``good_classifier_heads.py`` (MLP 8 -> 16 -> head, Adam 1e-2,
@@ -34,10 +34,14 @@ loss, training accuracy; "right" is the good fixture's pair on the same labels.
     0.965. relu + sparse: torch as categorical; TF finite, acc 0.369 / 0.557 /
     0.439. tanh + categorical_crossentropy: acc TF 0.332 / 0.109 / 0.553, torch
     0.705 / 0.188 / 0.100, final loss >= 0.955 (21x the right pair's).
-  DK405 softmax(3) + binary_crossentropy on tags: per-tag acc TF 0.711 / 0.763 /
+  DK901 softmax(3) + binary_crossentropy on tags: per-tag acc TF 0.711 / 0.763 /
     0.712, torch 0.646 / 0.725 / 0.657; exact TF 0.293 / 0.395 / 0.299, torch
     0.316 / 0.398 / 0.326. TF's loss equals the sigmoid pair's (0.048 / 0.044 /
     0.042): it is computed on the pre-softmax logits; torch 0.504 / 0.418 / 0.504.
+  DK405 one sigmoid unit + categorical_crossentropy: loss 0.0 in every epoch on
+    TF (every sample predicted negative: acc 0.504 / 0.436 / 0.447), below 7e-8
+    on torch (acc 0.570 / 0.311 / 0.516): Adam turns the rounding noise into
+    full-size steps, so the weights wander but never learn the labels.
 
 Margins below are set from the worst of these seeds. Runtime: one subprocess per
 backend, 33-41 s (TF) and 18-22 s (torch) each; the whole file took 42-52 s under
@@ -169,7 +173,12 @@ obs["DK404"] = {
 }
 
 ns = load_fixture("softmax_multilabel_bce", SEED)
-obs["DK405"] = {"softmax": multilabel(drive(ns, "train"), x, tags)}
+obs["DK901"] = {"softmax": multilabel(drive(ns, "train"), x, tags)}
+
+# DK405: categorical_crossentropy over one sigmoid unit.
+ns = load_fixture("single_unit_categorical", SEED)
+rec = binary(drive(ns, "train"), x, y)
+obs["DK405"] = {"sigmoid": rec}
 
 emit(obs)
 """
@@ -415,28 +424,42 @@ def test_dk404_tanh_head_with_categorical_crossentropy_does_not_learn(run: Run) 
     assert rec["loss"][-1] > 10 * right["loss"][-1], (rec["loss"], right["loss"])
 
 
-# --- DK405 softmax head on multi-label tags ---
+# --- DK901 softmax head on multi-label tags ---
 
 
 @runs(*BACKENDS)
-def test_dk405_softmax_head_cannot_predict_several_tags(run: Run) -> None:
+def test_dk901_softmax_head_cannot_predict_several_tags(run: Run) -> None:
     obs = run.result()
     v = check_keras3(obs)
-    rec, right = obs["DK405"]["softmax"], obs["good"]["multilabel"]
+    rec, right = obs["DK901"]["softmax"], obs["good"]["multilabel"]
     assert rec["acc"] <= right["acc"] - 0.15, (
         f"{v}: softmax + binary_crossentropy on tags now learns (per-tag acc "
-        f"{rec['acc']:.3f} vs {right['acc']:.3f}): update DK405's message"
+        f"{rec['acc']:.3f} vs {right['acc']:.3f}): update DK901's message"
     )
     assert rec["exact"] <= right["exact"] - 0.4, (rec, right)
 
 
+@runs(*BACKENDS)
+def test_dk405_categorical_crossentropy_over_one_unit_trains_nothing(run: Run) -> None:
+    obs = run.result()
+    v = check_keras3(obs)
+    rec, right = obs["DK405"]["sigmoid"], obs["good"]["binary"]
+    # The one unit is divided by itself: 0 on TensorFlow, a rounding error (below
+    # 1e-7) on torch, in every epoch; the labels never reach the gradients.
+    assert max(rec["loss"]) < 1e-6, (
+        f"{v}: categorical_crossentropy over one unit is no longer 0 ({rec['loss']}): "
+        "update DK405's message"
+    )
+    assert rec["acc"] <= right["acc"] - 0.3, (rec, right)
+
+
 @runs("tensorflow")
-def test_dk405_tensorflow_loss_hides_it(run: Run) -> None:
+def test_dk901_tensorflow_loss_hides_it(run: Run) -> None:
     # TF computes binary_crossentropy on the cached pre-softmax logits.
     obs = run.result()
     v = check_keras3(obs)
-    rec, right = obs["DK405"]["softmax"], obs["good"]["multilabel"]
+    rec, right = obs["DK901"]["softmax"], obs["good"]["multilabel"]
     assert rec["loss"][-1] <= 2 * right["loss"][-1] + 0.02, (
         f"{v}: TF's loss now shows the softmax on tags ({rec['loss'][-1]:.3f} vs "
-        f"{right['loss'][-1]:.3f}): update DK405's message"
+        f"{right['loss'][-1]:.3f}): update DK901's message"
     )

@@ -26,6 +26,7 @@ from darklint.keras.interpreter.syntax import periodic, target_names
 from darklint.keras.names import dotted
 from darklint.keras.values import (
     UNKNOWN,
+    BoolVal,
     ClassInfo,
     ClassVal,
     FuncVal,
@@ -86,8 +87,24 @@ class Statements(Core):
 
     # Compound statements ----------------------------------------------------
 
+    def _argument_test(self, test: cst.BaseExpression) -> bool:
+        while type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+            test = test.expression
+        return type(test) is cst.Name and test.value in self.frame.params
+
     def _if(self, node: cst.If, chain: object = None, arm: int = 0) -> None:
-        self._eval(node.test)
+        test = self._eval(node.test)
+        if isinstance(test, BoolVal) and self._argument_test(node.test):
+            # A parameter the call gave or defaulted (`build_disc=True`): in
+            # this calling context only that arm runs.  Flags kept elsewhere
+            # (`self.use_gan = False`) are settings a user flips: both arms.
+            if test.value:
+                self._block(node.body.body)
+            elif type(node.orelse) is cst.If:
+                self._if(node.orelse, chain, arm + 1)
+            elif type(node.orelse) is cst.Else:
+                self._block(node.orelse.body.body)
+            return
         # Outside loops, the arms of one chain exclude each other in a run (in
         # this calling context: a function called twice may take both).
         if chain is None and not self.loops:
