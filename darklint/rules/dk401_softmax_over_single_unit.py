@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from darklint.diagnostics import Severity
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
 from darklint.rules.base import KerasRule
-from darklint.rules.output_heads import HEAD_LAYER_NAMES
+from darklint.rules.output_heads import HEAD_LAYER_NAMES, SOFTMAX_NAMES
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -79,7 +79,7 @@ class SoftmaxOverSingleUnit(KerasRule):
     reference = "reference_impls/classifier.py"
     fix_safety = FixSafety.UNSAFE
     fix_title = "Use sigmoid"
-    requires_names = (HEAD_LAYER_NAMES,)
+    requires_names = (HEAD_LAYER_NAMES, SOFTMAX_NAMES)
 
     def finish(self) -> None:
         for head in self.semantic.activations:

@@ -96,7 +96,7 @@ class LinearHeadWithProbabilityLoss(KerasRule):
     name = "linear-head-with-probability-loss"
     message = (
         "{what} has no activation, so it outputs logits, but `{loss}` expects "
-        "probabilities: {outcome}"
+        "{activation} probabilities: {outcome}"
     )
     help = "pass `from_logits=True` to the loss, or give the output layer a {activation}"
     severity = Severity.ERROR

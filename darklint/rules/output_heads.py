@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from darklint.keras.facts import EventKind, Head, Loss
-from darklint.keras.vocabulary import ACTIVATION_LAYERS, HEAD_LAYERS, TRAINING_HOOKS
+from darklint.keras.vocabulary import ACTIVATION_LAYERS, HEAD_LAYERS, TRAINING_HOOKS, TRAINS
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -47,10 +47,14 @@ LOSS_CLASS = {
 }
 
 # What the rules cannot fire without (darklint.gate): a layer that sets a head
-# (in the file or in a module it imports) and, but for DK401, a compile.
-# Losses and activations are usually strings, which the gate does not read.
+# (in the file or in a module it imports) and, but for DK401, a compile and a
+# training call (a compile is judged when its model trains).  Losses and
+# activations are usually strings, which the gate does not read.
 HEAD_LAYER_NAMES = tuple(sorted({*HEAD_LAYERS, *ACTIVATION_LAYERS}))
-REQUIRES = ("compile", HEAD_LAYER_NAMES)
+REQUIRES = ("compile", TRAINS, HEAD_LAYER_NAMES)
+# DK401 also needs a softmax to be named: the `activation=` keyword, an
+# `Activation`/`Softmax` layer, or a softmax function.
+SOFTMAX_NAMES = ("activation", "Activation", "Softmax", "softmax")
 
 
 @dataclass(frozen=True)

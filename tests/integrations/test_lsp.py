@@ -35,7 +35,7 @@ GAN = textwrap.dedent(
     """\
     import keras
     g = keras.Sequential([keras.layers.Dense(2)])
-    d = keras.Sequential([keras.layers.Dense(1)])
+    d = keras.Sequential([keras.layers.Dense(1, activation="sigmoid")])
     d.compile(optimizer="adam", loss="binary_crossentropy")
     for step in range(100):
         fake = g.predict(noise[:16])
