@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
-from darklint.rules.base import KerasRule
-from darklint.rules.output_heads import PROBABILITIES, REQUIRES, described, pairings
+from darklint.rules.output_heads import PROBABILITIES, HeadLossRule, Pairing
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -23,7 +23,7 @@ OUTCOME = {
 FLOOR = {"sigmoid": "0.51 against 0.03", "softmax": "0.57 against 0.04 over three classes"}
 
 
-class ProbabilityHeadWithLogitsLoss(KerasRule):
+class ProbabilityHeadWithLogitsLoss(HeadLossRule):
     """The output is already a probability, and the loss applies the activation again.
 
     ## What it does
@@ -86,37 +86,26 @@ class ProbabilityHeadWithLogitsLoss(KerasRule):
     )
     help = "drop `from_logits=True`, or remove the {activation} from the output layer"
     severity = Severity.ERROR
-    reference = "reference_impls/classifier.py"
     fix_safety = FixSafety.UNSAFE
     fix_title = "Remove `from_logits=True`"
-    requires_names = REQUIRES
 
-    def finish(self) -> None:
-        for pairing in pairings(self.semantic):
-            head, loss = pairing.head, pairing.loss
-            if head.activation not in PROBABILITIES or loss.from_logits is not True:
-                continue
-            outcome = self.for_backends(
-                {
-                    backend: clause.replace("{activation}", head.activation).replace(
-                        "{floor}", FLOOR[head.activation]
-                    )
-                    for backend, clause in OUTCOME.items()
-                },
-                "; ",
-            )
-            self.report(
-                loss.node,
-                fix=_without_from_logits(loss.node),
-                related={
-                    "output layer": head.layer,
-                    "loss": loss.made,
-                    "trained here": pairing.train.node,
-                },
-                what=described(pairing),
-                activation=head.activation,
-                outcome=f": {outcome}" if outcome else "",
-            )
+    def judge(self, pairing: Pairing) -> Mapping[str, object] | None:
+        head, loss = pairing.head, pairing.loss
+        if head.activation not in PROBABILITIES or loss.from_logits is not True:
+            return None
+        outcome = self.for_backends(
+            {
+                backend: clause.replace("{activation}", head.activation).replace(
+                    "{floor}", FLOOR[head.activation]
+                )
+                for backend, clause in OUTCOME.items()
+            },
+            "; ",
+        )
+        return {"activation": head.activation, "outcome": f": {outcome}" if outcome else ""}
+
+    def fix_for(self, pairing: Pairing) -> Replacement | None:
+        return _without_from_logits(pairing.loss.node)
 
     VALID = (
         # Probabilities with the default from_logits=False; logits with from_logits=True.

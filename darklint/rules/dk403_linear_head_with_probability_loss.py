@@ -1,19 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from darklint.diagnostics import Severity
 from darklint.rule import FixSafety, Invalid, Replacement, Valid
-from darklint.rules.base import KerasRule
 from darklint.rules.output_heads import (
     BINARY,
     CATEGORICAL,
     CLIPPED,
-    REQUIRES,
     SPARSE,
-    described,
+    HeadLossRule,
+    Pairing,
     loss_class_spelling,
-    pairings,
 )
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ OUTCOME: dict[str, dict[str, str]] = {
 }
 
 
-class LinearHeadWithProbabilityLoss(KerasRule):
+class LinearHeadWithProbabilityLoss(HeadLossRule):
     """The output has no activation (logits), and the loss expects probabilities.
 
     ## What it does
@@ -100,37 +99,30 @@ class LinearHeadWithProbabilityLoss(KerasRule):
     )
     help = "pass `from_logits=True` to the loss, or give the output layer a {activation}"
     severity = Severity.ERROR
-    reference = "reference_impls/classifier.py"
     fix_safety = FixSafety.UNSAFE
     fix_title = "Use `from_logits=True`"
-    requires_names = REQUIRES
 
-    def finish(self) -> None:
-        for pairing in pairings(self.semantic):
-            head, loss = pairing.head, pairing.loss
-            if head.activation != "linear" or loss.from_logits is not False:
-                continue
-            assert loss.name is not None
-            if loss.name == BINARY:
-                outcome = CLIPPED
-            else:
-                measured = self.for_backends(OUTCOME[loss.name], "; ")
-                outcome = "negative logits make its probabilities meaningless" + (
-                    f" ({measured})" if measured else ""
-                )
-            self.report(
-                loss.node,
-                fix=self._from_logits(loss.node, loss.name),
-                related={
-                    "output layer": head.layer,
-                    "loss": loss.made,
-                    "trained here": pairing.train.node,
-                },
-                what=described(pairing),
-                loss=loss.name,
-                activation="sigmoid" if loss.name == BINARY else "softmax",
-                outcome=outcome,
+    def judge(self, pairing: Pairing) -> Mapping[str, object] | None:
+        head, loss = pairing.head, pairing.loss
+        if head.activation != "linear" or loss.from_logits is not False:
+            return None
+        assert loss.name is not None
+        if loss.name == BINARY:
+            outcome = CLIPPED
+        else:
+            measured = self.for_backends(OUTCOME[loss.name], "; ")
+            outcome = "negative logits make its probabilities meaningless" + (
+                f" ({measured})" if measured else ""
             )
+        return {
+            "loss": loss.name,
+            "activation": "sigmoid" if loss.name == BINARY else "softmax",
+            "outcome": outcome,
+        }
+
+    def fix_for(self, pairing: Pairing) -> Replacement | None:
+        assert pairing.loss.name is not None
+        return self._from_logits(pairing.loss.node, pairing.loss.name)
 
     def _from_logits(self, node: cst.CSTNode, loss: str) -> Replacement | None:
         import libcst as cst

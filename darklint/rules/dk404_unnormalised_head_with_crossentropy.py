@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from darklint.diagnostics import Severity
 from darklint.rule import Invalid, Valid
-from darklint.rules.base import KerasRule
-from darklint.rules.output_heads import BINARY, CLIPPED, REQUIRES, described, pairings
+from darklint.rules.output_heads import BINARY, CLIPPED, HeadLossRule, Pairing
 
 # Heads whose outputs can all be 0 (relu cuts every negative): categorical
 # crossentropy divides by their sum, 0 / 0.  And heads whose outputs can be
@@ -30,7 +31,7 @@ NEGATIVE = {
 }
 
 
-class UnnormalisedHeadWithCrossentropy(KerasRule):
+class UnnormalisedHeadWithCrossentropy(HeadLossRule):
     """A relu/tanh-like output layer trained with a crossentropy that expects probabilities.
 
     ## What it does
@@ -87,31 +88,15 @@ class UnnormalisedHeadWithCrossentropy(KerasRule):
     message = "{what} ends in {activation}, but `{loss}` expects probabilities: {outcome}"
     help = "use softmax or sigmoid on the output layer, or no activation and `from_logits=True`"
     severity = Severity.ERROR
-    reference = "reference_impls/classifier.py"
-    requires_names = REQUIRES
 
-    def finish(self) -> None:
-        reported: set[int] = set()
-        for pairing in pairings(self.semantic):
-            head, loss = pairing.head, pairing.loss
-            if loss.from_logits is not False or id(loss.node) in reported:
-                continue
-            outcome = self._outcome(head.activation or "", loss.name or "")
-            if outcome is None:
-                continue
-            reported.add(id(loss.node))
-            self.report(
-                loss.node,
-                related={
-                    "output layer": head.layer,
-                    "loss": loss.made,
-                    "trained here": pairing.train.node,
-                },
-                what=described(pairing),
-                activation=head.activation,
-                loss=loss.name,
-                outcome=outcome,
-            )
+    def judge(self, pairing: Pairing) -> Mapping[str, object] | None:
+        head, loss = pairing.head, pairing.loss
+        if loss.from_logits is not False:
+            return None
+        outcome = self._outcome(head.activation or "", loss.name or "")
+        if outcome is None:
+            return None
+        return {"activation": head.activation, "loss": loss.name, "outcome": outcome}
 
     def _outcome(self, activation: str, loss: str) -> str | None:
         if loss == BINARY:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from darklint.diagnostics import Severity
 from darklint.rule import Invalid, Valid
-from darklint.rules.base import KerasRule
-from darklint.rules.output_heads import CATEGORICAL, REQUIRES, described, pairings
+from darklint.rules.output_heads import CATEGORICAL, HeadLossRule, Pairing
 
 
-class CategoricalCrossentropyOverSingleUnit(KerasRule):
+class CategoricalCrossentropyOverSingleUnit(HeadLossRule):
     """`categorical_crossentropy` over a single output unit: the loss is always 0.
 
     ## What it does
@@ -61,30 +62,12 @@ class CategoricalCrossentropyOverSingleUnit(KerasRule):
     )
     help = "use `binary_crossentropy` for one unit, or one softmax unit per class"
     severity = Severity.ERROR
-    reference = "reference_impls/classifier.py"
-    requires_names = REQUIRES
 
-    def finish(self) -> None:
-        reported: set[int] = set()
-        for pairing in pairings(self.semantic):
-            head, loss = pairing.head, pairing.loss
-            if (
-                head.units != 1
-                or head.activation == "softmax"  # DK401: softmax over one unit
-                or loss.name != CATEGORICAL
-                or id(loss.node) in reported
-            ):
-                continue
-            reported.add(id(loss.node))
-            self.report(
-                loss.node,
-                related={
-                    "output layer": head.layer,
-                    "loss": loss.made,
-                    "trained here": pairing.train.node,
-                },
-                what=described(pairing),
-            )
+    def judge(self, pairing: Pairing) -> Mapping[str, object] | None:
+        head, loss = pairing.head, pairing.loss
+        if head.units != 1 or head.activation == "softmax" or loss.name != CATEGORICAL:
+            return None  # softmax over one unit: DK401
+        return {}
 
     VALID = (
         Valid(

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from darklint.diagnostics import Severity
 from darklint.rule import Invalid, Valid
-from darklint.rules.base import KerasRule
-from darklint.rules.output_heads import BINARY, REQUIRES, described, pairings
+from darklint.rules.output_heads import BINARY, HeadLossRule, Pairing
 
 # Multi-label targets (several 1s per row), keras 3.15.1, MLP, 20 epochs, seeds
 # 0-2 (tests/evidence/test_output_head_evidence.py; jax was not measured).
@@ -14,7 +15,7 @@ OUTCOME = {
 }
 
 
-class SoftmaxHeadWithBinaryCrossentropy(KerasRule):
+class SoftmaxHeadWithBinaryCrossentropy(HeadLossRule):
     """A softmax over several units, scored unit by unit with `binary_crossentropy`.
 
     ## What it does
@@ -68,36 +69,20 @@ class SoftmaxHeadWithBinaryCrossentropy(KerasRule):
     )
     help = "multi-label: use sigmoid units; one class per sample: use categorical_crossentropy"
     severity = Severity.WARNING
-    reference = "reference_impls/classifier.py"
     default_enabled = False
-    requires_names = REQUIRES
 
-    def finish(self) -> None:
-        reported: set[int] = set()
-        for pairing in pairings(self.semantic):
-            head, loss = pairing.head, pairing.loss
-            if (
-                head.activation != "softmax"
-                or head.units is None
-                or head.units < 2
-                or loss.name != BINARY
-                or loss.from_logits is not False
-                or id(loss.node) in reported
-            ):
-                continue
-            reported.add(id(loss.node))
-            outcome = self.for_backends(OUTCOME, "; ")
-            self.report(
-                loss.node,
-                related={
-                    "output layer": head.layer,
-                    "loss": loss.made,
-                    "trained here": pairing.train.node,
-                },
-                what=described(pairing),
-                units=head.units,
-                outcome=f" ({outcome})" if outcome else "",
-            )
+    def judge(self, pairing: Pairing) -> Mapping[str, object] | None:
+        head, loss = pairing.head, pairing.loss
+        if (
+            head.activation != "softmax"
+            or head.units is None
+            or head.units < 2
+            or loss.name != BINARY
+            or loss.from_logits is not False
+        ):
+            return None
+        outcome = self.for_backends(OUTCOME, "; ")
+        return {"units": head.units, "outcome": f" ({outcome})" if outcome else ""}
 
     VALID = (
         # Tags with sigmoid units; classes with categorical crossentropy.

@@ -13,18 +13,20 @@ inside another model (the generator of a GAN's combined model), is never used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from darklint.keras.facts import EventKind, Head, Loss
 from darklint.keras.vocabulary import ACTIVATION_LAYERS, HEAD_LAYERS, TRAINING_HOOKS, TRAINS
+from darklint.rules.base import KerasRule
 
 if TYPE_CHECKING:
     import libcst as cst
 
     from darklint.keras.facts import Event
     from darklint.keras.semantic import SemanticModel
+    from darklint.rule import Replacement
 
 # The losses the rules judge: Keras' crossentropies, by their function names.
 BINARY = "binary_crossentropy"
@@ -143,3 +145,45 @@ def loss_class_spelling(module: cst.Module, source: str, loss: str) -> str | Non
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     table.add(small)
     return Scope(table, module, source).spell(f"losses.{LOSS_CLASS[loss]}")
+
+
+class HeadLossRule(KerasRule):
+    """A DK4xx rule about a compiled output's head and its loss: reported at the loss.
+
+    A subclass says which pairs it reports (``judge``: the message's fields,
+    or None) and may offer a fix; each loss written in the code is reported
+    once, with the output layer, the loss object and the training call as
+    related places.
+    """
+
+    reference: ClassVar[str | None] = "reference_impls/classifier.py"
+    requires_names = REQUIRES
+
+    def judge(self, pairing: Pairing) -> Mapping[str, object] | None:
+        raise NotImplementedError
+
+    def fix_for(self, pairing: Pairing) -> Replacement | None:
+        return None
+
+    def finish(self) -> None:
+        reported: set[int] = set()
+        for pairing in pairings(self.semantic):
+            loss = pairing.loss
+            if id(loss.node) in reported:
+                continue
+            fields = self.judge(pairing)
+            if fields is None:
+                continue
+            reported.add(id(loss.node))
+            self.report(
+                loss.node,
+                fix=self.fix_for(pairing),
+                related={
+                    "output layer": pairing.head.layer,
+                    "loss": loss.made,
+                    "trained here": pairing.train.node,
+                },
+                what=described(pairing),
+                # The message's own fields, never `report`'s keywords.
+                **fields,  # type: ignore[arg-type]
+            )
