@@ -30,6 +30,12 @@ class SharedTrainable:
         for event in compiles:
             for model in semantic.trainable_at(event):
                 self.training_it.setdefault(model, []).append(event)
+        # Each weighted layer's compiles, in trace order (``_sharing_layers``
+        # asks only the compiles over one of its layers, not every earlier one).
+        self.with_layer: dict[int, list[Event]] = {}
+        for event in compiles:
+            for layer in _weighted_layers(semantic, event.subject):
+                self.with_layer.setdefault(layer, []).append(event)
         # Where each model first had some of its layers frozen one by one.
         self.first_partial: dict[ModelId, int] = {}
         for event in semantic.trace:
@@ -80,15 +86,18 @@ class SharedTrainable:
         layers = _weighted_layers(semantic, later.subject)
         if not layers:
             return None
-        for earlier in self.compiles:
-            if earlier.index >= later.index:
-                break
+        sharing = {
+            id(earlier): earlier
+            for layer in layers
+            for earlier in self.with_layer.get(layer, ())
+            if earlier.index < later.index
+        }
+        for earlier in sorted(sharing.values(), key=lambda event: event.index):
             if (
                 earlier.model != later.model
                 and not earlier.exclusive(later)
                 and earlier.subject in semantic.trainable_at(earlier)
                 and not self._layer_frozen(earlier)
-                and layers & _weighted_layers(semantic, earlier.subject)
             ):
                 return earlier, None
         return None
