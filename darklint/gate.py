@@ -62,10 +62,24 @@ def mentions_any(text: str, modules: frozenset[str]) -> bool:
     return not modules or any(module in text for module in modules)
 
 
-def text_has(text: str, tokens: Tokens) -> bool:
-    """Every token (or one token of every choice) occurs in ``text``."""
+def text_has(text: str, tokens: Tokens, seen: dict[str, bool] | None = None) -> bool:
+    """Every token (or one token of every choice) occurs in ``text``.
+
+    ``seen`` remembers each token's answer for one text: the rules share
+    tokens (``compile``, the training calls, the layer names), and each
+    question is a scan of the whole file.
+    """
+    if seen is None:
+        seen = {}
+
+    def found(token: str) -> bool:
+        answer = seen.get(token)
+        if answer is None:
+            answer = seen[token] = token in text
+        return answer
+
     return all(
-        token in text if isinstance(token, str) else any(choice in text for choice in token)
+        found(token) if isinstance(token, str) else any(found(choice) for choice in token)
         for token in tokens
     )
 
@@ -191,12 +205,13 @@ def filter_rules(
         text = "\n".join([text, *(other for other, _ in also)])
     # Rules share their module requirements: each set is looked up once per file.
     mentions: dict[frozenset[str], bool] = {}
+    seen: dict[str, bool] = {}
     candidates = []
     for rule in rules:
         modules = rule.requires_imports
         if modules not in mentions:
             mentions[modules] = mentions_any(text, modules)
-        if mentions[modules] and rule.may_apply(text):
+        if mentions[modules] and rule.may_apply(text, seen):
             candidates.append(rule)
     if not candidates or tree is None:
         return candidates

@@ -310,9 +310,10 @@ class Rule:
         return bool(cls.visitor_names())
 
     @classmethod
-    def may_apply(cls, source: str) -> bool:
-        """The gate's first step, after the module names: the identifiers, as text."""
-        return text_has(source, cls.requires_names)
+    def may_apply(cls, source: str, seen: dict[str, bool] | None = None) -> bool:
+        """The gate's first step, after the module names: the identifiers, as text
+        (``seen``: the answers already known for this text, shared by the rules)."""
+        return text_has(source, cls.requires_names, seen)
 
     @classmethod
     def may_apply_to_code(cls, facts: CodeFacts) -> bool:
