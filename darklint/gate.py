@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -180,6 +180,38 @@ def code_facts(tree: ast.AST) -> CodeFacts:
     return CodeFacts(frozenset(imports), frozenset(names), frozenset(modules))
 
 
+# The fields of statements that hold statements: imports are statements, so a
+# search for them never enters an expression.
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def statements(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every statement of an ``ast`` tree (and the tree), at any depth, never an expression."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for block in _BLOCKS:
+            children = getattr(node, block, None)
+            if type(children) is list:
+                stack.extend(reversed(children))
+
+
+def import_facts(tree: ast.AST) -> CodeFacts:
+    """The modules a tree imports, without its identifiers (``names`` is empty).
+
+    A walk of the statements only: enough for the requirements on imports,
+    which rule out most rules of most files before the identifiers are needed.
+    """
+    modules: set[str] = set()
+    for node in statements(tree):
+        if type(node) is ast.Import or type(node) is ast.ImportFrom:
+            modules.update(_imported_modules(node))
+    return CodeFacts(
+        frozenset(module.split(".")[0] for module in modules), frozenset(), frozenset(modules)
+    )
+
+
 def _imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
     """The modules an import statement imports, in full (a relative import: none)."""
     if isinstance(node, ast.Import):
@@ -214,6 +246,23 @@ def filter_rules(
         if mentions[modules] and rule.may_apply(text, seen):
             candidates.append(rule)
     if not candidates or tree is None:
+        return candidates
+    # The imports first (a walk of the statements): code importing none of a
+    # rule's modules, or one that rules it out, needs no identifier walk.
+    imported = import_facts(tree)
+    if also:
+        imported = CodeFacts(
+            imported.imports.union(*(other.imports for _, other in also)),
+            frozenset(),
+            imported.modules,
+        )
+    candidates = [
+        rule
+        for rule in candidates
+        if imported.imports_any(rule.requires_imports)
+        and not imported.imports_under(rule.skipped_by_imports)
+    ]
+    if not candidates:
         return candidates
     facts = code_facts(tree)
     if also:

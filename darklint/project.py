@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from darklint.gate import CodeFacts, code_facts
+from darklint.gate import CodeFacts, code_facts, statements
 from darklint.source import Unreadable, decode, read_bytes
 
 if TYPE_CHECKING:
@@ -338,26 +338,9 @@ def _display(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-# The fields of statements that hold statements: imports are statements, so the
-# search never enters an expression (``ast.walk`` over every node of every
-# linted file cost more than the rest of the cross-module analysis).
-_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
-
-
-def _statements(tree: ast.AST) -> Iterable[ast.AST]:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        for block in _BLOCKS:
-            children = getattr(node, block, None)
-            if type(children) is list:
-                stack.extend(reversed(children))
-
-
 def imported_names(tree: ast.AST) -> Iterable[tuple[str, int]]:
     """(module, level) of every import statement of an ``ast`` tree, at any depth."""
-    for node in _statements(tree):
+    for node in statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, 0
