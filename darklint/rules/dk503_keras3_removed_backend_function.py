@@ -202,6 +202,27 @@ grads = K.gradients(loss, model.input)  # expect: DK503
 """,
             unsafe=True,
         ),
+        # `keras` bound only inside a function cannot spell the fix at module level.
+        Invalid(
+            """
+from keras import backend as K
+
+def helper():
+    import keras
+    return keras
+
+y = K.expand_dims(x, axis=1)  # expect: DK503
+""",
+            fixed="""
+from keras import backend as K, ops
+
+def helper():
+    import keras
+    return keras
+
+y = ops.expand_dims(x, axis=1)  # expect: DK503
+""",
+        ),
         # No name for Keras but `K`: `ops` is added to the import.
         Invalid(
             """

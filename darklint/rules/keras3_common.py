@@ -49,6 +49,40 @@ class Resolved:
         return self.path.rsplit(".", 1)[-1]
 
 
+def module_imports(module: cst.Module) -> ImportTable:
+    """The import table of the imports that bind names for the whole module.
+
+    Top-level imports, also inside top-level `if`/`try`/`with`/loop blocks;
+    never those inside a function or a class body.
+    """
+    import libcst as cst
+
+    from darklint.keras.names import ImportTable
+
+    blocks = (
+        cst.BaseCompoundStatement,
+        cst.SimpleStatementLine,
+        cst.BaseSuite,
+        cst.Else,
+        cst.Finally,
+        cst.ExceptHandler,
+        cst.ExceptStarHandler,
+        cst.MatchCase,
+    )
+    table = ImportTable()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            if isinstance(child, (cst.Import, cst.ImportFrom)):
+                table.add(child)
+            elif isinstance(child, blocks) and not isinstance(
+                child, (cst.FunctionDef, cst.ClassDef)
+            ):
+                stack.append(child)
+    return table
+
+
 class Scope:
     """The file's imports, and what they say about its names."""
 
@@ -56,6 +90,18 @@ class Scope:
         self.table = table
         self.module = module
         self.source = source
+        self._module_names: dict[str, str] | None = None
+
+    @property
+    def module_names(self) -> dict[str, str]:
+        """The names bound by imports for the whole module (not inside a function or class).
+
+        Only these can spell a fix at any place: `keras` imported inside one
+        function is not a name the module's other code can use.
+        """
+        if self._module_names is None:
+            self._module_names = module_imports(self.module).names
+        return self._module_names
 
     @property
     def on_keras2(self) -> bool:
@@ -91,7 +137,7 @@ class Scope:
     def spell(self, path: str) -> str | None:
         """How this file can write the Keras 3 name ``path`` (``ops.mean``) with the names it binds."""
         best: tuple[int, str] | None = None
-        for local, qualified in self.table.names.items():
+        for local, qualified in self.module_names.items():
             if qualified == "tensorflow":
                 prefix, rest = "", path
                 spelled = f"{local}.keras.{rest}"

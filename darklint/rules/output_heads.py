@@ -131,20 +131,10 @@ def described(pairing: Pairing) -> str:
 
 
 def loss_class_spelling(module: cst.Module, source: str, loss: str) -> str | None:
-    """How the file can name ``loss``'s class with the names it imports (None: it cannot)."""
-    import libcst as cst
+    """How the file can name ``loss``'s class with the names its module-level imports bind."""
+    from darklint.rules.keras3_common import Scope, module_imports
 
-    from darklint.keras.names import ImportTable
-    from darklint.rules.keras3_common import Scope
-
-    # The module's top-level imports: the names a fix at any place can use.
-    table = ImportTable()
-    for statement in module.body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    table.add(small)
-    return Scope(table, module, source).spell(f"losses.{LOSS_CLASS[loss]}")
+    return Scope(module_imports(module), module, source).spell(f"losses.{LOSS_CLASS[loss]}")
 
 
 class HeadLossRule(KerasRule):
