@@ -143,6 +143,24 @@ net.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=T
         ),
     )
     INVALID = (
+        # Other arguments of the loss stay, with their commas right.
+        Invalid(
+            """
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(1, activation="sigmoid")])
+model.compile("adam", keras.losses.BinaryCrossentropy(label_smoothing=0.1, from_logits=True))  # expect: DK402
+model.fit(x, y)
+""",
+            fixed="""
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(1, activation="sigmoid")])
+model.compile("adam", keras.losses.BinaryCrossentropy(label_smoothing=0.1))  # expect: DK402
+model.fit(x, y)
+""",
+            unsafe=True,
+        ),
         Invalid(
             """
 import keras
@@ -188,15 +206,10 @@ def _without_from_logits(node: cst.CSTNode) -> Replacement | None:
     """The loss constructor written in the compile, without its `from_logits=True`."""
     import libcst as cst
 
-    if not isinstance(node, cst.Call):
+    from darklint.rules.keras3_common import edit_arguments, keyword
+
+    found = keyword(node, "from_logits") if isinstance(node, cst.Call) else None
+    if found is None:
         return None
-    kept = [
-        arg
-        for arg in node.args
-        if not (arg.keyword is not None and arg.keyword.value == "from_logits")
-    ]
-    if len(kept) == len(node.args):
-        return None
-    if kept:
-        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    return Replacement(node, node.with_changes(args=kept), safe=False)
+    assert isinstance(node, cst.Call)
+    return edit_arguments(node, {found[0]: None})

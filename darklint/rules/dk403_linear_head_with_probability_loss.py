@@ -127,6 +127,8 @@ class LinearHeadWithProbabilityLoss(HeadLossRule):
     def _from_logits(self, node: cst.CSTNode, loss: str) -> Replacement | None:
         import libcst as cst
 
+        from darklint.rules.keras3_common import edit_arguments, keyword
+
         true = cst.Arg(
             cst.Name("True"),
             keyword=cst.Name("from_logits"),
@@ -138,17 +140,17 @@ class LinearHeadWithProbabilityLoss(HeadLossRule):
                 return None
             call = cst.Call(cst.parse_expression(spelled), args=[true])
             return Replacement(node, call, safe=False)
-        if isinstance(node, cst.Call) and not any(arg.star for arg in node.args):
-            args = [
-                arg
-                for arg in node.args
-                if not (arg.keyword is not None and arg.keyword.value == "from_logits")
-            ]
-            if args:
-                comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                args[-1] = args[-1].with_changes(comma=comma)
-            return Replacement(node, node.with_changes(args=[*args, true]), safe=False)
-        return None
+        if not isinstance(node, cst.Call) or any(arg.star for arg in node.args):
+            return None
+        found = keyword(node, "from_logits")
+        if found is not None:  # `from_logits=False` written: say True instead
+            index, arg = found
+            return edit_arguments(node, {index: arg.with_changes(value=true.value)})
+        args = list(node.args)
+        if args:
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            args[-1] = args[-1].with_changes(comma=comma)
+        return Replacement(node, node.with_changes(args=[*args, true]), safe=False)
 
     VALID = (
         # Logits with from_logits=True; probabilities with the default.
@@ -208,6 +210,24 @@ model.compile(optimizer="adam", loss="binary_crossentropy")
         ),
     )
     INVALID = (
+        # `from_logits=False` written out: it becomes True, the other arguments stay.
+        Invalid(
+            """
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(3)])
+model.compile("adam", keras.losses.CategoricalCrossentropy(from_logits=False, label_smoothing=0.1))  # expect: DK403
+model.fit(x, y)
+""",
+            fixed="""
+import keras
+from keras import layers
+model = keras.Sequential([layers.Dense(16, activation="relu"), layers.Dense(3)])
+model.compile("adam", keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1))  # expect: DK403
+model.fit(x, y)
+""",
+            unsafe=True,
+        ),
         Invalid(
             """
 import keras
