@@ -15,7 +15,6 @@
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,15 +28,6 @@ MIN_BINARY = 0.92
 MIN_MULTICLASS = 0.94
 
 Trained = tuple[classifier.Classifier, classifier.Classifier, dict]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    # Pinned like the other reference tests so the numbers above reproduce exactly.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,7 @@
 # more spread than the plain GAN does, hence the lower quality bar. The test runs
 # seed 0 on one thread (margins: 3 modes, 0.21 quality); the worst of all ten runs
 # keeps 1 mode and 0.13 of margin.
-from collections.abc import Iterator
 
-import pytest
 import torch
 
 from reference_impls import feature_matching_gan
@@ -24,16 +22,6 @@ from reference_impls import feature_matching_gan
 STEPS = 2000
 MIN_MODES = 5
 MIN_QUALITY = 0.5
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    # The numbers above are bit-exact on one thread; more threads reorder float
-    # reductions and move them a little (the margins cover that).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def passes(metrics: dict) -> bool:

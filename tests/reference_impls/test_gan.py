@@ -12,9 +12,7 @@
 # Chosen: modes >= 5 and quality >= 0.6. The test runs seed 0 on one thread
 # (margins: 3 modes, 0.20 quality); the worst of all ten runs keeps 1 mode and
 # 0.16 of margin. An untrained G puts its samples near the origin: 0 / 0.0.
-from collections.abc import Iterator
 
-import pytest
 import torch
 
 from reference_impls import gan
@@ -23,16 +21,6 @@ from reference_impls.ring import mode_coverage, ring_centers, sample_ring
 STEPS = 2000
 MIN_MODES = 5
 MIN_QUALITY = 0.6
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    # The numbers above are bit-exact on one thread; more threads reorder float
-    # reductions and move them a little (the margins cover that).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def passes(metrics: dict) -> bool:

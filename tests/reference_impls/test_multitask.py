@@ -15,7 +15,6 @@
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,15 +27,6 @@ MIN_R2 = 0.9
 MIN_ACCURACY = 0.88
 
 Trained = tuple[multitask.MultiTaskNet, torch.optim.Optimizer, dict]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    # Pinned like the other reference tests so the numbers above reproduce exactly.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
