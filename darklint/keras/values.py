@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -112,11 +113,22 @@ class ArrayVal(Value):
     rows: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StrVal(Value):
-    """A string written in the code (a loss or activation name)."""
+    """A string written in the code (a loss or activation name).
 
-    value: str
+    Its text is decoded on first use: the walk meets every docstring and
+    message string of a file, and only the few that name a loss, an
+    activation or an output are ever read.
+    """
+
+    node: cst.SimpleString
+
+    @functools.cached_property
+    def value(self) -> str | None:
+        """The string's text (None: a bytes literal)."""
+        text = self.node.evaluated_value
+        return text if isinstance(text, str) else None
 
 
 @dataclass(frozen=True, eq=False)

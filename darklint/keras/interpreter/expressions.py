@@ -67,8 +67,7 @@ class Expressions(Core):
 
     def _string(self, node: cst.SimpleString) -> Value:
         # Only plain strings: the names of losses and activations.
-        text = node.evaluated_value
-        return StrVal(text) if isinstance(text, str) else UNKNOWN
+        return StrVal(node)
 
     def _sequence(self, node: cst.List | cst.Tuple) -> Value:
         return ListVal(tuple(self._eval(element.value) for element in node.elements))

@@ -140,7 +140,7 @@ class Heads(Core):
     def _activation(self, value: Value) -> str | None:
         """Keras' name of the activation ``value`` is (None: not known)."""
         if isinstance(value, StrVal):
-            return activation_name(value.value)
+            return None if value.value is None else activation_name(value.value)
         if isinstance(value, KerasRef) and value.path.startswith("activations."):
             return activation_name(value.path.split(".")[-1])
         if isinstance(value, ModuleRef):
@@ -225,7 +225,8 @@ class Heads(Core):
     def _loss(self, value: Value, node: cst.CSTNode, output: int | str | None) -> Loss:
         self._here(node)
         if isinstance(value, StrVal):
-            return Loss(CROSSENTROPY_ALIASES.get(value.value), False, node, output=output)
+            name = CROSSENTROPY_ALIASES.get(value.value) if value.value is not None else None
+            return Loss(name, False, node, output=output)
         if isinstance(value, LossVal):
             self._here(value.node)
             made = value.node if value.node is not node else None
