@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from darklint.keras.facts import EventKind, Head, Loss
 from darklint.keras.vocabulary import ACTIVATION_LAYERS, HEAD_LAYERS, TRAINING_HOOKS, TRAINS
-from darklint.rules.base import KerasRule
+from darklint.rules.base import KerasRule, semantic_model
 
 if TYPE_CHECKING:
     import libcst as cst
 
     from darklint.keras.facts import Event
     from darklint.keras.semantic import SemanticModel
-    from darklint.rule import Replacement
+    from darklint.rule import FileContext, Replacement
 
 # The losses the rules judge: Keras' crossentropies, by their function names.
 BINARY = "binary_crossentropy"
@@ -61,7 +61,6 @@ SOFTMAX_NAMES = ("activation", "Activation", "Softmax", "softmax")
 
 @dataclass(frozen=True)
 class Pairing:
-    compile: Event
     # The training call that uses the compile's loss.
     train: Event
     head: Head
@@ -92,7 +91,6 @@ def pairings(semantic: SemanticModel) -> Iterator[Pairing]:
                     continue
                 seen.add(key)
                 yield Pairing(
-                    event,
                     train,
                     head,
                     loss,
@@ -130,6 +128,11 @@ def described(pairing: Pairing) -> str:
     return f"`{pairing.model}`'s {pairing.output}"
 
 
+def _file_pairings(context: FileContext) -> tuple[Pairing, ...]:
+    """The file's pairs, found once for all the DK4xx rules (``FileContext.shared``)."""
+    return tuple(pairings(context.shared(semantic_model)))
+
+
 def loss_class_spelling(module: cst.Module, source: str, loss: str) -> str | None:
     """How the file can name ``loss``'s class with the names its module-level imports bind."""
     from darklint.rules.keras3_common import Scope, module_imports
@@ -157,7 +160,7 @@ class HeadLossRule(KerasRule):
 
     def finish(self) -> None:
         reported: set[int] = set()
-        for pairing in pairings(self.semantic):
+        for pairing in self.context.shared(_file_pairings):
             loss = pairing.loss
             if id(loss.node) in reported:
                 continue
