@@ -249,13 +249,7 @@ def filter_rules(
         return candidates
     # The imports first (a walk of the statements): code importing none of a
     # rule's modules, or one that rules it out, needs no identifier walk.
-    imported = import_facts(tree)
-    if also:
-        imported = CodeFacts(
-            imported.imports.union(*(other.imports for _, other in also)),
-            frozenset(),
-            imported.modules,
-        )
+    imported = _with_imported(import_facts(tree), also)
     candidates = [
         rule
         for rule in candidates
@@ -264,11 +258,19 @@ def filter_rules(
     ]
     if not candidates:
         return candidates
-    facts = code_facts(tree)
-    if also:
-        facts = CodeFacts(
-            facts.imports.union(*(other.imports for _, other in also)),
-            facts.names.union(*(other.names for _, other in also)),
-            facts.modules,  # what the file itself imports decides `skipped_by_imports`
-        )
+    facts = _with_imported(code_facts(tree), also)
     return [rule for rule in candidates if rule.may_apply_to_code(facts)]
+
+
+def _with_imported(own: CodeFacts, also: Sequence[tuple[str, CodeFacts]]) -> CodeFacts:
+    """A file's facts with the imports and identifiers of the project's modules it imports.
+
+    What the file itself imports alone decides ``skipped_by_imports``.
+    """
+    if not also:
+        return own
+    return CodeFacts(
+        own.imports.union(*(other.imports for _, other in also)),
+        own.names.union(*(other.names for _, other in also)),
+        own.modules,
+    )
