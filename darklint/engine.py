@@ -11,7 +11,8 @@ The order of the steps is what makes darklint both exact and fast:
    are never parsed by libcst (which is not even imported until one passes).
 3. libcst parses the file once; every remaining rule runs in one batched
    traversal, then queries the shared semantic model in ``finish()``.
-4. Positions are computed only when something was reported.
+4. Positions are computed only when something was reported
+   (:mod:`darklint.reporting` turns reports into diagnostics).
 
 The engine knows nothing about Keras; the gate knows its vocabulary.
 """
@@ -32,16 +33,14 @@ from typing import TYPE_CHECKING, cast
 from darklint import gate
 from darklint.cells import to_cells
 from darklint.config import SRC_KEY, Target
-from darklint.diagnostics import Diagnostic, Edit, Fix, Related
-from darklint.placement import Placement, Signature
+from darklint.diagnostics import Diagnostic
+from darklint.placement import Signature
 from darklint.positions import statement_starts
 from darklint.registry import all_rules, rules_by_code, rules_by_name
+from darklint.reporting import to_diagnostics
 from darklint.rule import (
     Elsewhere,
     FileContext,
-    FixSafety,
-    Replacement,
-    Report,
     Rule,
     RuleCrashed,
 )
@@ -50,7 +49,7 @@ from darklint.rules.dk002_unused_suppression import UnusedSuppression
 from darklint.rules.dk003_unsupported_syntax import UnsupportedSyntax
 from darklint.source import Unreadable, decode, read_bytes
 from darklint.startup import first_import_of
-from darklint.suppressions import EMPTY, Suppressions, is_ours, scan
+from darklint.suppressions import EMPTY, Suppressions, is_ours, may_suppress, scan
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -75,10 +74,11 @@ def rules_to_run(
     text: str,
     tree: ast.AST | None = None,
     also: Sequence[tuple[str, gate.CodeFacts]] = (),
+    imports: Sequence[gate.ImportNode] | None = None,
 ) -> list[type[Rule]]:
     """The enabled rules that may fire on ``text`` (``tree``: its ``ast``, for the code gate;
-    ``also``: the project's modules it imports)."""
-    return gate.filter_rules(_candidates(enabled), text, tree, also)
+    ``also``: the project's modules it imports; ``imports``: the tree's import statements)."""
+    return gate.filter_rules(_candidates(enabled), text, tree, also, imports)
 
 
 def _candidates(enabled: frozenset[str]) -> list[type[Rule]]:
@@ -141,12 +141,13 @@ def _syntax_error(text: str, path: str) -> ast.Module | Diagnostic:
 
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while one file's libcst tree is alive.
+    """No cyclic garbage collection while one file is linted.
 
-    The tree holds hundreds of thousands of objects and no cycles: every full
-    collection during the analysis walks all of it for nothing (a third of the
-    time of a big file).  What the analysis leaves in cycles is collected
-    once the file is done.
+    Its trees (the ``ast``, then libcst's, hundreds of thousands of objects)
+    hold no cycles: every collection during the lint walks them for nothing
+    (a fifth of the time ``ast.parse`` takes, a third of the time of a big
+    file's analysis).  What the analysis leaves in cycles is collected once
+    the file is done.
     """
     paused = gc.isenabled()
     if paused:
@@ -201,60 +202,6 @@ def _run_rules(context: FileContext, rules: Sequence[type[Rule]]) -> tuple[list[
     return crashes, too_deep
 
 
-def _to_diagnostics(
-    context: FileContext, reports: Sequence[Report], enabled: frozenset[str] = frozenset()
-) -> tuple[list[Diagnostic], list[str]]:
-    """The reports as diagnostics, and the crashes of rules that reported nonsense."""
-    if not reports:
-        return [], []
-    positions = context.positions
-    placement = Placement(
-        context, functools.partial(_reported_alone, enabled, tuple(sorted(context.target.items())))
-    )
-    diagnostics = []
-    crashes: list[str] = []
-    for report in reports:
-        rule = report.rule
-        # A node built by the rule (``with_changes``) has no position: that
-        # is the rule's bug, and must not abort the run for every file.
-        if not placement.nodes_known(report):
-            crashes.append(f"{rule.code}: reported a node that is not in the file")
-            continue
-        here = [_related(context, what, node) for what, node in report.related if node in positions]
-        placed = placement.place(report, here)
-        if placed is None:
-            continue  # another module's finding, reported when it is linted
-        start_line, start_column = positions.start(placed.node)
-        end = positions.range(placed.end_node or placed.node).end
-        fix = None
-        if (
-            report.fix is not None
-            and rule.fix_safety is not None
-            and placed.fixable
-            and all(part.old in positions for part in report.fix.parts())
-        ):
-            fix = _fix(context, rule, report.fix)
-        diagnostics.append(
-            Diagnostic(
-                path=context.path,
-                line=start_line,
-                column=start_column + 1,
-                end_line=end.line,
-                end_column=end.column + 1,
-                code=rule.code,
-                name=rule.name,
-                severity=rule.severity,
-                message=report.message + placed.suffix,
-                fix=fix,
-                reference=rule.reference,
-                url=rule.docs_url(),
-                help=report.help,
-                related=placed.related,
-            )
-        )
-    return diagnostics, crashes
-
-
 # What linting a module of the project alone reports, by its text, with the
 # modules that answer read (None: being linted).
 _ALONE: dict[
@@ -287,60 +234,6 @@ def _reported_alone(
         _ALONE[key] = (signatures, outcome.dependencies)
     found = _ALONE[key]
     return found is not None and signature in found[0]
-
-
-# A replacement is written out by libcst's codegen, which recurses once per
-# level of nesting: one nested deeper gets no fix, and its report stands.
-MAX_FIX_DEPTH = 100
-
-
-def _fix(context: FileContext, rule: type[Rule], replacement: Replacement) -> Fix | None:
-    """The edits a replacement makes, rendered in place (None: one cannot be written out).
-
-    The new node is generated as it reads where the old one is: a line break
-    inside it gets the indentation of the old node's block, as libcst gives
-    it when it writes the whole file.  A replacement may have more parts
-    (``also``), and a part may run on to another node's end (``until``).
-    """
-    edits = []
-    for part in replacement.parts():
-        if _deeper_than(part.new, MAX_FIX_DEPTH):
-            return None
-        content = context.positions.render(part.new, part.old)
-        if content is None:
-            return None
-        old = context.positions.range(part.old)
-        end = context.positions.range(part.until).end if part.until is not None else old.end
-        edits.append(
-            Edit(
-                line=old.start.line,
-                column=old.start.column + 1,
-                end_line=end.line,
-                end_column=end.column + 1,
-                content=content,
-            )
-        )
-    safe = replacement.safe
-    if safe is None:
-        safe = rule.fix_safety is FixSafety.SAFE
-    return Fix(rule.fix_title or "Apply fix", tuple(edits), safe)
-
-
-def _deeper_than(node: cst.CSTNode, limit: int) -> bool:
-    stack = [(node, 0)]
-    while stack:
-        current, depth = stack.pop()
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in current.children)
-    return False
-
-
-def _related(context: FileContext, what: str, node: cst.CSTNode) -> Related:
-    """A related node's range, computed as the reported node's is."""
-    line, column = context.positions.start(node)
-    end = context.positions.range(node).end
-    return Related(what, context.path, line, column + 1, end.line, end.column + 1)
 
 
 def _apply_suppressions(
@@ -410,6 +303,22 @@ def lint_text(
     messages name it) does not say: the project's modules it imports are
     found from there.
     """
+    with _gc_paused():
+        # Everything the lint builds dies when ``_lint_text`` returns, still
+        # inside the pause: were the trees alive when collection resumed, its
+        # next pass would walk them all.
+        return _lint_text(text, path, enabled, notebook, target, location, suppress)
+
+
+def _lint_text(
+    text: str,
+    path: str,
+    enabled: frozenset[str],
+    notebook: Notebook | None,
+    target: Target,
+    location: Path | None,
+    suppress: bool,
+) -> FileOutcome:
     # Suppressions are found by tokenizing, which costs more than parsing:
     # only when they can matter (``_needs_suppressions``).
     suppressions = scan(text) if _may_skip_file(text) else None
@@ -468,13 +377,15 @@ def _rules_for(
     project: ProjectView | None,
 ) -> list[type[Rule]]:
     """The rules that may fire: on the file alone, or with the project's modules it imports."""
-    rules = rules_to_run(enabled, text, tree)
+    imports = gate.import_statements(tree)
+    rules = rules_to_run(enabled, text, tree, imports=imports)
     if project is None or len(rules) == len(_candidates(enabled)) or gate.disabled():
         return rules
-    reached = project.reachable(tree, path)
+    reached = project.reachable(imports, path)
     if not reached:
         return rules
-    return rules_to_run(enabled, text, tree, [(module.source, module.facts) for module in reached])
+    also = [(module.source, module.facts) for module in reached]
+    return rules_to_run(enabled, text, tree, also, imports)
 
 
 @dataclass
@@ -499,30 +410,33 @@ def _analyse(
 ) -> _Analysis:
     """Parse with libcst once, run the rules, turn their reports into diagnostics."""
     analysis = _Analysis()
-    with _gc_paused():
-        parsed = _parse(text)
-        if isinstance(parsed, str):
-            analysis.unsupported = parsed
-            return analysis
-        analysis.analysed = True
-        context = FileContext(
-            module=parsed,
-            source=text,
-            path=path,
-            statement_starts=starts,
-            target=dict(target),
-            project=project,
+    parsed = _parse(text)
+    if isinstance(parsed, str):
+        analysis.unsupported = parsed
+        return analysis
+    analysis.analysed = True
+    context = FileContext(
+        module=parsed,
+        source=text,
+        path=path,
+        statement_starts=starts,
+        target=dict(target),
+        project=project,
+    )
+    try:
+        crashes, too_deep = _run_rules(context, rules)
+        if too_deep:
+            analysis.unsupported = f"the code is nested too deeply for {', '.join(too_deep)}"
+        found, bad_reports = to_diagnostics(
+            context,
+            context.reports,
+            functools.partial(_reported_alone, enabled, tuple(sorted(context.target.items()))),
         )
-        try:
-            crashes, too_deep = _run_rules(context, rules)
-            if too_deep:
-                analysis.unsupported = f"the code is nested too deeply for {', '.join(too_deep)}"
-            found, bad_reports = _to_diagnostics(context, context.reports, enabled)
-        except RecursionError:
-            analysis.unsupported = "the code is nested too deeply to analyse"
-            return analysis
-        analysis.diagnostics.extend(found)
-        analysis.crashes = [f"{path}: {crash}" for crash in (*crashes, *bad_reports)]
+    except RecursionError:
+        analysis.unsupported = "the code is nested too deeply to analyse"
+        return analysis
+    analysis.diagnostics.extend(found)
+    analysis.crashes = [f"{path}: {crash}" for crash in (*crashes, *bad_reports)]
     return analysis
 
 
@@ -540,13 +454,18 @@ def _needs_suppressions(text: str, diagnostics: list[Diagnostic], enabled: froze
     """Whether suppressions can change the result: a finding to suppress, or a DK002 to report.
 
     DK002 only reports darklint's own codes and slugs, so with no finding a
-    file that names none of them has nothing to report.
+    file with no suppression comment, or one that names none of them, has
+    nothing to report.
     """
     if diagnostics:
         return True
-    return UnusedSuppression.code in enabled and (
-        bool(_MAY_NAME_A_CODE.search(text.casefold()))
-        or any(name in text for name in rules_by_name())
+    return (
+        UnusedSuppression.code in enabled
+        and may_suppress(text)
+        and (
+            bool(_MAY_NAME_A_CODE.search(text.casefold()))
+            or any(name in text for name in rules_by_name())
+        )
     )
 
 

@@ -197,16 +197,31 @@ def statements(tree: ast.AST) -> Iterator[ast.AST]:
                 stack.extend(reversed(children))
 
 
-def import_facts(tree: ast.AST) -> CodeFacts:
-    """The modules a tree imports, without its identifiers (``names`` is empty).
+ImportNode: TypeAlias = "ast.Import | ast.ImportFrom"
 
-    A walk of the statements only: enough for the requirements on imports,
-    which rule out most rules of most files before the identifiers are needed.
+
+def import_statements(tree: ast.AST) -> list[ImportNode]:
+    """Every import statement of an ``ast`` tree, at any depth of statements.
+
+    The gate and the project's import resolution both need them: the engine
+    finds them once per file and hands them to both.
+    """
+    return [
+        node
+        for node in statements(tree)
+        if type(node) is ast.Import or type(node) is ast.ImportFrom
+    ]
+
+
+def import_facts(imports: Iterable[ImportNode]) -> CodeFacts:
+    """The modules the import statements import, without identifiers (``names`` is empty).
+
+    Enough for the requirements on imports, which rule out most rules of
+    most files before the identifiers are needed.
     """
     modules: set[str] = set()
-    for node in statements(tree):
-        if type(node) is ast.Import or type(node) is ast.ImportFrom:
-            modules.update(_imported_modules(node))
+    for node in imports:
+        modules.update(_imported_modules(node))
     return CodeFacts(
         frozenset(module.split(".")[0] for module in modules), frozenset(), frozenset(modules)
     )
@@ -224,12 +239,14 @@ def filter_rules(
     text: str,
     tree: ast.AST | None,
     also: Sequence[tuple[str, CodeFacts]] = (),
+    imports: Sequence[ImportNode] | None = None,
 ) -> list[type[Rule]]:
     """The rules that may fire on a file: by its text, then by its code (``tree``).
 
     ``also`` holds the text and code facts of the project's modules the
     file imports (``darklint.project``): what a rule needs may be written
     there (the compile in ``models.py``, the training loop here).
+    ``imports``: the tree's import statements, when the caller has them.
     """
     if disabled():
         return list(rules)
@@ -249,7 +266,9 @@ def filter_rules(
         return candidates
     # The imports first (a walk of the statements): code importing none of a
     # rule's modules, or one that rules it out, needs no identifier walk.
-    imported = _with_imported(import_facts(tree), also)
+    if imports is None:
+        imports = import_statements(tree)
+    imported = _with_imported(import_facts(imports), also)
     candidates = [
         rule
         for rule in candidates

@@ -36,12 +36,12 @@ import os
 import sys
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from darklint.gate import CodeFacts, code_facts, statements
+from darklint.gate import CodeFacts, ImportNode, code_facts, import_statements
 from darklint.source import Unreadable, decode, read_bytes
 
 if TYPE_CHECKING:
@@ -217,11 +217,12 @@ class ProjectView:
         self.used[path] = loaded.digest if loaded is not None else ""
         return loaded
 
-    def reachable(self, tree: ast.AST, importer: Path) -> list[LoadedModule]:
-        """The project's modules the file's imports lead to, transitively (breadth first, bounded)."""
+    def reachable(self, imports: Iterable[ImportNode], importer: Path) -> list[LoadedModule]:
+        """The project's modules the file's import statements lead to, transitively
+        (breadth first, bounded)."""
         found: list[LoadedModule] = []
         seen: set[Path] = set() if self.real_entry is None else {self.real_entry}
-        queue = [(name, level, importer) for name, level in imported_names(tree)]
+        queue = [(name, level, importer) for name, level in names_imported(imports)]
         while queue and len(found) < MAX_REACHED:
             name, level, origin = queue.pop(0)
             if level == 0 and not self.may_be_project(name):
@@ -243,6 +244,7 @@ class ProjectView:
 
 
 _INDEXES: dict[tuple[Path, ...], ProjectIndex] = {}
+_ROOTS: dict[tuple[Path, tuple[Path, ...]], tuple[Path, ...]] = {}
 
 
 def view_for(linted: Path, configured: Sequence[Path] = ()) -> ProjectView:
@@ -253,8 +255,15 @@ def view_for(linted: Path, configured: Sequence[Path] = ()) -> ProjectView:
     not reuse another project's answers.
     """
     linted = linted.absolute()
-    configured = [folder.absolute() for folder in configured]
-    roots = tuple(search_roots(linted, configured))
+    configured = tuple(folder.absolute() for folder in configured)
+    # Each file of a folder has the same roots: looked for once per folder
+    # (a dozen `stat` calls up the tree otherwise, for every file linted).
+    key = (linted.parent, configured)
+    roots = _ROOTS.get(key)
+    if roots is None:
+        if len(_ROOTS) > 4096:
+            _ROOTS.clear()
+        roots = _ROOTS[key] = tuple(search_roots(linted, configured))
     index = _INDEXES.get(roots)
     if index is None:
         if len(_INDEXES) > 64:  # a long-lived language server over many projects
@@ -264,8 +273,9 @@ def view_for(linted: Path, configured: Sequence[Path] = ()) -> ProjectView:
 
 
 def forget() -> None:
-    """Drop every module read (the language server, when files change on disk)."""
+    """Drop every module read and root found (the language server, when files change on disk)."""
     _INDEXES.clear()
+    _ROOTS.clear()
 
 
 def digest_of(path: str) -> str:
@@ -340,7 +350,12 @@ def _display(path: Path) -> str:
 
 def imported_names(tree: ast.AST) -> Iterable[tuple[str, int]]:
     """(module, level) of every import statement of an ``ast`` tree, at any depth."""
-    for node in statements(tree):
+    return names_imported(import_statements(tree))
+
+
+def names_imported(imports: Iterable[ImportNode]) -> Iterator[tuple[str, int]]:
+    """(module, level) of each import statement: each module it may import."""
+    for node in imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, 0

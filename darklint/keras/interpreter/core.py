@@ -20,7 +20,7 @@ import libcst as cst
 
 from darklint.keras.builder import GradientRecord, OptimizerRecord, SemanticBuilder
 from darklint.keras.facts import Elsewhere, Event, EventKind, Loop, ModelId, Owner
-from darklint.keras.interpreter.syntax import CALLED_NAME, DEFINED_NAME, import_statements
+from darklint.keras.interpreter.syntax import CALLED_OR_DEFINED, import_statements
 from darklint.keras.names import ImportTable
 from darklint.keras.values import (
     ClassInfo,
@@ -194,9 +194,9 @@ class Core:
         calls (by name, in the text: this only orders the walk) go first,
         and ``__init__`` before the other methods of its class.
         """
-        calls = collections.Counter(CALLED_NAME.findall(self.source))
-        for name in DEFINED_NAME.findall(self.source):
-            calls[name] -= 1
+        calls = collections.Counter(
+            name for defined, name in CALLED_OR_DEFINED.findall(self.source) if not defined
+        )
         entries: list[tuple[cst.FunctionDef, ClassInfo | None]] = [
             (f, None) for f in self.functions
         ]

@@ -6,10 +6,10 @@ import re
 
 import libcst as cst
 
-# Names called and defined in a file's text (`_entries` orders the walk by them;
-# `class GAN():` is no call of GAN).
-CALLED_NAME = re.compile(r"\b(\w+)\s*\(")
-DEFINED_NAME = re.compile(r"\b(?:def|class)\s+(\w+)\s*\(")
+# Names followed by a parenthesis in a file's text, each with the `def` or
+# `class` before it if any (`_entries` orders the walk by the calls; `class
+# GAN():` is no call of GAN).  One scan of the text for both.
+CALLED_OR_DEFINED = re.compile(r"\b(?:(def|class)\s+)?(\w+)\s*\(")
 
 
 def body_of(function: cst.FunctionDef) -> list[cst.CSTNode]:
