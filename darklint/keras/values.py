@@ -127,8 +127,25 @@ class StrVal(Value):
     @functools.cached_property
     def value(self) -> str | None:
         """The string's text (None: a bytes literal)."""
-        text = self.node.evaluated_value
-        return text if isinstance(text, str) else None
+        return string_text(self.node)
+
+
+def string_text(node: cst.SimpleString) -> str | None:
+    """A string literal's text (None: a bytes literal), as Python reads it.
+
+    Written without escapes (or raw) and without a carriage return (which
+    Python reads as a line feed), its text is what stands between the quotes;
+    only the others need ``evaluated_value``, whose ``ast.literal_eval``
+    leaves a reference cycle behind per call for the garbage collector.
+    """
+    prefix = node.prefix.lower()
+    if "b" in prefix:
+        return None
+    raw = node.raw_value
+    if "\r" not in raw and ("r" in prefix or "\\" not in raw):
+        return raw
+    text = node.evaluated_value
+    return text if isinstance(text, str) else None
 
 
 @dataclass(frozen=True, eq=False)

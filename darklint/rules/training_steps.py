@@ -10,7 +10,8 @@ the training call too.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
 from darklint.keras.facts import Event, EventKind, Loop
 from darklint.keras.semantic import SemanticModel
@@ -60,11 +61,24 @@ def _same_data_every_iteration(event: Event, loop: Loop) -> bool:
 
 def _bound_in(loop: cst.CSTNode) -> set[str]:
     """Every name and dotted target the loop binds (its own target, assignments in its body)."""
+    visitor: Any = _targets_visitor()()
+    loop.visit(visitor)
+    bound: set[str] = visitor.bound
+    return bound
+
+
+@functools.cache
+def _targets_visitor() -> type[cst.CSTVisitor]:
+    """The visitor class ``_bound_in`` uses: made once, on first use (the rules
+    import libcst only when a file needs them; a class made per call is garbage
+    only the cycle collector can free)."""
     import libcst as cst
 
-    bound: set[str] = set()
-
     class Targets(cst.CSTVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bound: set[str] = set()
+
         def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
             self._add(node.target)
 
@@ -88,10 +102,9 @@ def _bound_in(loop: cst.CSTNode) -> set[str]:
                 for element in target.elements:  # type: ignore[attr-defined]
                     self._add(element.value)
             elif type(target) in (cst.Name, cst.Attribute):
-                bound.add(cst.Module([]).code_for_node(target))
+                self.bound.add(cst.Module([]).code_for_node(target))
 
-    loop.visit(Targets())
-    return bound
+    return Targets
 
 
 def step_loop(event: Event, training_in: dict[Loop, list[Event]]) -> Loop | None:

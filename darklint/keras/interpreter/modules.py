@@ -60,6 +60,8 @@ class Modules(Core):
         project = self.project
         if project is None or env.path is None or hops > MAX_HOPS:
             return None
+        if not project.may_be_project(qualified):
+            return None  # `np.zeros`, `os.path.join`: a library's, known by name
         level = len(qualified) - len(qualified.lstrip("."))
         parts = [part for part in qualified[level:].split(".") if part]
         # The longest prefix that is a module: `pkg.mod.f` is `f` of `pkg/mod.py`

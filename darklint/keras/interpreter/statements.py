@@ -239,6 +239,7 @@ class Statements(Core):
         else:
             # A closure: the enclosing frame's names, as they are when it is called.
             frame.locals[node.name.value] = FuncVal(node, closure=frame.locals)
+            self.closure_scopes.append(frame.locals)
 
     def _define_class(self, node: cst.ClassDef) -> None:
         bases = [self._eval(arg.value) for arg in node.bases]
@@ -252,6 +253,7 @@ class Statements(Core):
         methods.update((stmt.name.value, stmt) for stmt in own)
         keras_model = any(self._is_model_class(base) for base in bases)
         info = ClassInfo(node, methods, keras_model)
+        self.made_classes.append(info)
         if self.env is self.entry:
             self.classes.append(info)
         else:
