@@ -22,8 +22,9 @@ what they mean:
 
 It works in two steps, the cheap one first:
 
-1. Text: the file contains one of the required modules' names and every
-   required identifier, as substrings.
+1. Text: the file contains one of the required modules' names, as
+   substrings, and every required identifier as a word of its text (in
+   strings and comments too: one scan of the text finds them all).
 2. Code, for what passes step 1: the ``ast`` tree that the engine's syntax
    check already built must *import* one of the modules (an ``import``
    statement, not a word in a docstring), and every required identifier must
@@ -41,6 +42,8 @@ from __future__ import annotations
 
 import ast
 import os
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
@@ -62,26 +65,29 @@ def mentions_any(text: str, modules: frozenset[str]) -> bool:
     return not modules or any(module in text for module in modules)
 
 
-def text_has(text: str, tokens: Tokens, seen: dict[str, bool] | None = None) -> bool:
-    """Every token (or one token of every choice) occurs in ``text``.
+# What may be an identifier in ASCII text.  Python spells identifiers of
+# other scripts too, and reads them NFKC-normalised (`ｆｉｔ` is `fit`):
+# ``words`` normalises text that is not ASCII, and takes its words as ``\w+``.
+_ASCII_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD = re.compile(r"\w+")
 
-    ``seen`` remembers each token's answer for one text: the rules share
-    tokens (``compile``, the training calls, the layer names), and each
-    question is a scan of the whole file.
+
+def words(text: str) -> frozenset[str]:
+    """Every word of ``text`` that may be an identifier of its code, as Python reads it.
+
+    A superset of the code's identifiers (strings and comments have words
+    too): every identifier is delimited by characters that cannot continue
+    it.  One scan of the text answers every rule's question, where a search
+    per required name took twice as long.
     """
-    if seen is None:
-        seen = {}
+    if text.isascii():
+        return frozenset(_ASCII_WORD.findall(text))
+    return frozenset(_WORD.findall(unicodedata.normalize("NFKC", text)))
 
-    def found(token: str) -> bool:
-        answer = seen.get(token)
-        if answer is None:
-            answer = seen[token] = token in text
-        return answer
 
-    return all(
-        found(token) if isinstance(token, str) else any(found(choice) for choice in token)
-        for token in tokens
-    )
+def text_has(text: str, tokens: Tokens) -> bool:
+    """Every token (or one token of every choice) is a word of ``text``."""
+    return names_have(words(text), tokens)
 
 
 def names_have(names: frozenset[str] | set[str], tokens: Tokens) -> bool:
@@ -250,17 +256,20 @@ def filter_rules(
     """
     if disabled():
         return list(rules)
-    if also:
-        text = "\n".join([text, *(other for other, _ in also)])
+    texts = [text, *(other for other, _ in also)]
     # Rules share their module requirements: each set is looked up once per file.
     mentions: dict[frozenset[str], bool] = {}
-    seen: dict[str, bool] = {}
+    found: frozenset[str] | None = None
     candidates = []
     for rule in rules:
         modules = rule.requires_imports
         if modules not in mentions:
-            mentions[modules] = mentions_any(text, modules)
-        if mentions[modules] and rule.may_apply(text, seen):
+            mentions[modules] = any(mentions_any(each, modules) for each in texts)
+        if not mentions[modules]:
+            continue
+        if found is None:
+            found = frozenset().union(*(words(each) for each in texts))
+        if names_have(found, rule.requires_names):
             candidates.append(rule)
     if not candidates or tree is None:
         return candidates

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
 
 from darklint import DOCS_BASE_URL
 from darklint.diagnostics import RuleDescriptor, Severity
-from darklint.gate import CodeFacts, Tokens, names_have, text_has
+from darklint.gate import CodeFacts, Tokens, names_have
 from darklint.positions import Positions, file_positions
 
 if TYPE_CHECKING:
@@ -308,12 +308,6 @@ class Rule:
     @classmethod
     def has_visitors(cls) -> bool:
         return bool(cls.visitor_names())
-
-    @classmethod
-    def may_apply(cls, source: str, seen: dict[str, bool] | None = None) -> bool:
-        """The gate's first step, after the module names: the identifiers, as text
-        (``seen``: the answers already known for this text, shared by the rules)."""
-        return text_has(source, cls.requires_names, seen)
 
     @classmethod
     def may_apply_to_code(cls, facts: CodeFacts) -> bool:

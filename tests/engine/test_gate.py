@@ -161,6 +161,14 @@ def test_choices_need_one_token() -> None:
     assert not gate.names_have(frozenset({"compile", "fitted"}), tokens)
 
 
+def test_words_are_identifiers_as_python_reads_them() -> None:
+    assert {"m", "compile", "fit", "x"} <= gate.words("m.compile();m.fit(x)  # é")
+    assert "fit" not in gate.words("m.fitted(x)")
+    # Identifiers are NFKC-normalised: full-width letters spell `fit`.
+    assert "fit" in gate.words("m.\uff46\uff49\uff54(x)")
+    assert "café" in gate.words("café = 1")
+
+
 def test_docstring_examples_do_not_pass_the_gate() -> None:
     source = (
         "import keras\n"
