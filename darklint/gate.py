@@ -44,7 +44,7 @@ import ast
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -187,36 +187,50 @@ def code_facts(tree: ast.AST) -> CodeFacts:
 
 
 # The fields of statements that hold statements: imports are statements, so a
-# search for them never enters an expression.
+# search for them never enters an expression, nor a simple statement.
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
-
-
-def statements(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every statement of an ``ast`` tree (and the tree), at any depth, never an expression."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        for block in _BLOCKS:
-            children = getattr(node, block, None)
-            if type(children) is list:
-                stack.extend(reversed(children))
-
+_SIMPLE = frozenset(
+    {
+        ast.Expr,
+        ast.Assign,
+        ast.AugAssign,
+        ast.AnnAssign,
+        ast.Return,
+        ast.Pass,
+        ast.Break,
+        ast.Continue,
+        ast.Raise,
+        ast.Assert,
+        ast.Delete,
+        ast.Global,
+        ast.Nonlocal,
+    }
+)
 
 ImportNode: TypeAlias = "ast.Import | ast.ImportFrom"
 
 
 def import_statements(tree: ast.AST) -> list[ImportNode]:
-    """Every import statement of an ``ast`` tree, at any depth of statements.
+    """Every import statement of an ``ast`` tree, at any depth of statements, in source order.
 
     The gate and the project's import resolution both need them: the engine
-    finds them once per file and hands them to both.
+    finds them once per file and hands them to both.  Simple statements are
+    passed over without a look at their fields (most statements are).
     """
-    return [
-        node
-        for node in statements(tree)
-        if type(node) is ast.Import or type(node) is ast.ImportFrom
-    ]
+    found: list[ImportNode] = []
+    stack: list[ast.AST] = [tree]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is ast.Import or kind is ast.ImportFrom:
+            found.append(node)  # type: ignore[arg-type]
+        elif kind not in _SIMPLE:
+            for block in _BLOCKS:
+                children = getattr(node, block, None)
+                if type(children) is list:
+                    push(reversed(children))
+    return found
 
 
 def import_facts(imports: Iterable[ImportNode]) -> CodeFacts:
