@@ -378,7 +378,7 @@ def _rules_for(
 ) -> list[type[Rule]]:
     """The rules that may fire: on the file alone, or with the project's modules it imports."""
     imports = gate.import_statements(tree)
-    rules = rules_to_run(enabled, text, tree, imports=imports)
+    rules = rules_to_run(enabled, text, tree, (), imports)
     if project is None or len(rules) == len(_candidates(enabled)) or gate.disabled():
         return rules
     reached = project.reachable(imports, path)

@@ -16,13 +16,14 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from darklint.diagnostics import Severity
 from darklint.keras.keras3_removals import Fix, Row, rows_of
 from darklint.keras.vocabulary import keras_package, keras_path
 from darklint.rule import Replacement
 from darklint.rules.base import KerasRule
+from darklint.rules.syntax_walk import descendants
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -55,32 +56,56 @@ def module_imports(module: cst.Module) -> ImportTable:
     Top-level imports, also inside top-level `if`/`try`/`with`/loop blocks;
     never those inside a function or a class body.
     """
-    import libcst as cst
-
     from darklint.keras.names import ImportTable
 
-    blocks = (
-        cst.BaseCompoundStatement,
-        cst.SimpleStatementLine,
-        cst.BaseSuite,
-        cst.Else,
-        cst.Finally,
-        cst.ExceptHandler,
-        cst.ExceptStarHandler,
-        cst.MatchCase,
-    )
     table = ImportTable()
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        for child in node.children:
-            if isinstance(child, (cst.Import, cst.ImportFrom)):
-                table.add(child)
-            elif isinstance(child, blocks) and not isinstance(
-                child, (cst.FunctionDef, cst.ClassDef)
-            ):
+        for child in _statement_parts(node):
+            kind = type(child).__name__
+            if kind == "Import" or kind == "ImportFrom":
+                table.add(child)  # type: ignore[arg-type]
+            elif kind != "FunctionDef" and kind != "ClassDef":
                 stack.append(child)
     return table
+
+
+def _statement_parts(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The statements, blocks and clauses directly inside a statement or block, in order.
+
+    Read from the fields that hold them: libcst's ``children`` rebuilds the
+    node's whole list of parts, whitespace and expressions included.
+    """
+    parts: list[cst.CSTNode] = []
+    for name in _PARTS.get(type(node).__name__, ()):
+        value = getattr(node, name)
+        if isinstance(value, (list, tuple)):
+            parts.extend(value)
+        elif value is not None:
+            parts.append(value)
+    return parts
+
+
+# The fields of each statement and block that hold statements, blocks or clauses.
+_PARTS: dict[str, tuple[str, ...]] = {
+    "Module": ("body",),
+    "SimpleStatementLine": ("body",),
+    "SimpleStatementSuite": ("body",),
+    "IndentedBlock": ("body",),
+    "If": ("body", "orelse"),
+    "Else": ("body",),
+    "For": ("body", "orelse"),
+    "While": ("body", "orelse"),
+    "Try": ("body", "handlers", "orelse", "finalbody"),
+    "TryStar": ("body", "handlers", "orelse", "finalbody"),
+    "ExceptHandler": ("body",),
+    "ExceptStarHandler": ("body",),
+    "Finally": ("body",),
+    "With": ("body",),
+    "Match": ("cases",),
+    "MatchCase": ("body",),
+}
 
 
 class Scope:
@@ -287,52 +312,28 @@ class FileNodes:
     stores: list[cst.Attribute] = field(default_factory=list)
 
 
-# Fields holding only whitespace, punctuation or tokens: not walked.
-_UNWALKED = frozenset(
-    {"lpar", "rpar", "comma", "semicolon", "equal", "colon", "dot", "lbracket", "rbracket",
-     "lbrace", "rbrace", "operator", "leading_lines", "lines_after_decorators", "header",
-     "footer", "newline", "indent", "trailing_whitespace"}
-)  # fmt: skip
-_WALKED: dict[type, tuple[str, ...]] = {}
-
-
 def file_nodes(context: FileContext) -> FileNodes:
-    """Imports, calls, attributes and assigned attributes of the file.
+    """Imports, calls, attributes and assigned attributes of the file, in one walk.
 
-    A loop over the nodes' fields, not libcst's recursive visitor: an
-    expression nested a thousand deep (`a.b.b.b…`) must not stop the file's
-    analysis, and this is ten times faster.  Shared by the family's rules
-    (``FileContext.shared``).
+    Shared by the family's rules (``FileContext.shared``).
     """
     import libcst as cst
 
     found = FileNodes()
-    stack: list[cst.CSTNode] = [context.module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Call):
-            found.calls.append(node)
-            found.call_of[node.func] = node
-        elif isinstance(node, cst.Attribute):
-            found.attributes.append(node)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            found.imports.append(node)
-        elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Attribute):
-            found.stores.append(node.target)
+    for node in descendants(context.module):
         kind = type(node)
-        names = _WALKED.get(kind)
-        if names is None:
-            names = _WALKED[kind] = tuple(
-                f.name
-                for f in dataclasses.fields(node)
-                if f.name not in _UNWALKED and not f.name.startswith("whitespace")
-            )
-        for name in reversed(names):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                stack.append(value)
-            elif isinstance(value, (list, tuple)):
-                stack.extend(item for item in reversed(value) if isinstance(item, cst.CSTNode))
+        if kind is cst.Call:
+            call = cast("cst.Call", node)
+            found.calls.append(call)
+            found.call_of[call.func] = call
+        elif kind is cst.Attribute:
+            found.attributes.append(cast("cst.Attribute", node))
+        elif kind is cst.Import or kind is cst.ImportFrom:
+            found.imports.append(cast("cst.Import | cst.ImportFrom", node))
+        elif kind is cst.AssignTarget:
+            target = cast("cst.AssignTarget", node).target
+            if type(target) is cst.Attribute:
+                found.stores.append(target)
     return found
 
 

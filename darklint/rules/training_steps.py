@@ -10,11 +10,11 @@ the training call too.
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from darklint.keras.facts import Event, EventKind, Loop
 from darklint.keras.semantic import SemanticModel
+from darklint.rules.syntax_walk import descendants
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -61,50 +61,33 @@ def _same_data_every_iteration(event: Event, loop: Loop) -> bool:
 
 def _bound_in(loop: cst.CSTNode) -> set[str]:
     """Every name and dotted target the loop binds (its own target, assignments in its body)."""
-    visitor: Any = _targets_visitor()()
-    loop.visit(visitor)
-    bound: set[str] = visitor.bound
+    bound: set[str] = set()
+    for node in descendants(loop):
+        target = _TARGETS.get(type(node).__name__)
+        if target is not None:
+            _add(bound, getattr(node, target))
     return bound
 
 
-@functools.cache
-def _targets_visitor() -> type[cst.CSTVisitor]:
-    """The visitor class ``_bound_in`` uses: made once, on first use (the rules
-    import libcst only when a file needs them; a class made per call is garbage
-    only the cycle collector can free)."""
+# The field of each binding node that holds what it binds.
+_TARGETS = {
+    "AssignTarget": "target",
+    "AnnAssign": "target",
+    "AugAssign": "target",
+    "For": "target",
+    "NamedExpr": "target",
+    "AsName": "name",
+}
+
+
+def _add(bound: set[str], target: cst.BaseExpression) -> None:
     import libcst as cst
 
-    class Targets(cst.CSTVisitor):
-        def __init__(self) -> None:
-            super().__init__()
-            self.bound: set[str] = set()
-
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            self._add(node.target)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            self._add(node.target)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            self._add(node.target)
-
-        def visit_For(self, node: cst.For) -> None:
-            self._add(node.target)
-
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-            self._add(node.target)
-
-        def visit_AsName(self, node: cst.AsName) -> None:
-            self._add(node.name)
-
-        def _add(self, target: cst.BaseExpression) -> None:
-            if type(target) in (cst.Tuple, cst.List):
-                for element in target.elements:  # type: ignore[attr-defined]
-                    self._add(element.value)
-            elif type(target) in (cst.Name, cst.Attribute):
-                self.bound.add(cst.Module([]).code_for_node(target))
-
-    return Targets
+    if type(target) in (cst.Tuple, cst.List):
+        for element in target.elements:  # type: ignore[attr-defined]
+            _add(bound, element.value)
+    elif type(target) in (cst.Name, cst.Attribute):
+        bound.add(cst.Module([]).code_for_node(target))
 
 
 def step_loop(event: Event, training_in: dict[Loop, list[Event]]) -> Loop | None:
