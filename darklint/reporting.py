@@ -126,7 +126,22 @@ def _deeper_than(node: cst.CSTNode, limit: int) -> bool:
 
 
 def _related(context: FileContext, what: str, node: cst.CSTNode) -> Related:
-    """A related node's range, computed as the reported node's is."""
+    """A related node's range, computed as the reported node's is.
+
+    A loop is its header (``for x in data``, ``while step < n``), as where a
+    loop is reported: an editor marks the line that says which loop, not the
+    whole body (nor does its range cost generating the body's code).
+    """
     line, column = context.positions.start(node)
-    end = context.positions.range(node).end
+    end = context.positions.range(_header_end(node)).end
     return Related(what, context.path, line, column + 1, end.line, end.column + 1)
+
+
+def _header_end(node: cst.CSTNode) -> cst.CSTNode:
+    """Where a loop's header ends (its iterable or condition); any other node, itself."""
+    kind = type(node).__name__
+    if kind == "For":
+        return node.iter  # type: ignore[attr-defined,no-any-return]
+    if kind == "While":
+        return node.test  # type: ignore[attr-defined,no-any-return]
+    return node

@@ -39,6 +39,29 @@ DK104_SOURCE = textwrap.dedent(
 )
 
 
+# DK203 on line 7; the loop around it on lines 5-9.
+DK203_SOURCE = textwrap.dedent(
+    """\
+    from keras import Sequential, layers
+    model = Sequential([layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    batches = [(1, 2)]
+    for x, y in (
+        batches
+    ):
+        model.compile(optimizer="adam", loss="mse")
+        model.train_on_batch(x, y)
+    """
+)
+
+
+def test_a_related_loop_is_its_header() -> None:
+    # The `for` up to its iterable (what an editor marks), not the whole body.
+    (found,) = lint_text(DK203_SOURCE, "gan.py", frozenset({"DK203"})).diagnostics
+    (loop,) = [place for place in found.related if place.message == "training loop"]
+    assert (loop.line, loop.column, loop.end_line, loop.end_column) == (5, 1, 6, 12)
+
+
 def with_help(diagnostic: Diagnostic) -> Diagnostic:
     return replace(diagnostic, help=HELP, related=(COMPILED,))
 
