@@ -42,17 +42,20 @@ COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 class Expressions(Core):
     def _eval(self, node: cst.BaseExpression | None) -> Value:
-        value = self._eval_raw(node)
-        if isinstance(value, OpaqueVal):
-            return self.promoted.get(id(value), value)
-        return value
-
-    def _eval_raw(self, node: cst.BaseExpression | None) -> Value:
+        # The hottest function of the walk (a quarter of a million calls over
+        # keras/src): one call level, exact-type checks.
         if node is None:
             return UNKNOWN
         handler = EXPRESSIONS.get(type(node))
-        if handler is not None:
-            return handler(self, node)
+        if handler is None:
+            return self._unmodelled(node)
+        value = handler(self, node)
+        if type(value) is OpaqueVal:
+            return self.promoted.get(id(value), value)
+        return value
+
+    def _unmodelled(self, node: cst.BaseExpression) -> Value:
+        """A kind of expression the walk does not model: what runs inside it still runs."""
         for child in subexpressions(node):
             self._eval(child)
         if type(node) in COMPREHENSIONS:
