@@ -31,6 +31,7 @@ depends on (the results cache keys on it).
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import os
 import sys
@@ -197,10 +198,15 @@ class ProjectView:
     """The project as one linted file sees it: what its result depends on is remembered."""
 
     index: ProjectIndex
-    # The linted file, as given and as its real path (an import of it is the file itself).
+    # The linted file, as given (its real path: ``real_entry``).
     entry: Path
-    real_entry: Path | None
     used: dict[Path, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def real_entry(self) -> Path | None:
+        """The linted file's real path (an import of it is the file itself): asked only
+        when an import is followed, which most files never do."""
+        return _real(self.entry)
 
     def may_be_project(self, qualified: str) -> bool:
         """Whether an imported name can be of the project (not a library known by name)."""
@@ -269,7 +275,7 @@ def view_for(linted: Path, configured: Sequence[Path] = ()) -> ProjectView:
         if len(_INDEXES) > 64:  # a long-lived language server over many projects
             _INDEXES.clear()
         index = _INDEXES[roots] = ProjectIndex(list(roots))
-    return ProjectView(index, linted, _real(linted))
+    return ProjectView(index, linted)
 
 
 def forget() -> None:
