@@ -35,7 +35,7 @@ from darklint.keras.values import (
     merge_tensors,
     provenance,
 )
-from darklint.keras.vocabulary import NEWAXIS
+from darklint.keras.vocabulary import NEWAXIS, kind_of
 
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
@@ -113,20 +113,26 @@ class Expressions(Core):
 
     def _lookup(self, node: cst.Name) -> Value:
         name = node.value
-        if name in ("True", "False"):
+        if name == "True" or name == "False":
             return BoolVal(name == "True")
-        frame = self.frame
-        for scope in (frame.locals, frame.closure, self.globals):
-            if name in scope:
-                return scope[name]
+        frame = self.frames[-1]
+        scope = frame.locals
+        if name in scope:
+            return scope[name]
+        scope = frame.closure
+        if name in scope:
+            return scope[name]
+        scope = self.globals
+        if name in scope:
+            return scope[name]
         return self._imported(node)
 
     def _imported(self, node: cst.Name | cst.Attribute) -> Value:
         """What the import table says a name is: Keras' API, another module's name, or nothing."""
-        resolved = self.imports.keras_kind(node)
+        qualified = self.imports.qualify(node)
+        resolved = kind_of(qualified) if qualified is not None else None
         if resolved is not None:
             return KerasRef(*resolved)
-        qualified = self.imports.qualify(node)
         if self.project is not None:
             # One of the project's own modules: what its code made the name.
             # What importing it does is reported at the import statement.

@@ -52,7 +52,13 @@ def import_statements(node: cst.CSTNode) -> list[cst.CSTNode]:
         if type(current) is cst.Import or type(current) is cst.ImportFrom:
             found.append(current)
         elif type(current) is cst.SimpleStatementLine:
-            stack.extend(current.body)
+            # Small statements hold no statements: only the imports among them
+            # matter (taken in the order the stack would have given them).
+            found.extend(
+                small
+                for small in reversed(current.body)
+                if type(small) is cst.Import or type(small) is cst.ImportFrom
+            )
         else:
             stack.extend(blocks(current))
     return found
