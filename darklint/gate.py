@@ -85,11 +85,6 @@ def words(text: str) -> frozenset[str]:
     return frozenset(_WORD.findall(unicodedata.normalize("NFKC", text)))
 
 
-def text_has(text: str, tokens: Tokens) -> bool:
-    """Every token (or one token of every choice) is a word of ``text``."""
-    return names_have(words(text), tokens)
-
-
 def names_have(names: frozenset[str] | set[str], tokens: Tokens) -> bool:
     """Every token (or one token of every choice) is one of ``names``."""
     return all(

@@ -34,6 +34,8 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from darklint.syntax_walk import IS_NODE, is_node_type, node_fields
+
 if TYPE_CHECKING:
     import libcst as cst
     from libcst.metadata import CodeRange
@@ -305,61 +307,24 @@ def _generate(
     return table._computed
 
 
-# Per libcst node type: its dataclass fields, whether it starts a unit,
-# whether ``ast`` has it as a statement.  Per any type: is it a node.
+# Per libcst node type: the fields to walk, whether it starts a unit, whether
+# ``ast`` has it as a statement.
 _TYPE_FACTS: dict[type, tuple[tuple[str, ...], bool, bool]] = {}
-_IS_NODE: dict[type, bool] = {}
 
 
 def _facts(kind: type) -> tuple[tuple[str, ...], bool, bool]:
+    """Most of a libcst tree is whitespace, comments and punctuation, which no
+    rule reports: the walk skips those fields (``syntax_walk.node_fields``; a
+    node asked for that the walk did not see falls back to the whole-file pass)."""
     import libcst as cst
 
     compound = issubclass(kind, cst.BaseCompoundStatement)
     facts = _TYPE_FACTS[kind] = (
-        tuple(field.name for field in dataclasses.fields(kind) if not _punctuation(field.name)),
+        node_fields(kind),
         compound or kind is cst.SimpleStatementLine,
         compound or issubclass(kind, cst.BaseSmallStatement),
     )
     return facts
-
-
-def _punctuation(field: str) -> bool:
-    """Fields that hold whitespace, comments and punctuation: no rule reports those.
-
-    Most of a libcst tree is such nodes; the walk skips them (a node asked
-    for that the walk did not see falls back to the whole-file pass).
-    """
-    return "whitespace" in field or field in _PUNCTUATION_FIELDS
-
-
-_PUNCTUATION_FIELDS = frozenset(
-    {
-        "lpar",
-        "rpar",
-        "lbracket",
-        "rbracket",
-        "lbrace",
-        "rbrace",
-        "comma",
-        "semicolon",
-        "colon",
-        "equal",
-        "dot",
-        "leading_lines",
-        "lines_after_decorators",
-        "header",
-        "footer",
-        "newline",
-        "operator",
-    }
-)
-
-
-def _node_type(kind: type) -> bool:
-    import libcst as cst
-
-    _IS_NODE[kind] = result = issubclass(kind, cst.CSTNode)
-    return result
 
 
 @dataclasses.dataclass
@@ -392,7 +357,7 @@ def _walk(module: cst.Module) -> _Walk:
     walk = _Walk()
     unit_of, statements, indent_of = walk.unit_of, walk.statements, walk.indent_of
     facts_of = _TYPE_FACTS.get
-    is_node = _IS_NODE.get
+    is_node = IS_NODE.get
     # Each entry carries its unit and indentation (inherited from its parent).
     stack: list[tuple[cst.CSTNode, cst.CSTNode | None, str]] = [
         (child, None, "") for child in reversed(module.body)
@@ -423,11 +388,11 @@ def _walk(module: cst.Module) -> _Walk:
             if value_type is tuple or value_type is list:
                 for item in value:
                     flag = is_node(type(item))
-                    if flag or (flag is None and _node_type(type(item))):
+                    if flag or (flag is None and is_node_type(type(item))):
                         add(item)
             else:
                 flag = is_node(value_type)
-                if flag or (flag is None and _node_type(value_type)):
+                if flag or (flag is None and is_node_type(value_type)):
                     add(value)
         for child in reversed(children):
             push((child, unit, indent))

@@ -23,7 +23,7 @@ from darklint.keras.keras3_removals import Fix, Row, rows_of
 from darklint.keras.vocabulary import keras_package, keras_path
 from darklint.rule import Replacement
 from darklint.rules.base import KerasRule
-from darklint.rules.syntax_walk import descendants
+from darklint.syntax_walk import descendants
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from darklint.keras.facts import Event, EventKind, Loop
 from darklint.keras.semantic import SemanticModel
-from darklint.rules.syntax_walk import descendants
+from darklint.syntax_walk import descendants
 
 if TYPE_CHECKING:
     import libcst as cst
